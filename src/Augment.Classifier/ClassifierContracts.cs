@@ -1,0 +1,66 @@
+using Augment.Data;
+using Augment.Data.Datasets;
+using Augment.Data.Video;
+
+namespace Augment.Classifier;
+
+/// <summary>Everything that shapes one classifier training run. Defaults are the demo's "tiny" scale.</summary>
+public sealed record ClassifierOptions
+{
+    /// <summary>r2plus1d (default) | frame2d.</summary>
+    public string Model { get; init; } = "r2plus1d";
+    public int Width { get; init; } = 16;
+    public int Depth { get; init; } = 2;
+    public int Epochs { get; init; } = 12;
+    public int BatchSize { get; init; } = 16;
+    public double LearningRate { get; init; } = 3e-3;
+    public double WeightDecay { get; init; } = 0.05;
+    public int WarmupEpochs { get; init; } = 1;
+    public double LabelSmoothing { get; init; } = 0.1;
+    /// <summary>sampler (class-balanced sampling) | weights (class-weighted loss) | none.</summary>
+    public string Balance { get; init; } = "sampler";
+    public bool Augment { get; init; } = true;
+    public double GradClip { get; init; } = 1.0;
+    /// <summary>Early stopping: epochs without a better validation macro-F1.</summary>
+    public int Patience { get; init; } = 5;
+    public string Device { get; init; } = "auto";
+    public long Seed { get; init; }
+    public bool Resume { get; init; }
+}
+
+/// <summary>
+/// Which synthetic clips join the training split. Ratio r: for each targeted class c with n_c real training clips, the
+/// first round(r·n_c) accepted manifest clips of c are added. No synthetic clip ever enters validation or test.
+/// </summary>
+public sealed record MixOptions(string? SyntheticManifest = null, double Ratio = 0, IReadOnlyList<string>? TargetClasses = null);
+
+public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValMacroF1, double ValAccuracy, double LearningRate);
+
+public sealed record ClassMetrics(string Label, double Precision, double Recall, double F1, int Support);
+
+public sealed record EvaluationMetrics
+{
+    public required IReadOnlyList<string> Classes { get; init; }
+    public double Accuracy { get; init; }
+    public double BalancedAccuracy { get; init; }
+    public double MacroPrecision { get; init; }
+    public double MacroRecall { get; init; }
+    public double MacroF1 { get; init; }
+    public double WeightedPrecision { get; init; }
+    public double WeightedRecall { get; init; }
+    public double WeightedF1 { get; init; }
+    public required IReadOnlyList<ClassMetrics> PerClass { get; init; }
+    /// <summary>[actual][predicted] counts.</summary>
+    public required int[][] Confusion { get; init; }
+}
+
+/// <summary>Counts per class of what a run trained on.</summary>
+public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnlyDictionary<string, int> Synthetic, double Ratio, IReadOnlyList<string> TargetClasses);
+
+/// <summary>
+/// What a finished run leaves in its folder: metrics.json, predictions.csv, mix.json, history.json, confusion.png,
+/// curves.png, best.ckpt.
+/// </summary>
+public sealed record TrainResult(EvaluationMetrics Test, IReadOnlyList<EpochReport> History, MixSummary Mix, string OutDir);
+
+public sealed record TrainRequest(Dataset Dataset, ClipSpec Spec, ClipCache Cache, ClassifierOptions Options, MixOptions Mix, string OutDir);

@@ -1,0 +1,30 @@
+namespace Augment.Data.Datasets;
+
+/// <summary>A loaded dataset: classes in a fixed order, clips with their split, and everything that was set aside.</summary>
+public sealed class Dataset
+{
+    public required string Name { get; init; }
+    /// <summary>Class names; a class's index is its label id everywhere (classifier outputs, confusion matrices).</summary>
+    public required IReadOnlyList<string> Classes { get; init; }
+    public required IReadOnlyList<ClipRef> Clips { get; init; }
+    /// <summary>Class → prompt text that describes it (for the generator's text conditioning).</summary>
+    public required IReadOnlyDictionary<string, string> Prompts { get; init; }
+    public IReadOnlyList<QuarantineEntry> Quarantined { get; init; } = [];
+    /// <summary>Entries whose video file is absent (e.g. MedVidCL ids not downloaded).</summary>
+    public IReadOnlyList<string> Missing { get; init; } = [];
+    /// <summary>Labels/findings that map to no class, with counts.</summary>
+    public IReadOnlyDictionary<string, int> Unmapped { get; init; } = new Dictionary<string, int>();
+
+    public IEnumerable<ClipRef> Split(string split) => Clips.Where(c => c.Split == split);
+
+    public int ClassIndex(string label)
+    {
+        for (int i = 0; i < Classes.Count; i++) if (Classes[i] == label) return i;
+        throw new KeyNotFoundException($"dataset '{Name}' has no class '{label}' (classes: {string.Join(", ", Classes)})");
+    }
+}
+
+public static class Splits
+{
+    public const string Train = "train", Val = "val", Test = "test";
+}

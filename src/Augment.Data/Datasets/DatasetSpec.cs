@@ -1,0 +1,33 @@
+namespace Augment.Data.Datasets;
+
+/// <summary>
+/// Where a dataset lives and how to read it. One record serves every adapter; each adapter documents which fields it
+/// reads (its card in datasets/&lt;name&gt;/README.md).
+/// </summary>
+public sealed record DatasetSpec
+{
+    /// <summary>Name used in results and reports, e.g. "demo", "hyperkvasir".</summary>
+    public required string Name { get; init; }
+    /// <summary>medvidcl | hyperkvasir | surgvisdom | folder | manifest.</summary>
+    public required string Adapter { get; init; }
+    /// <summary>Dataset root folder (annotation files, class folders).</summary>
+    public required string Root { get; init; }
+    /// <summary>MedVidCL: folder of downloaded &lt;video_id&gt;.&lt;ext&gt; files (defaults to Root/videos).</summary>
+    public string? VideoDir { get; init; }
+    /// <summary>manifest adapter: CSV or JSONL with path,label[,split]; HyperKvasir: the metadata CSV.</summary>
+    public string? Manifest { get; init; }
+    /// <summary>HyperKvasir: the finding → class mapping file (defaults to datasets/hyperkvasir/findings.yaml).</summary>
+    public string? Mapping { get; init; }
+    /// <summary>Class prompt file (defaults to datasets/&lt;Name&gt;/classes.yaml, then Root/classes.yaml).</summary>
+    public string? Prompts { get; init; }
+    /// <summary>Scarcity simulation: keep only N training clips of a class (seeded).</summary>
+    public IReadOnlyDictionary<string, int> Keep { get; init; } = new Dictionary<string, int>();
+    /// <summary>Fractions used only when the dataset has no split of its own (seeded, stratified, grouped by video).</summary>
+    public double ValFraction { get; init; } = 0.15;
+    public double TestFraction { get; init; } = 0.2;
+    /// <summary>Long videos are cut into this many clip windows (all in the same split as their video).</summary>
+    public int ClipsPerVideo { get; init; } = 1;
+    /// <summary>SurgVisDom: domain folder → split ("train+val", "test", "skip").</summary>
+    public IReadOnlyDictionary<string, string> DomainSplits { get; init; } = new Dictionary<string, string>();
+    public long Seed { get; init; }
+}

@@ -212,9 +212,26 @@ public class FileStoreTrackerTests
         var tracker = new FileStoreTracker(tmp.Path);
         var run = tracker.StartRun(tracker.GetOrCreateExperiment("params"), "r", new Dictionary<string, string>());
         tracker.LogParams(run.RunId, new Dictionary<string, string> { ["lr"] = "0.1" });
-        var e = Assert.Throws<InvalidOperationException>(() => tracker.LogParams(run.RunId, new Dictionary<string, string> { ["lr"] = "0.2" }));
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            tracker.LogParams(run.RunId, new Dictionary<string, string> { ["epochs"] = "3", ["lr"] = "0.2" }));
         Assert.Contains("lr", e.Message);
-        Assert.Equal("0.1", new FileStoreReader(tmp.Path).Run(run.RunId).Params["lr"]);
+        Assert.Equal(new Dictionary<string, string> { ["lr"] = "0.1" }, new FileStoreReader(tmp.Path).Run(run.RunId).Params);
+    }
+
+    [Theory]
+    [InlineData("../outside")]
+    [InlineData("/abs")]
+    [InlineData("a/../../b")]
+    public void ArtifactFoldersOutsideTheRunAreRefused(string artifactDir)
+    {
+        using var tmp = new TempDir();
+        var tracker = new FileStoreTracker(System.IO.Path.Combine(tmp.Path, "store"));
+        var run = tracker.StartRun(tracker.GetOrCreateExperiment("artifacts"), "r", new Dictionary<string, string>());
+        var file = System.IO.Path.Combine(tmp.Path, "x.json");
+        File.WriteAllText(file, "{}");
+        var e = Assert.Throws<ArgumentException>(() => tracker.LogArtifact(run.RunId, file, artifactDir));
+        Assert.Contains(artifactDir, e.Message);
+        Assert.Single(Directory.GetFiles(tmp.Path, "x.json", SearchOption.AllDirectories));
     }
 
     [Theory]

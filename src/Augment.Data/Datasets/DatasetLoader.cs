@@ -187,7 +187,8 @@ public static class DatasetLoader
         length = Math.Min(frames, Math.Max(length, minLength));
         k = Math.Min(k, Math.Max(1, frames / Math.Max(1, length)));
         int part = frames / k;
-        var rng = Seeds.Random(spec.Seed, $"windows/{e.VideoId}/{e.Path}");
+        // Relative names only, so the same seed cuts the same windows wherever the dataset is stored.
+        var rng = Seeds.Random(spec.Seed, $"windows/{e.VideoId}/{Path.GetFileName(e.Path)}");
         var windows = new List<(int, int)>();
         for (int i = 0; i < k; i++)
             windows.Add((i * part + rng.Next(Math.Max(0, part - length) + 1), length));

@@ -12,7 +12,8 @@ public sealed record ClassifierOptions
     public int Width { get; init; } = 16;
     public int Depth { get; init; } = 2;
     public int Epochs { get; init; } = 12;
-    public int BatchSize { get; init; } = 16;
+    /// <summary>Small batches give small datasets enough optimizer steps per epoch.</summary>
+    public int BatchSize { get; init; } = 8;
     public double LearningRate { get; init; } = 3e-3;
     public double WeightDecay { get; init; } = 0.05;
     public int WarmupEpochs { get; init; } = 1;

@@ -25,6 +25,8 @@ public sealed record ClassifierOptions
     /// <summary>Early stopping: epochs without a better validation macro-F1.</summary>
     public int Patience { get; init; } = 5;
     public string Device { get; init; } = "auto";
+    /// <summary>libtorch CPU threads for the run (0: libtorch's default). Fixed so results repeat across machines.</summary>
+    public int Threads { get; init; } = 1;
     public long Seed { get; init; }
     public bool Resume { get; init; }
 

@@ -10,8 +10,9 @@ namespace Augment.Classifier;
 /// <summary>Scores a split with a trained classifier and writes metrics.json, predictions.csv and confusion.png.</summary>
 public static class ClassifierEvaluator
 {
-    public static EvaluationMetrics Evaluate(string checkpoint, Dataset dataset, string split, ClipSpec spec, ClipCache cache, string outDir, string device = "auto")
+    public static EvaluationMetrics Evaluate(string checkpoint, Dataset dataset, string split, ClipSpec spec, ClipCache cache, string outDir, string device = "auto", int threads = 1)
     {
+        using var _threads = new TorchThreads(threads);
         var (model, state) = Checkpoint.Load(checkpoint);
         using var _ = model;
         if (!state.Classes.SequenceEqual(dataset.Classes))

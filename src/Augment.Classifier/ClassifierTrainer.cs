@@ -42,6 +42,7 @@ public static class ClassifierTrainer
         if (train.Count == 0) throw new InvalidOperationException("no readable training clips");
         if (o.Epochs < 1 || o.BatchSize < 1) throw new ArgumentException("epochs and batch size must be at least 1");
         var classes = train.Classes;
+        using var threads = new TorchThreads(o.Threads);
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.MixJson), mix);
         string lastPath = Path.Combine(outDir, ResultFiles.LastCheckpoint), bestPath = Path.Combine(outDir, ResultFiles.BestCheckpoint);

@@ -148,11 +148,13 @@ public class AdapterTests
         foreach (var cls in new[] { "b-class", "a-class" })
             for (int i = 0; i < 6; i++) Video(dir[$"flat/{cls}/v{i}.mp4"]);
         File.WriteAllText(dir["flat/a-class/notes.txt"], "not a video");
+        File.Copy(dir["flat/a-class/v0.mp4"], dir["flat/b-class/copy-of-a0.mp4"]);
         var flat = DatasetLoader.Load(new DatasetSpec { Name = "f", Adapter = "folder", Root = dir["flat"], Seed = 2 });
         Assert.Equal(["a-class", "b-class"], flat.Classes);
         Assert.Equal(12, flat.Clips.Count);
         Assert.All(flat.Classes, c => Assert.Equal(1, flat.Split(Splits.Test).Count(x => x.Label == c)));
         Assert.Contains(flat.Quarantined, q => q.Path.EndsWith("notes.txt"));
+        Assert.Contains(flat.Quarantined, q => q.Path.EndsWith("copy-of-a0.mp4") && q.Reason.Contains("same content as") && q.Reason.Contains("labelled 'a-class'"));
         Assert.Equal("a video of a-class", flat.Prompts["a-class"]);
 
         Video(dir["split/train/x/1.mp4"]);

@@ -44,6 +44,27 @@ public class ScarcityAndSpecTests
     }
 
     [Fact]
+    public void SameSeedGivesTheSameSplitsWindowsAndKeepWhereverTheDataLives()
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var spec = Build(a) with { Keep = new Dictionary<string, int> { ["rare"] = 3 }, Seed = 4, WindowFrames = 5 };
+        foreach (var f in Directory.GetFiles(a.Path, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(b.Path, Path.GetRelativePath(a.Path, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(f, target);
+        }
+        var clip = new ClipSpec(4, 16, 16);
+        IEnumerable<(string, string, int, int)> Relative(Dataset d, string root) =>
+            d.Clips.Select(c => (Path.GetRelativePath(root, c.Path), c.Split, c.StartFrame, c.FrameCount));
+        var here = DatasetLoader.Load(spec, clip);
+        var there = DatasetLoader.Load(spec with { Root = b.Path, Manifest = Path.Combine(b.Path, "m.csv") }, clip);
+        Assert.Equal(Relative(here, a.Path), Relative(there, b.Path));
+        Assert.Contains(here.Clips, c => c.StartFrame > 0 && c.StartFrame != 6); // seeded offsets, not just part starts
+    }
+
+    [Fact]
     public void SpecYamlResolvesPathsAndRejectsBadKeysWithLine()
     {
         using var dir = new TempDir();

@@ -89,6 +89,28 @@ public class DemoRunTests(DemoFixture demo) : IClassFixture<DemoFixture>
     }
 
     [Fact]
+    public void CorruptSyntheticClipIsQuarantinedAndTheRunGoesOn()
+    {
+        var scarce = demo.Dataset.Classes[^1];
+        var dir = Path.GetDirectoryName(demo.Manifest)!;
+        File.WriteAllBytes(Path.Combine(dir, "clips", "broken.mp4"), []);
+        var manifest = Path.Combine(dir, "with-broken.jsonl");
+        SyntheticManifest.Write(manifest,
+        [
+            new SyntheticClip { Path = "clips/broken.mp4", Label = scarce, Generator = "testgen" },
+            new SyntheticClip { Path = $"clips/{scarce}-0.mp4", Label = scarce, Generator = "testgen" },
+        ]);
+        var outDir = TinyClips.TempDir();
+
+        var result = ClassifierTrainer.Train(new TrainRequest(demo.Dataset, demo.Clip, demo.Cache,
+            new ClassifierOptions { Device = "cpu", Epochs = 1 }, new MixOptions(manifest, 1.0, [scarce]), outDir));
+
+        Assert.Equal(1, result.Mix.Synthetic[scarce]);
+        var quarantine = File.ReadAllText(Path.Combine(outDir, "quarantine.json"));
+        Assert.Contains("broken.mp4", quarantine);
+    }
+
+    [Fact]
     public void MissingManifestIsAClearError()
     {
         var missing = Path.Combine(demo.Root, "no-such-manifest.jsonl");

@@ -17,6 +17,8 @@ public static class ClassifierEvaluator
         using var _ = model;
         if (!state.Classes.SequenceEqual(dataset.Classes))
             throw new InvalidDataException($"{checkpoint}: trained on classes [{string.Join(", ", state.Classes)}] but dataset '{dataset.Name}' has [{string.Join(", ", dataset.Classes)}]");
+        if ((spec.Frames, spec.Height, spec.Width) != (state.Spec.Frames, state.Spec.Height, state.Spec.Width))
+            throw new ArgumentException($"{checkpoint}: trained on {state.Spec.Frames}x{state.Spec.Height}x{state.Spec.Width} clips, asked to evaluate {spec.Frames}x{spec.Height}x{spec.Width}; use the training clip size");
         var clips = dataset.Split(split).ToList();
         if (clips.Count == 0) throw new InvalidOperationException($"dataset '{dataset.Name}' has no clips in split '{split}'");
         using var set = ClipSet.Load(clips, dataset.Classes, spec, cache);

@@ -75,8 +75,9 @@ public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnly
 }
 
 /// <summary>
-/// What a finished run leaves in its folder: metrics.json, predictions.csv, mix.json, history.json, confusion.png,
-/// curves.png, best.ckpt.
+/// What a finished run leaves in its folder: metrics.json and predictions.csv (test split, best epoch), mix.json,
+/// history.json, confusion.png, curves.png, best.ckpt, last.ckpt (resume point), and quarantine.json when a clip was
+/// unreadable.
 /// </summary>
 public sealed record TrainResult(EvaluationMetrics Test, IReadOnlyList<EpochReport> History, MixSummary Mix, string OutDir);
 

@@ -12,7 +12,8 @@ public sealed record ClassifierOptions
     public int Width { get; init; } = 16;
     public int Depth { get; init; } = 2;
     public int Epochs { get; init; } = 12;
-    public int BatchSize { get; init; } = 16;
+    /// <summary>Small batches give small datasets enough optimizer steps per epoch.</summary>
+    public int BatchSize { get; init; } = 8;
     public double LearningRate { get; init; } = 3e-3;
     public double WeightDecay { get; init; } = 0.05;
     public int WarmupEpochs { get; init; } = 1;
@@ -24,8 +25,13 @@ public sealed record ClassifierOptions
     /// <summary>Early stopping: epochs without a better validation macro-F1.</summary>
     public int Patience { get; init; } = 5;
     public string Device { get; init; } = "auto";
+    /// <summary>libtorch CPU threads for the run (0: libtorch's default). Fixed so results repeat across machines.</summary>
+    public int Threads { get; init; } = 1;
     public long Seed { get; init; }
     public bool Resume { get; init; }
+
+    /// <summary>Fault injection for tests: fill the input batch at (epoch, step within epoch) with NaN.</summary>
+    internal (int Epoch, int Step)? PoisonBatchAt { get; init; }
 }
 
 /// <summary>
@@ -34,7 +40,13 @@ public sealed record ClassifierOptions
 /// </summary>
 public sealed record MixOptions(string? SyntheticManifest = null, double Ratio = 0, IReadOnlyList<string>? TargetClasses = null);
 
-public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValMacroF1, double ValAccuracy, double LearningRate);
+public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValMacroF1, double ValAccuracy, double LearningRate)
+{
+    /// <summary>Wall-clock seconds of the epoch (training and validation).</summary>
+    public double Seconds { get; init; }
+    /// <summary>True when this epoch's weights became best.ckpt.</summary>
+    public bool Best { get; init; }
+}
 
 public sealed record ClassMetrics(string Label, double Precision, double Recall, double F1, int Support);
 
@@ -55,11 +67,17 @@ public sealed record EvaluationMetrics
 }
 
 /// <summary>Counts per class of what a run trained on.</summary>
-public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnlyDictionary<string, int> Synthetic, double Ratio, IReadOnlyList<string> TargetClasses);
+public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnlyDictionary<string, int> Synthetic, double Ratio, IReadOnlyList<string> TargetClasses)
+{
+    /// <summary>Synthetic clips asked for per class (round(r·n_c)); more than <see cref="Synthetic"/> when the manifest ran short.</summary>
+    public IReadOnlyDictionary<string, int> Requested { get; init; } = new Dictionary<string, int>();
+    public string? Manifest { get; init; }
+}
 
 /// <summary>
-/// What a finished run leaves in its folder: metrics.json, predictions.csv, mix.json, history.json, confusion.png,
-/// curves.png, best.ckpt.
+/// What a finished run leaves in its folder: metrics.json and predictions.csv (test split, best epoch), mix.json,
+/// history.json, confusion.png, curves.png, best.ckpt, last.ckpt (resume point), and quarantine.json when a clip was
+/// unreadable.
 /// </summary>
 public sealed record TrainResult(EvaluationMetrics Test, IReadOnlyList<EpochReport> History, MixSummary Mix, string OutDir);
 

@@ -27,7 +27,7 @@ public static class GeneratorCommand
         var common = new GeneratorCli.CommonOptions();
         var cmd = new Command("pretrain", "Pretrain the base model (the 'hunyuanvideo' stand-in) with flow matching on a pool of datasets.") { datasets, output, steps };
         common.AddTo(cmd);
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => GeneratorCli.Guarded(() =>
         {
             var config = common.Config(parse);
             if (parse.GetValue(steps) is int s) config = config with { Pretrain = config.Pretrain with { Steps = s } };
@@ -37,7 +37,7 @@ public static class GeneratorCommand
                 GeneratorTraining.Pretrain(pool, spec, common.Cache(parse), config, parse.GetValue(output)!, progress, cancel));
             GeneratorCli.Report(result);
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -57,7 +57,7 @@ public static class GeneratorCommand
             dataset, baseCkpt, output, rank, alpha, targets, steps, lr,
         };
         common.AddTo(cmd);
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => GeneratorCli.Guarded(() =>
         {
             var config = common.Config(parse);
             var lora = config.Lora;
@@ -74,7 +74,7 @@ public static class GeneratorCommand
                 GeneratorTraining.Adapt(target, spec, common.Cache(parse), config, parse.GetValue(baseCkpt)!, parse.GetValue(output)!, progress, cancel));
             GeneratorCli.Report(result);
             return 0;
-        });
+        }));
         return cmd;
     }
 }
@@ -102,6 +102,21 @@ internal static class GeneratorCli
         public ClipSpec Spec(ParseResult parse) => new(parse.GetValue(Frames), parse.GetValue(Size), parse.GetValue(Size));
 
         public ClipCache Cache(ParseResult parse) => new(parse.GetValue(CacheDir)!);
+    }
+
+    /// <summary>Runs a verb; bad input (files, specs, checkpoints) ends with one clear line and exit code 2, not a stack trace.</summary>
+    public static int Guarded(Func<int> verb)
+    {
+        try
+        {
+            return verb();
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException
+                                      or InvalidOperationException or KeyNotFoundException or DatasetSpecException or VideoReadException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
     }
 
     public static Dataset LoadDataset(string specPath) => DatasetLoader.Load(DatasetSpecYaml.Load(specPath));

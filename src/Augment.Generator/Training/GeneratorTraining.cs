@@ -36,8 +36,9 @@ public static class GeneratorTraining
     public static TrainResult Adapt(Dataset target, ClipSpec spec, ClipCache cache, GeneratorConfig config, string baseCheckpoint,
         string adapterPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
-        var data = TrainingSet.Load([target], spec, cache, config.Model);
-        var (model, _) = Checkpoints.LoadBase(baseCheckpoint);
+        // The base decides the model size, whatever profile the adapter is trained under.
+        var (model, header) = Checkpoints.LoadBase(baseCheckpoint);
+        var data = TrainingSet.Load([target], spec, cache, header.Model);
         var loss = AdaptOn(model, data, config, TensorArchive.Hash(baseCheckpoint), adapterPath, target.Name, progress, cancel);
         return new TrainResult(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined);
     }

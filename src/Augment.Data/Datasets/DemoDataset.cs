@@ -2,19 +2,13 @@ using Augment.Data.Video;
 
 namespace Augment.Data.Datasets;
 
-/// <summary>Sizes of the rendered demo. Scarce classes are the last <see cref="ScarceClasses"/> classes.</summary>
-public sealed record DemoOptions
-{
-    public int Classes { get; init; } = 5;
-    public int Frames { get; init; } = 16;
-    public int Size { get; init; } = 64;
-    public int TrainPerClass { get; init; } = 30;
-    /// <summary>Training clips the spec keeps of each scarce class (all TrainPerClass are rendered; `keep` trims).</summary>
-    public int ScarceTrainPerClass { get; init; } = 6;
-    public int ScarceClasses { get; init; } = 2;
-    public int ValPerClass { get; init; } = 8;
-    public int TestPerClass { get; init; } = 16;
-}
+/// <summary>
+/// Sizes of the rendered demo. Scarce classes are the last <paramref name="ScarceClasses"/> classes; all
+/// <paramref name="TrainPerClass"/> training clips are rendered and the spec's <c>keep</c> trims scarce classes to
+/// <paramref name="ScarceTrainPerClass"/>.
+/// </summary>
+public sealed record DemoOptions(int Classes = 5, int Frames = 16, int Size = 64, int TrainPerClass = 30,
+    int ScarceTrainPerClass = 6, int ScarceClasses = 2, int ValPerClass = 8, int TestPerClass = 16);
 
 /// <summary>
 /// Renders the embedded, clearly synthetic demo dataset so everything runs with no downloads: endoscopy-like clips
@@ -139,9 +133,9 @@ public static class DemoDataset
             2 => (U(0.1, 0.6), U(0.0, 0.5), U(0.1, 0.8), U(0.2, 0.9), U(0.0, 1.0)),
             _ => (U(0.0, 0.5), U(0.0, 0.5), U(0.2, 0.9), U(0.2, 0.8), U(0.0, 0.8)),
         };
-        float blood = cls == 2 ? U(0.35, 1.0) : Chance(0.2) ? U(0.1, 0.45) : 0;     // small bleeds appear elsewhere too
-        float polyp = cls >= 3 ? U(0.5, 1.0) : Chance(0.15) ? U(0.2, 0.5) : 0;        // small bumps appear elsewhere too
-        float dye = cls == 4 ? U(0.1, 0.5) : cls == 3 && Chance(0.4) ? U(0.0, 0.25) : 0;  // faint dye on some polyps
+        float blood = cls == 2 ? U(0.5, 1.0) : Chance(0.12) ? U(0.1, 0.35) : 0;      // small bleeds appear elsewhere too
+        float polyp = cls >= 3 ? U(0.6, 1.0) : Chance(0.1) ? U(0.2, 0.45) : 0;        // small bumps appear elsewhere too
+        float dye = cls == 4 ? U(0.2, 0.6) : cls == 3 && Chance(0.3) ? U(0.0, 0.2) : 0;   // faint dye on some polyps
         float erosions = cls == 1 ? U(0.3, 1.0) : Chance(0.15) ? U(0.1, 0.4) : 0;
 
         int margin = (int)MathF.Ceiling(n * 0.6f);
@@ -157,7 +151,7 @@ public static class DemoDataset
         float angle = U(0, MathF.Tau), vx = MathF.Cos(angle) * speed * n / 24, vy = MathF.Sin(angle) * speed * n / 24;
         float ox0 = margin + U(-margin / 3f, margin / 3f), oy0 = margin + U(-margin / 3f, margin / 3f);
         float lesionX = canvas / 2f + U(-n / 5f, n / 5f), lesionY = canvas / 2f + U(-n / 5f, n / 5f);
-        float polypR = n * U(0.12f, 0.22f), approach = cls >= 3 ? U(0.0f, 0.6f) : 0;
+        float polypR = n * U(0.14f, 0.24f), approach = cls >= 3 ? U(0.0f, 0.6f) : 0;
         float bloodR = n * U(0.12f, 0.3f), bloodGrow = cls == 2 ? U(0.2f, 0.8f) : 0, streak = cls == 2 ? U(0.3f, 1.0f) : 0;
         float scopeR = n * U(0.46f, 0.56f);
 

@@ -69,7 +69,7 @@ public sealed record SamplerConfig
 public sealed record GateOptions
 {
     /// <summary>A clip is bordered when at least this fraction of frames shows a dark straight edge band.</summary>
-    public double BorderFrameFraction { get; init; } = 0.5;
+    public double BorderFrameFraction { get; init; } = 0.75;
     /// <summary>A band between an edge line and the frame edge counts as black when its mean luma is below this.</summary>
     public double BorderMaxLuma { get; init; } = 24;
     /// <summary>Widest band (fraction of the side) still called a border.</summary>

@@ -87,8 +87,8 @@ internal static class GeneratorCli
         public readonly Option<string> Profile = new("--profile") { Description = "Generator size and schedule: tiny (CPU demo), small, full.", DefaultValueFactory = _ => "tiny" };
         public readonly Option<long> Seed = new("--seed") { Description = "Seed for every random choice.", DefaultValueFactory = _ => 0 };
         public readonly Option<string> Device = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
-        public readonly Option<int> Frames = new("--frames") { Description = "Frames per dataset clip.", DefaultValueFactory = _ => 16 };
-        public readonly Option<int> Size = new("--size") { Description = "Height and width of dataset clips in pixels.", DefaultValueFactory = _ => 64 };
+        public readonly Option<int?> Frames = new("--frames") { Description = "Frames per dataset clip (default: the profile's clip size, as in the sweep: tiny 8, small 16, full 16)." };
+        public readonly Option<int?> Size = new("--size") { Description = "Height and width of dataset clips in pixels (default: tiny 32, small 64, full 112)." };
         public readonly Option<string> CacheDir = new("--cache") { Description = "Decoded-clip cache folder.", DefaultValueFactory = _ => Path.Combine(".augment", "clip-cache") };
 
         public void AddTo(Command cmd)
@@ -99,7 +99,13 @@ internal static class GeneratorCli
         public GeneratorConfig Config(ParseResult parse) =>
             GeneratorConfig.ForProfile(parse.GetValue(Profile)!) with { Seed = parse.GetValue(Seed), Device = parse.GetValue(Device)! };
 
-        public ClipSpec Spec(ParseResult parse) => new(parse.GetValue(Frames), parse.GetValue(Size), parse.GetValue(Size));
+        public ClipSpec Spec(ParseResult parse)
+        {
+            var (frames, size) = parse.GetValue(Profile)!.ToLowerInvariant() switch { "tiny" => (8, 32), "small" => (16, 64), _ => (16, 112) };
+            frames = parse.GetValue(Frames) ?? frames;
+            size = parse.GetValue(Size) ?? size;
+            return new ClipSpec(frames, size, size);
+        }
 
         public ClipCache Cache(ParseResult parse) => new(parse.GetValue(CacheDir)!);
     }

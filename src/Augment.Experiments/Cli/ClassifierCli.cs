@@ -12,9 +12,9 @@ static class ClassifierCli
         Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
             ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "augment", "clips");
 
-    public static Dataset LoadDataset(string specPath, ClipSpec clip)
+    public static Dataset LoadDataset(string specPath, ClipSpec clip, string[]? keep = null)
     {
-        var spec = DatasetSpecYaml.Load(specPath);
+        var spec = KeepOption.Apply(DatasetSpecYaml.Load(specPath), keep);
         Dataset dataset = null!;
         AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>

@@ -57,13 +57,14 @@ public static class DatasetsCommand
         var specArg = new Argument<string>("spec") { Description = "Dataset spec YAML (name, adapter, root, …)." };
         var quarantine = new Option<string>("--quarantine") { Description = "Where to write the quarantine list (CSV; a .json beside it).", DefaultValueFactory = _ => "quarantine.csv" };
         var (frames, pad) = ClipOptions();
+        var keep = KeepOption.Create();
         var cmd = new Command("validate", "Load a dataset spec, probe every video, print a per-split, per-class table and list unusable files with reasons. Exits 0 unless the spec itself is invalid.")
         {
-            specArg, quarantine, frames, pad,
+            specArg, quarantine, frames, pad, keep,
         };
         cmd.SetAction(parse =>
         {
-            var data = LoadOrReport(parse.GetValue(specArg)!, new ClipSpec(parse.GetValue(frames), Pad: parse.GetValue(pad)));
+            var data = LoadOrReport(parse.GetValue(specArg)!, parse.GetValue(keep), new ClipSpec(parse.GetValue(frames), Pad: parse.GetValue(pad)));
             if (data is null) return 2;
             ShowCounts(data);
             var rows = DatasetSummary.QuarantineRows(data);
@@ -88,11 +89,12 @@ public static class DatasetsCommand
     {
         var specArg = new Argument<string>("spec") { Description = "Dataset spec YAML." };
         var json = new Option<bool>("--json") { Description = "Print the statistics as JSON (for machines)." };
-        var cmd = new Command("stats", "Counts per split and class, frame counts, sizes and frame rates of a dataset.") { specArg, json };
+        var keep = KeepOption.Create();
+        var cmd = new Command("stats", "Counts per split and class, frame counts, sizes and frame rates of a dataset.") { specArg, json, keep };
         cmd.SetAction(parse =>
         {
             bool asJson = parse.GetValue(json);
-            var data = LoadOrReport(parse.GetValue(specArg)!, null, quiet: asJson);
+            var data = LoadOrReport(parse.GetValue(specArg)!, parse.GetValue(keep), null, quiet: asJson);
             if (data is null) return 2;
             var stats = DatasetSummary.Stats(data);
             if (asJson)
@@ -117,11 +119,11 @@ public static class DatasetsCommand
          new Option<PadPolicy>("--pad") { Description = "How short videos are padded: RepeatLast, Loop or Reject.", DefaultValueFactory = _ => PadPolicy.RepeatLast });
 
     // Null (after printing why) when the spec itself cannot be used.
-    static Dataset? LoadOrReport(string specPath, ClipSpec? clip, bool quiet = false)
+    static Dataset? LoadOrReport(string specPath, string[]? keep, ClipSpec? clip, bool quiet = false)
     {
         try
         {
-            var spec = DatasetSpecYaml.Load(specPath);
+            var spec = KeepOption.Apply(DatasetSpecYaml.Load(specPath), keep);
             Dataset data = null!;
             if (quiet) data = DatasetLoader.Load(spec, clip);
             else WithProgress($"Probing {spec.Name}", p => data = DatasetLoader.Load(spec, clip, p));

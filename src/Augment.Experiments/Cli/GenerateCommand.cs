@@ -25,10 +25,11 @@ public static class GenerateCommand
         var cfg = new Option<double?>("--cfg") { Description = "Classifier-free guidance scale." };
         var shift = new Option<double?>("--shift") { Description = "Sampling timestep shift (the paper uses 7)." };
         var solver = new Option<string?>("--solver") { Description = "euler or heun." };
+        var keep = KeepOption.Create();
         var common = new GeneratorCli.CommonOptions();
         var cmd = new Command("generate", "Generate gated synthetic clips per class: mp4 clips, manifest.jsonl and a contact-sheet PNG per class.")
         {
-            name, baseCkpt, adapter, import, onnx, dataset, perClass, ratio, classes, output, steps, cfg, shift, solver,
+            name, baseCkpt, adapter, import, onnx, dataset, perClass, ratio, classes, output, steps, cfg, shift, solver, keep,
         };
         common.AddTo(cmd);
         cmd.SetAction(parse => GeneratorCli.Guarded(() =>
@@ -52,7 +53,7 @@ public static class GenerateCommand
                 Console.Error.WriteLine("give exactly one of --per-class N or --ratio r");
                 return 2;
             }
-            var data = GeneratorCli.LoadDataset(parse.GetValue(dataset)!);
+            var data = GeneratorCli.LoadDataset(parse.GetValue(dataset)!, parse.GetValue(keep));
             var wanted = parse.GetValue(classes) is { Length: > 0 } only ? only : data.Classes.ToArray();
             foreach (var label in wanted) data.ClassIndex(label);
             var counts = wanted.ToDictionary(label => label, label => parse.GetValue(perClass) ??

@@ -31,7 +31,7 @@ public static class GeneratorCommand
         {
             var config = common.Config(parse);
             if (parse.GetValue(steps) is int s) config = config with { Pretrain = config.Pretrain with { Steps = s } };
-            var pool = parse.GetValue(datasets)!.Select(GeneratorCli.LoadDataset).ToList();
+            var pool = parse.GetValue(datasets)!.Select(p => GeneratorCli.LoadDataset(p)).ToList();
             var spec = common.Spec(parse);
             var result = GeneratorCli.Train("pretrain", config.Pretrain.Steps, (progress, cancel) =>
                 GeneratorTraining.Pretrain(pool, spec, common.Cache(parse), config, parse.GetValue(output)!, progress, cancel));
@@ -51,10 +51,11 @@ public static class GeneratorCommand
         var targets = new Option<string?>("--targets") { Description = "Comma-separated attention projections to adapt: q,k,v,out." };
         var steps = new Option<int?>("--steps") { Description = "Adaptation steps (default: the profile's)." };
         var lr = new Option<double?>("--lr") { Description = "Adapter learning rate (default: the profile's)." };
+        var keep = KeepOption.Create();
         var common = new GeneratorCli.CommonOptions();
         var cmd = new Command("adapt", "Adapt the base model to one dataset with LoRA on the attention projections (base frozen) — MedGen = base + this adapter.")
         {
-            dataset, baseCkpt, output, rank, alpha, targets, steps, lr,
+            dataset, baseCkpt, output, rank, alpha, targets, steps, lr, keep,
         };
         common.AddTo(cmd);
         cmd.SetAction(parse => GeneratorCli.Guarded(() =>
@@ -68,7 +69,7 @@ public static class GeneratorCommand
             if (parse.GetValue(steps) is int s) adapt = adapt with { Steps = s };
             if (parse.GetValue(lr) is double l) adapt = adapt with { LearningRate = l };
             config = config with { Lora = lora, Adapt = adapt };
-            var target = GeneratorCli.LoadDataset(parse.GetValue(dataset)!);
+            var target = GeneratorCli.LoadDataset(parse.GetValue(dataset)!, parse.GetValue(keep));
             var spec = common.Spec(parse);
             var result = GeneratorCli.Train("adapt", adapt.Steps, (progress, cancel) =>
                 GeneratorTraining.Adapt(target, spec, common.Cache(parse), config, parse.GetValue(baseCkpt)!, parse.GetValue(output)!, progress, cancel));
@@ -125,7 +126,8 @@ internal static class GeneratorCli
         }
     }
 
-    public static Dataset LoadDataset(string specPath) => DatasetLoader.Load(DatasetSpecYaml.Load(specPath));
+    public static Dataset LoadDataset(string specPath, string[]? keep = null) =>
+        DatasetLoader.Load(KeepOption.Apply(DatasetSpecYaml.Load(specPath), keep));
 
     public static TrainResult Train(string stage, int steps, Func<IProgress<TrainProgress>, CancellationToken, TrainResult> work)
     {

@@ -33,9 +33,10 @@ public static class TrainCommand
         var cache = new Option<string>("--cache") { Description = "decoded-clip cache folder", DefaultValueFactory = _ => ClassifierCli.DefaultCacheDir };
         var output = new Option<string>("--out") { Description = "run folder for checkpoints, metrics and plots", Required = true };
         var resume = new Option<bool>("--resume") { Description = "continue from <out>/last.ckpt" };
+        var keep = KeepOption.Create();
 
         var cmd = new Command("train", "Train a video classifier on the real training split plus optional synthetic clips; early-stops on validation macro-F1 and reports test metrics.");
-        foreach (var o in new Option[] { dataset, synthetic, ratio, targets, model, width, depth, epochs, batch, lr, balance, patience, noAugment, seed, device, threads, frames, size, cache, output, resume })
+        foreach (var o in new Option[] { dataset, synthetic, ratio, targets, model, width, depth, epochs, batch, lr, balance, patience, noAugment, seed, device, threads, frames, size, cache, output, resume, keep })
             cmd.Options.Add(o);
         cmd.SetAction(parse => ClassifierCli.Run(() =>
         {
@@ -49,7 +50,7 @@ public static class TrainCommand
             };
             var targetList = parse.GetValue(targets)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var mix = parse.GetValue(synthetic) is { } manifest ? new MixOptions(manifest, parse.GetValue(ratio), targetList) : new MixOptions();
-            var data = ClassifierCli.LoadDataset(parse.GetValue(dataset)!, spec);
+            var data = ClassifierCli.LoadDataset(parse.GetValue(dataset)!, spec, parse.GetValue(keep));
             var outDir = parse.GetValue(output)!;
 
             using var cancel = new CancellationTokenSource();

@@ -4,7 +4,7 @@ using Augment.Data.Datasets;
 namespace Augment.Experiments.Cli;
 
 /// <summary>--keep CLASS=N: the scarcity simulation from the command line, on top of a spec's own keep: entries.</summary>
-static class KeepOption
+public static class KeepOption
 {
     public static Option<string[]> Create() => new("--keep")
     {

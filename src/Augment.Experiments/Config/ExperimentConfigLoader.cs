@@ -187,6 +187,7 @@ public static class ExperimentConfigLoader
             var path = $"generators.{name}";
             if (!ValidName(name)) { f.Error(k, path, "names may use letters, digits, '-' and '_' only"); continue; }
             if (v is not YamlMappingNode g) { f.Error(v, path, "expected the generator's keys (backend, ...)"); continue; }
+            bool reservedName = name == "real";
             f.CheckKeys(g, path, GeneratorEntryKeys);
             var backend = f.Choice<GeneratorBackend>(g, path, "backend");
             if (backend is null)
@@ -211,6 +212,8 @@ public static class ExperimentConfigLoader
             foreach (var key in new[] { "adapt", "manifest", "model" })
                 if (YamlFields.Get(g, key) is { } extra && !Uses(backend.Value, key))
                     f.Error(extra, $"{path}.{key}", $"does not apply to backend {backend.Value.ToString().ToLowerInvariant()}");
+            if (reservedName && backend != GeneratorBackend.None)
+                f.Error(k, path, "'real' names the real-only baseline; give this generator another name");
             list.Add(entry);
         }
         if (list.Count(g => g.Backend == GeneratorBackend.None) > 1)

@@ -21,10 +21,12 @@ public sealed record TableRow(string Generator, string Label, double Ratio, Metr
     MetricStats Recall, MetricStats F1, IReadOnlyDictionary<string, MetricStats> TargetClassF1,
     ConfidenceInterval? DeltaF1, string? Confusion, long? ConfusionSeed);
 
-public sealed record RatioPoint(string Generator, string Label, double Ratio, MetricStats F1);
+/// <summary>Mean ± std over seeds of one (generator, ratio) of the grid; generator "real" is the ratio-0 baseline.</summary>
+public sealed record GridPoint(string Generator, string Label, double Ratio, MetricStats Accuracy, MetricStats Precision,
+    MetricStats Recall, MetricStats F1);
 
 public sealed record DatasetReport(string Name, IReadOnlyList<string> TargetClasses, string RatioRule,
-    IReadOnlyList<TableRow> Rows, IReadOnlyList<RatioPoint> Curve);
+    IReadOnlyList<TableRow> Rows, IReadOnlyList<GridPoint> Grid);
 
 /// <summary>What the quality gate let through for one generation run, and its contact sheets.</summary>
 public sealed record GateSummary(string Dataset, string Generator, string Label, long Seed,
@@ -61,18 +63,19 @@ public static class SweepReport
     {
         var baseline = cells.Where(c => c.Result.Generator == "real").OrderBy(c => c.Result.Seed).ToList();
         var rows = new List<TableRow>();
-        var curve = new List<RatioPoint>();
+        var grid = new List<GridPoint>();
         if (baseline.Count > 0)
+        {
             rows.Add(Row(runDir, "real", sweep.RealOnlyLabel, 0, baseline, ds.TargetClasses, null));
+            grid.Add(Point("real", sweep.RealOnlyLabel, 0, baseline));
+        }
 
         foreach (var gen in sweep.Generators)
         {
             var byRatio = cells.Where(c => c.Result.Generator == gen.Name)
                 .GroupBy(c => c.Result.Ratio).OrderBy(g => g.Key)
                 .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Result.Seed).ToList());
-            if (baseline.Count > 0) curve.Add(new RatioPoint(gen.Name, gen.Label, 0, MetricStats.Of(baseline.Select(c => c.Result.MacroF1))));
-            foreach (var (ratio, group) in byRatio)
-                curve.Add(new RatioPoint(gen.Name, gen.Label, ratio, MetricStats.Of(group.Select(c => c.Result.MacroF1))));
+            foreach (var (ratio, group) in byRatio) grid.Add(Point(gen.Name, gen.Label, ratio, group));
             if (byRatio.Count == 0) continue;
 
             double chosen = sweep.ReportRatio is { } fixedRatio && byRatio.ContainsKey(fixedRatio)
@@ -83,8 +86,12 @@ public static class SweepReport
         var rule = sweep.ReportRatio is { } r
             ? $"ratio {SweepPlanner.RatioText(r)} for every generator (report_ratio)"
             : "for each generator, the ratio with its best mean macro-F1 over seeds";
-        return new DatasetReport(ds.Name, ds.TargetClasses, rule, rows, curve);
+        return new DatasetReport(ds.Name, ds.TargetClasses, rule, rows, grid);
     }
+
+    static GridPoint Point(string generator, string label, double ratio, List<(CellResult Result, string Dir)> runs) =>
+        new(generator, label, ratio, MetricStats.Of(runs.Select(c => c.Result.Accuracy)), MetricStats.Of(runs.Select(c => c.Result.MacroPrecision)),
+            MetricStats.Of(runs.Select(c => c.Result.MacroRecall)), MetricStats.Of(runs.Select(c => c.Result.MacroF1)));
 
     static TableRow Row(string runDir, string generator, string label, double ratio, List<(CellResult Result, string Dir)> runs,
         IReadOnlyList<string> targets, List<(CellResult Result, string Dir)>? baseline)

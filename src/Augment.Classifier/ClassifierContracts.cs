@@ -26,6 +26,9 @@ public sealed record ClassifierOptions
     public string Device { get; init; } = "auto";
     public long Seed { get; init; }
     public bool Resume { get; init; }
+
+    /// <summary>Fault injection for tests: fill the input batch at (epoch, step within epoch) with NaN.</summary>
+    internal (int Epoch, int Step)? PoisonBatchAt { get; init; }
 }
 
 /// <summary>
@@ -34,7 +37,13 @@ public sealed record ClassifierOptions
 /// </summary>
 public sealed record MixOptions(string? SyntheticManifest = null, double Ratio = 0, IReadOnlyList<string>? TargetClasses = null);
 
-public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValMacroF1, double ValAccuracy, double LearningRate);
+public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValMacroF1, double ValAccuracy, double LearningRate)
+{
+    /// <summary>Wall-clock seconds of the epoch (training and validation).</summary>
+    public double Seconds { get; init; }
+    /// <summary>True when this epoch's weights became best.ckpt.</summary>
+    public bool Best { get; init; }
+}
 
 public sealed record ClassMetrics(string Label, double Precision, double Recall, double F1, int Support);
 
@@ -55,7 +64,12 @@ public sealed record EvaluationMetrics
 }
 
 /// <summary>Counts per class of what a run trained on.</summary>
-public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnlyDictionary<string, int> Synthetic, double Ratio, IReadOnlyList<string> TargetClasses);
+public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnlyDictionary<string, int> Synthetic, double Ratio, IReadOnlyList<string> TargetClasses)
+{
+    /// <summary>Synthetic clips asked for per class (round(r·n_c)); more than <see cref="Synthetic"/> when the manifest ran short.</summary>
+    public IReadOnlyDictionary<string, int> Requested { get; init; } = new Dictionary<string, int>();
+    public string? Manifest { get; init; }
+}
 
 /// <summary>
 /// What a finished run leaves in its folder: metrics.json, predictions.csv, mix.json, history.json, confusion.png,

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using OpenCvSharp;
+
 namespace Augment.Data.Video;
 
 public sealed record VideoInfo(int FrameCount, double Fps, int Width, int Height);
@@ -12,14 +15,207 @@ public sealed class VideoReadException(string path, string problem) : Exception(
 /// <summary>Probe, decode and encode videos with OpenCV.</summary>
 public static class VideoIO
 {
-    public static VideoInfo Probe(string path) => throw new NotImplementedException();
+    /// <summary>Frame count, fps and size. The container's frame count is checked by decoding its last frame, because
+    /// AVI/MPG headers often overstate it; when the check fails the frames are counted one by one.</summary>
+    public static VideoInfo Probe(string path)
+    {
+        using var cap = Open(path);
+        using var frame = new Mat();
+        if (!cap.Read(frame) || frame.Empty()) throw new VideoReadException(path, "no decodable frames");
+        int width = frame.Width, height = frame.Height;
+        double fps = cap.Get(VideoCaptureProperties.Fps);
+        if (!(fps > 0 && fps < 1000)) fps = 25; // unknown rate: the common endoscopy rate, only used for reporting
+        return new VideoInfo(CountFrames(cap), fps, width, height);
+    }
 
     /// <summary>
     /// Decodes frames [start, start+count) (count -1: to the end), samples spec.Frames of them uniformly in time,
     /// resizes each to spec.Height×spec.Width (centre-crop or letterbox) and pads short videos by spec.Pad.
     /// </summary>
-    public static Clip Read(string path, ClipSpec spec, int start = 0, int count = -1) => throw new NotImplementedException();
+    public static Clip Read(string path, ClipSpec spec, int start = 0, int count = -1)
+    {
+        if (spec.Frames <= 0 || spec.Height <= 0 || spec.Width <= 0)
+            throw new ArgumentException($"clip spec {spec.Key} must have positive frames and size");
+        if (start < 0) throw new ArgumentOutOfRangeException(nameof(start), $"{path}: window start {start} < 0");
+        using var cap = Open(path);
+        int total = (int)cap.Get(VideoCaptureProperties.FrameCount);
+        int available = WindowLength(total, start, count);
+        // Decode once trusting the header; if the stream ends early the header lied, so retry with the true length.
+        var pixels = TryRead(path, cap, spec, start, available, out int decoded);
+        if (pixels is null)
+        {
+            if (decoded == 0) throw new VideoReadException(path, start == 0 ? "no decodable frames" : $"no decodable frames at or after frame {start}");
+            using var again = Open(path);
+            pixels = TryRead(path, again, spec, start, decoded, out _)
+                     ?? throw new VideoReadException(path, "decoding is not repeatable (frames vanish between reads)");
+        }
+        return new Clip(pixels, spec.Frames, spec.Height, spec.Width);
+    }
 
-    /// <summary>Writes a playable mp4 (mp4v), atomically.</summary>
-    public static void WriteMp4(string path, Clip clip, double fps = 8) => throw new NotImplementedException();
+    /// <summary>Which source frames (relative to the window start) fill the clip's frames, by the pad policy.</summary>
+    public static int[] SampleIndices(int available, int frames, PadPolicy pad, string path = "")
+    {
+        if (available <= 0) throw new VideoReadException(path, "no frames in the requested window");
+        var idx = new int[frames];
+        if (available >= frames)
+        {
+            // Centre of each of `frames` equal segments: uniform in time, symmetric about the window.
+            for (int i = 0; i < frames; i++) idx[i] = (int)((i + 0.5) * available / frames);
+            return idx;
+        }
+        for (int i = 0; i < frames; i++)
+            idx[i] = pad switch
+            {
+                PadPolicy.RepeatLast => Math.Min(i, available - 1),
+                PadPolicy.Loop => i % available,
+                _ => throw new VideoReadException(path, $"has {available} frames, the clip needs {frames} (pad policy Reject)"),
+            };
+        return idx;
+    }
+
+    /// <summary>Smallest side OpenCV's FFmpeg build decodes mp4v at (16×16 and smaller encode but never decode).</summary>
+    public const int MinStoredSide = 18;
+
+    /// <summary>
+    /// Writes a playable mp4 (mp4v), atomically. Clips with a side under <see cref="MinStoredSide"/> are stored
+    /// upscaled by an integer factor (nearest neighbour), so reading them back at their own size returns the same pixels.
+    /// </summary>
+    public static void WriteMp4(string path, Clip clip, double fps = 8)
+    {
+        if (clip.Frames == 0) throw new ArgumentException($"{path}: a clip with no frames cannot be written");
+        if (!(fps > 0)) throw new ArgumentOutOfRangeException(nameof(fps), $"{path}: fps must be positive, got {fps}");
+        int factor = (MinStoredSide + Math.Min(clip.Height, clip.Width) - 1) / Math.Min(clip.Height, clip.Width);
+        var stored = new Size(clip.Width * factor, clip.Height * factor);
+        AtomicFile.Write(path, tmp =>
+        {
+            using var writer = new VideoWriter(tmp, FourCC.MP4V, fps, stored, isColor: true);
+            if (!writer.IsOpened()) throw new IOException($"{path}: OpenCV could not open an mp4v writer");
+            int frameBytes = clip.Height * clip.Width * 3;
+            using var rgb = new Mat(clip.Height, clip.Width, MatType.CV_8UC3);
+            using var bgr = new Mat();
+            using var scaled = new Mat();
+            for (int t = 0; t < clip.Frames; t++)
+            {
+                Marshal.Copy(clip.Pixels, t * frameBytes, rgb.Data, frameBytes);
+                Cv2.CvtColor(rgb, bgr, ColorConversionCodes.RGB2BGR);
+                if (factor == 1) writer.Write(bgr);
+                else
+                {
+                    Cv2.Resize(bgr, scaled, stored, interpolation: InterpolationFlags.Nearest);
+                    writer.Write(scaled);
+                }
+            }
+        });
+    }
+
+    static VideoCapture Open(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new VideoReadException(path, "file not found");
+        if (info.Length == 0) throw new VideoReadException(path, "zero-length file");
+        var cap = new VideoCapture(path);
+        if (!cap.IsOpened())
+        {
+            cap.Dispose();
+            throw new VideoReadException(path, "cannot be opened as a video (corrupt or unsupported container/codec)");
+        }
+        return cap;
+    }
+
+    // Trusts the header count only if its last frame decodes; otherwise counts by grabbing every frame.
+    static int CountFrames(VideoCapture cap)
+    {
+        int reported = (int)cap.Get(VideoCaptureProperties.FrameCount);
+        using var frame = new Mat();
+        if (reported > 1 && cap.Set(VideoCaptureProperties.PosFrames, reported - 1) && cap.Read(frame) && !frame.Empty()
+            && !cap.Grab())
+            return reported;
+        cap.Set(VideoCaptureProperties.PosFrames, 0);
+        int n = 0;
+        while (cap.Grab()) n++;
+        return n;
+    }
+
+    static int WindowLength(int total, int start, int count)
+    {
+        // A header of 0 or less means "unknown": read until the stream ends.
+        int toEnd = total > 0 ? Math.Max(0, total - start) : int.MaxValue;
+        return count < 0 ? toEnd : Math.Min(count, toEnd);
+    }
+
+    // Returns null when the stream ended before `available` frames (decoded says how many were there).
+    static byte[]? TryRead(string path, VideoCapture cap, ClipSpec spec, int start, int available, out int decoded)
+    {
+        decoded = 0;
+        if (available == int.MaxValue) available = CountFromStart(cap, start);
+        if (available <= 0) return null;
+        var idx = SampleIndices(available, spec.Frames, spec.Pad, path);
+        if (start > 0) SeekTo(cap, start);
+        int frameBytes = spec.Height * spec.Width * 3;
+        var pixels = new byte[spec.Frames * frameBytes];
+        using var raw = new Mat();
+        using var rgb = new Mat();
+        int last = idx.Max(), filled = 0;
+        for (int f = 0; f <= last && filled < idx.Length; f++)
+        {
+            if (!cap.Grab()) return null;
+            decoded = f + 1;
+            if (Array.IndexOf(idx, f) < 0) continue;
+            if (!cap.Retrieve(raw) || raw.Empty()) return null;
+            Resize(raw, rgb, spec);
+            // Looping and repeating pads use one source frame at several clip positions.
+            for (int p = 0; p < idx.Length; p++)
+                if (idx[p] == f) { Marshal.Copy(rgb.Data, pixels, p * frameBytes, frameBytes); filled++; }
+        }
+        return pixels;
+    }
+
+    static int CountFromStart(VideoCapture cap, int start)
+    {
+        cap.Set(VideoCaptureProperties.PosFrames, 0);
+        int n = 0;
+        while (cap.Grab()) n++;
+        cap.Set(VideoCaptureProperties.PosFrames, 0);
+        return Math.Max(0, n - start);
+    }
+
+    // Seeking by frame index is inexact for some codecs; grabbing from the start is exact and only costs decode time.
+    static void SeekTo(VideoCapture cap, int start)
+    {
+        if (cap.Set(VideoCaptureProperties.PosFrames, start) && (int)cap.Get(VideoCaptureProperties.PosFrames) == start) return;
+        cap.Set(VideoCaptureProperties.PosFrames, 0);
+        for (int i = 0; i < start && cap.Grab(); i++) { }
+    }
+
+    /// <summary>BGR frame of any size → contiguous RGB spec.Height×spec.Width.</summary>
+    static void Resize(Mat bgr, Mat rgbOut, ClipSpec spec)
+    {
+        using var src = bgr.Channels() switch
+        {
+            1 => bgr.CvtColor(ColorConversionCodes.GRAY2RGB),
+            4 => bgr.CvtColor(ColorConversionCodes.BGRA2RGB),
+            _ => bgr.CvtColor(ColorConversionCodes.BGR2RGB),
+        };
+        int h = src.Height, w = src.Width;
+        bool cover = spec.Resize == ResizeMode.CenterCrop;
+        double scale = cover ? Math.Max((double)spec.Height / h, (double)spec.Width / w)
+                             : Math.Min((double)spec.Height / h, (double)spec.Width / w);
+        int rh = Math.Max(1, (int)Math.Round(h * scale)), rw = Math.Max(1, (int)Math.Round(w * scale));
+        if (cover) { rh = Math.Max(rh, spec.Height); rw = Math.Max(rw, spec.Width); }
+        else { rh = Math.Min(rh, spec.Height); rw = Math.Min(rw, spec.Width); }
+        using var resized = new Mat();
+        Cv2.Resize(src, resized, new Size(rw, rh), interpolation: scale < 1 ? InterpolationFlags.Area : InterpolationFlags.Linear);
+        if (cover)
+        {
+            using var roi = new Mat(resized, new Rect((rw - spec.Width) / 2, (rh - spec.Height) / 2, spec.Width, spec.Height));
+            roi.CopyTo(rgbOut);
+        }
+        else
+        {
+            int top = (spec.Height - rh) / 2, left = (spec.Width - rw) / 2;
+            Cv2.CopyMakeBorder(resized, rgbOut, top, spec.Height - rh - top, left, spec.Width - rw - left,
+                BorderTypes.Constant, Scalar.Black);
+        }
+        if (!rgbOut.IsContinuous()) throw new InvalidOperationException("resized frame is not contiguous");
+    }
 }

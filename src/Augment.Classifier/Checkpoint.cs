@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Augment.Classifier.Models;
+using Augment.Data;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Augment.Classifier;
+
+/// <summary>Where a run stands after a finished epoch; stored at the front of every checkpoint.</summary>
+public sealed record CheckpointState
+{
+    public required ModelConfig Model { get; init; }
+    public required IReadOnlyList<string> Classes { get; init; }
+    public required ClipSpec Spec { get; init; }
+    /// <summary>Last finished epoch (1-based; 0 before training).</summary>
+    public int Epoch { get; init; }
+    /// <summary>Optimizer steps taken so far (drives the learning-rate schedule).</summary>
+    public long Step { get; init; }
+    public double BestValMacroF1 { get; init; } = double.NegativeInfinity;
+    public double BestValLoss { get; init; } = double.PositiveInfinity;
+    public int BestEpoch { get; init; }
+    public int EpochsWithoutImprovement { get; init; }
+    public IReadOnlyList<EpochReport> History { get; init; } = [];
+    /// <summary>float32, or bfloat16 for weights trained on CUDA.</summary>
+    public string Precision { get; init; } = "float32";
+    public ClassifierOptions? Options { get; init; }
+}
+
+/// <summary>
+/// One file per checkpoint: a magic tag, the JSON <see cref="CheckpointState"/>, the model's weights and buffers
+/// (TorchSharp format) and optionally the optimizer state. Written atomically, so a killed run leaves the previous file.
+/// </summary>
+public static class Checkpoint
+{
+    const string Magic = "AUGMENT-CLASSIFIER-CKPT-1";
+
+    public static void Save(string path, CheckpointState state, VideoClassifier model, OptimizerHelper? optimizer)
+    {
+        AtomicFile.Write(path, tmp =>
+        {
+            using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write);
+            using (var writer = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(Magic);
+                writer.Write(JsonSerializer.Serialize(state, AtomicFile.Json));
+                model.save(writer);
+                writer.Write(optimizer is not null);
+                optimizer?.save_state_dict(writer);
+            }
+            file.Flush(flushToDisk: true);
+        });
+    }
+
+    public static CheckpointState ReadState(string path)
+    {
+        using var reader = Open(path, out var state);
+        return state;
+    }
+
+    /// <summary>Rebuilds the model on the CPU in float32 and loads its weights (and the optimizer's state when given).</summary>
+    public static (VideoClassifier Model, CheckpointState State) Load(string path, Func<VideoClassifier, OptimizerHelper>? optimizerFor = null)
+    {
+        using var reader = Open(path, out var state);
+        var model = VideoClassifier.Create(state.Model);
+        try
+        {
+            if (state.Precision == "bfloat16") model.to(ScalarType.BFloat16);
+            model.load(reader);
+            if (state.Precision == "bfloat16") model.to(ScalarType.Float32);
+            bool hasOptimizer = reader.ReadBoolean();
+            if (optimizerFor is not null)
+            {
+                if (!hasOptimizer) throw new InvalidDataException($"{path}: holds no optimizer state, cannot resume from it");
+                optimizerFor(model).load_state_dict(reader);
+            }
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidOperationException)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"{path}: damaged or incompatible classifier checkpoint ({e.Message})", e);
+        }
+        return (model, state);
+    }
+
+    static BinaryReader Open(string path, out CheckpointState state)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint {path} does not exist", path);
+        var reader = new BinaryReader(File.OpenRead(path));
+        try
+        {
+            if (reader.ReadString() != Magic) throw new InvalidDataException($"{path}: not an Augment classifier checkpoint");
+            state = JsonSerializer.Deserialize<CheckpointState>(reader.ReadString(), AtomicFile.Json)
+                    ?? throw new InvalidDataException($"{path}: empty checkpoint header");
+            return reader;
+        }
+        catch (Exception e) when (e is EndOfStreamException or JsonException)
+        {
+            reader.Dispose();
+            throw new InvalidDataException($"{path}: damaged classifier checkpoint ({e.Message})", e);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+}

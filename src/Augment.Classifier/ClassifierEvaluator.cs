@@ -1,0 +1,62 @@
+using Augment.Classifier.Models;
+using Augment.Data;
+using Augment.Data.Datasets;
+using Augment.Data.Video;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Augment.Classifier;
+
+/// <summary>Scores a split with a trained classifier and writes metrics.json, predictions.csv and confusion.png.</summary>
+public static class ClassifierEvaluator
+{
+    public static EvaluationMetrics Evaluate(string checkpoint, Dataset dataset, string split, ClipSpec spec, ClipCache cache, string outDir, string device = "auto")
+    {
+        var (model, state) = Checkpoint.Load(checkpoint);
+        using var _ = model;
+        if (!state.Classes.SequenceEqual(dataset.Classes))
+            throw new InvalidDataException($"{checkpoint}: trained on classes [{string.Join(", ", state.Classes)}] but dataset '{dataset.Name}' has [{string.Join(", ", dataset.Classes)}]");
+        var clips = dataset.Split(split).ToList();
+        if (clips.Count == 0) throw new InvalidOperationException($"dataset '{dataset.Name}' has no clips in split '{split}'");
+        using var set = ClipSet.Load(clips, dataset.Classes, spec, cache);
+        var target = TorchDevice.Resolve(device);
+        model.to(target);
+        return Score(model, set, target, outDir, $"{dataset.Name} {split}");
+    }
+
+    /// <summary>Evaluates an in-memory model on a loaded split and writes its result files into outDir.</summary>
+    internal static EvaluationMetrics Score(VideoClassifier model, ClipSet set, Device device, string outDir, string title, int batchSize = 32)
+    {
+        if (set.Count == 0) throw new InvalidOperationException($"{title}: no readable clips to evaluate");
+        var (scores, _) = Predict(model, set, device, batchSize);
+        var metrics = Metrics.Compute(set.Classes, set.Labels, scores);
+        Directory.CreateDirectory(outDir);
+        AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.MetricsJson), metrics);
+        ResultFiles.WritePredictions(Path.Combine(outDir, ResultFiles.PredictionsCsv), metrics.Classes, set.Clips, set.Labels, scores);
+        ResultFiles.WriteConfusionPng(Path.Combine(outDir, ResultFiles.ConfusionPng), metrics, title);
+        return metrics;
+    }
+
+    /// <summary>Softmax scores per clip and the mean cross-entropy, in eval mode without gradients or augmentation.</summary>
+    internal static (float[][] Scores, double MeanLoss) Predict(VideoClassifier model, ClipSet set, Device device, int batchSize)
+    {
+        model.eval();
+        var dtype = model.parameters().First().dtype;
+        var scores = new float[set.Count][];
+        double lossSum = 0;
+        using var noGrad = no_grad();
+        foreach (var rows in Enumerable.Range(0, set.Count).Chunk(batchSize))
+        {
+            using var scope = NewDisposeScope();
+            var x = ClipBatcher.Make(set, rows, device).to(dtype);
+            var logits = model.call(x).to(ScalarType.Float32);
+            var y = tensor(rows.Select(r => (long)set.Labels[r]).ToArray(), device: device);
+            lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
+            var probs = nn.functional.softmax(logits, 1).cpu();
+            int k = (int)probs.shape[1];
+            var flat = probs.data<float>().ToArray();
+            for (int i = 0; i < rows.Length; i++) scores[rows[i]] = flat.AsSpan(i * k, k).ToArray();
+        }
+        return (scores, lossSum / set.Count);
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using Augment.Classifier.Models;
+using Augment.Data;
+using Augment.Data.Datasets;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Augment.Classifier;
+
+/// <summary>
+/// Trains a video classifier on a real + synthetic mix, early-stops on validation macro-F1 and evaluates the best
+/// epoch on the test split. Every epoch ends with an atomic last.ckpt (weights, optimizer, schedule position), so a
+/// killed or cancelled run resumes where it stopped. Each epoch's sampling and augmentation are seeded from
+/// (seed, epoch) alone, which makes a resumed run equal to an uninterrupted one on the CPU.
+/// </summary>
+public static class ClassifierTrainer
+{
+    public static TrainResult Train(TrainRequest request, IProgress<EpochReport>? progress = null, CancellationToken cancel = default)
+    {
+        var dataset = request.Dataset;
+        var (trainRefs, plannedMix) = SyntheticMixer.Mix(dataset, request.Mix);
+        var valRefs = dataset.Split(Splits.Val).ToList();
+        var testRefs = dataset.Split(Splits.Test).ToList();
+        if (valRefs.Count == 0) throw new InvalidOperationException($"dataset '{dataset.Name}' has no validation clips; early stopping needs a val split");
+        if (testRefs.Count == 0) throw new InvalidOperationException($"dataset '{dataset.Name}' has no test clips to evaluate on");
+
+        using var train = ClipSet.Load(trainRefs, dataset.Classes, request.Spec, request.Cache);
+        using var val = ClipSet.Load(valRefs, dataset.Classes, request.Spec, request.Cache);
+        using var test = ClipSet.Load(testRefs, dataset.Classes, request.Spec, request.Cache);
+        var quarantined = train.Quarantined.Concat(val.Quarantined).Concat(test.Quarantined).ToList();
+        Directory.CreateDirectory(request.OutDir);
+        if (quarantined.Count > 0) AtomicFile.WriteJson(Path.Combine(request.OutDir, ResultFiles.QuarantineJson), quarantined);
+        var mix = SyntheticMixer.Recount(plannedMix, dataset.Classes, train.Clips);
+        return Train(train, val, test, mix, request.Options, request.OutDir, progress, cancel);
+    }
+
+    /// <summary>The training loop on clips already in memory.</summary>
+    internal static TrainResult Train(ClipSet train, ClipSet val, ClipSet test, MixSummary mix, ClassifierOptions o, string outDir,
+        IProgress<EpochReport>? progress = null, CancellationToken cancel = default)
+    {
+        if (train.Count == 0) throw new InvalidOperationException("no readable training clips");
+        if (o.Epochs < 1 || o.BatchSize < 1) throw new ArgumentException("epochs and batch size must be at least 1");
+        var classes = train.Classes;
+        Directory.CreateDirectory(outDir);
+        AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.MixJson), mix);
+        string lastPath = Path.Combine(outDir, ResultFiles.LastCheckpoint), bestPath = Path.Combine(outDir, ResultFiles.BestCheckpoint);
+
+        var device = TorchDevice.Resolve(o.Device);
+        // No torch.autocast in TorchSharp 0.107: on CUDA the whole model runs in bfloat16 (untested without a GPU).
+        var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        long t = train.Pixels.shape[1], h = train.Pixels.shape[2], w = train.Pixels.shape[3];
+        var spec = new ClipSpec((int)t, (int)h, (int)w);
+        var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, (int)h, (int)w);
+
+        VideoClassifier model;
+        AdamW optimizer;
+        CheckpointState state;
+        if (o.Resume && File.Exists(lastPath))
+        {
+            AdamW? restored = null;
+            (model, state) = Checkpoint.Load(lastPath, m => restored = NewOptimizer(m.to(device, dtype), o));
+            optimizer = restored!;
+            if (!state.Classes.SequenceEqual(classes) || state.Model != config)
+                throw new InvalidOperationException($"{lastPath}: was trained with a different model or class list; use a new --out folder or drop --resume");
+        }
+        else
+        {
+            TorchDevice.Seed(Seeds.Derive(o.Seed, "classifier-init"));
+            model = VideoClassifier.Create(config);
+            model.to(device, dtype);
+            optimizer = NewOptimizer(model, o);
+            state = new CheckpointState { Model = config, Classes = classes, Spec = spec, Precision = DtypeName(dtype), Options = o };
+        }
+        using var _ = model;
+        using var __ = optimizer;
+
+        var counts = train.CountPerClass();
+        using var classWeights = o.Balance switch
+        {
+            // Inverse frequency, normalised so a balanced set gets weight 1 everywhere.
+            "weights" => tensor(counts.Select(c => c == 0 ? 0f : (float)train.Count / (counts.Count(n => n > 0) * c)).ToArray(), device: device),
+            "sampler" or "none" => null,
+            _ => throw new ArgumentException($"balance must be sampler, weights or none, not '{o.Balance}'"),
+        };
+        int stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
+        var schedule = new LearningRateSchedule(o.LearningRate, (long)o.WarmupEpochs * stepsPerEpoch, (long)o.Epochs * stepsPerEpoch);
+        var history = state.History.ToList();
+
+        for (int epoch = state.Epoch + 1; epoch <= o.Epochs && state.EpochsWithoutImprovement < o.Patience; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            var rng = Seeds.Random(o.Seed, $"classifier-epoch-{epoch}");
+            TorchDevice.Seed(Seeds.Derive(o.Seed, $"classifier-torch-epoch-{epoch}"));
+            model.train();
+            double lossSum = 0;
+            int correct = 0, seen = 0, stepInEpoch = 0;
+            long step = state.Step;
+            foreach (var rows in BatchSampler.Epoch(train.Labels, classes.Count, o.BatchSize, o.Balance == "sampler", rng))
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                double lr = schedule.At(step);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null).to(dtype);
+                if (o.PoisonBatchAt == (epoch, stepInEpoch)) x.fill_(float.NaN);
+                var y = tensor(rows.Select(r => (long)train.Labels[r]).ToArray(), device: device);
+                var logits = model.call(x).to(ScalarType.Float32);
+                var loss = nn.functional.cross_entropy(logits, y, classWeights, label_smoothing: o.LabelSmoothing);
+                double lossValue = loss.item<float>();
+                if (!double.IsFinite(lossValue)) throw NonFinite(epoch, stepInEpoch, "training loss", lastPath);
+                optimizer.zero_grad();
+                loss.backward();
+                double gradNorm = nn.utils.clip_grad_norm_(model.parameters(), o.GradClip);
+                if (!double.IsFinite(gradNorm)) throw NonFinite(epoch, stepInEpoch, "gradient norm", lastPath);
+                optimizer.step();
+                lossSum += lossValue * rows.Length;
+                correct += (int)logits.argmax(1).eq(y).sum().item<long>();
+                seen += rows.Length;
+                step++;
+                stepInEpoch++;
+            }
+
+            var (valScores, valLoss) = ClassifierEvaluator.Predict(model, val, device, Math.Max(o.BatchSize, 32));
+            if (!double.IsFinite(valLoss)) throw NonFinite(epoch, stepInEpoch, "validation loss", lastPath);
+            var valMetrics = Metrics.Compute(classes, val.Labels, valScores);
+            // Better macro-F1 wins; an equal macro-F1 with a lower validation loss also counts as better.
+            bool improved = valMetrics.MacroF1 > state.BestValMacroF1 + 1e-12
+                            || (Math.Abs(valMetrics.MacroF1 - state.BestValMacroF1) <= 1e-12 && valLoss < state.BestValLoss);
+            var report = new EpochReport(epoch, lossSum / seen, (double)correct / seen, valLoss, valMetrics.MacroF1, valMetrics.Accuracy, schedule.At(step - 1))
+            {
+                Seconds = clock.Elapsed.TotalSeconds,
+                Best = improved,
+            };
+            history.Add(report);
+            state = state with
+            {
+                Epoch = epoch,
+                Step = step,
+                History = history.ToList(),
+                BestValMacroF1 = improved ? valMetrics.MacroF1 : state.BestValMacroF1,
+                BestValLoss = improved ? valLoss : state.BestValLoss,
+                BestEpoch = improved ? epoch : state.BestEpoch,
+                EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
+            };
+            if (improved) Checkpoint.Save(bestPath, state, model, optimizer: null);
+            Checkpoint.Save(lastPath, state, model, optimizer);
+            AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.HistoryJson), history);
+            progress?.Report(report);
+        }
+        cancel.ThrowIfCancellationRequested();
+
+        AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.HistoryJson), history);
+        ResultFiles.WriteCurvesPng(Path.Combine(outDir, ResultFiles.CurvesPng), history);
+        var (best, _) = Checkpoint.Load(bestPath);
+        using (best)
+        {
+            best.to(device, dtype);
+            var metrics = ClassifierEvaluator.Score(best, test, device, outDir, $"test (best epoch {state.BestEpoch})", Math.Max(o.BatchSize, 32));
+            return new TrainResult(metrics, history, mix, outDir);
+        }
+    }
+
+    static AdamW NewOptimizer(VideoClassifier model, ClassifierOptions o) =>
+        optim.AdamW(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
+
+    static NonFiniteLossException NonFinite(int epoch, int step, string what, string lastPath) =>
+        new(epoch, step, what, File.Exists(lastPath) ? lastPath : null);
+
+    static string DtypeName(ScalarType t) => t == ScalarType.BFloat16 ? "bfloat16" : "float32";
+}

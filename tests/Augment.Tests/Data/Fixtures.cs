@@ -1,0 +1,45 @@
+using Augment.Data;
+using Augment.Data.Video;
+
+namespace Augment.Tests.Data;
+
+/// <summary>A temporary folder deleted when the test ends.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir() => System.IO.Directory.CreateDirectory(Path);
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "augment-data-" + Guid.NewGuid().ToString("N"));
+    public string this[string relative] => System.IO.Path.Combine(Path, relative);
+    public void Dispose() { try { System.IO.Directory.Delete(Path, recursive: true); } catch (IOException) { } }
+}
+
+/// <summary>Small videos with known content, written with the project's own encoder.</summary>
+public static class Fixtures
+{
+    /// <summary>Frame t is a flat colour whose brightness encodes t, so sampled frame indices can be read back.</summary>
+    public static Clip Ramp(int frames, int height = 16, int width = 16, int step = 12, byte red = 200, byte blue = 40)
+    {
+        var px = new byte[frames * height * width * 3];
+        for (int t = 0; t < frames; t++)
+            for (int i = 0; i < height * width; i++)
+            {
+                int o = (t * height * width + i) * 3;
+                px[o] = red; px[o + 1] = (byte)Math.Min(255, 10 + step * t); px[o + 2] = blue;
+            }
+        return new Clip(px, frames, height, width);
+    }
+
+    public static string WriteVideo(string path, int frames = 6, int size = 16, int step = 12)
+    {
+        System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        VideoIO.WriteMp4(path, Ramp(frames, size, size, step));
+        return path;
+    }
+
+    /// <summary>Mean of one channel over frame t.</summary>
+    public static double Mean(Clip clip, int t, int channel)
+    {
+        long sum = 0; int n = clip.Height * clip.Width;
+        for (int i = 0; i < n; i++) sum += clip.Pixels[(t * n + i) * 3 + channel];
+        return (double)sum / n;
+    }
+}

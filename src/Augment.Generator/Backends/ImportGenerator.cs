@@ -1,0 +1,101 @@
+using Augment.Data;
+using Augment.Data.Video;
+
+namespace Augment.Generator.Backends;
+
+/// <summary>One row of an import manifest.</summary>
+public sealed record ImportedClip(string Path, string Label, string? Prompt, long? Seed, int Line);
+
+/// <summary>
+/// Clips made elsewhere (e.g. the official MedGen or HunyuanVideo pipelines on a GPU cluster): a folder plus a CSV
+/// <c>path,label[,prompt,seed]</c> (a header row starting with "path" is optional). Paths are relative to the CSV's
+/// folder and may not leave it. Clips of a class are taken in CSV order, re-encoded to the dataset clip size and gated
+/// like native ones; an unreadable video is recorded as rejected and the run goes on.
+/// </summary>
+public sealed class ImportGenerator : IVideoGenerator
+{
+    readonly GeneratorConfig config;
+    readonly List<ImportedClip> rows;
+
+    public ImportGenerator(string name, string manifestCsv, GeneratorConfig config)
+    {
+        Name = name;
+        this.config = config;
+        if (!File.Exists(manifestCsv)) throw new FileNotFoundException($"{manifestCsv}: import manifest not found", manifestCsv);
+        rows = Parse(manifestCsv);
+        CheckpointHash = TensorArchive.Hash(manifestCsv);
+    }
+
+    public string Name { get; }
+    public string CheckpointHash { get; }
+    public IReadOnlyList<ImportedClip> Rows => rows;
+
+    public GenerationResult Generate(GenerationRequest request, ClipCache realClips, IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        var unknown = rows.Where(r => !request.Dataset.Classes.Contains(r.Label)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidDataException($"import manifest line {unknown[0].Line}: label '{unknown[0].Label}' is not a class of dataset '{request.Dataset.Name}' ({string.Join(", ", request.Dataset.Classes)})");
+        var byLabel = rows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.ToList());
+        // Take what the folder has: a class with fewer imported clips than asked gets all of them.
+        var perClass = request.PerClass.ToDictionary(kv => kv.Key, kv => Math.Min(kv.Value, byLabel.GetValueOrDefault(kv.Key)?.Count ?? 0));
+        return GenerationRun.Execute(this, request with { PerClass = perClass }, realClips, config.Gate, 0, 0,
+            job => VideoIO.Read(byLabel[job.Label][job.Index].Path, request.Spec), progress, cancel,
+            job =>
+            {
+                var row = byLabel[job.Label][job.Index];
+                return job with { Prompt = row.Prompt ?? job.Prompt, Seed = row.Seed ?? 0 };
+            });
+    }
+
+    static List<ImportedClip> Parse(string csv)
+    {
+        var folder = Path.GetFullPath(Path.GetDirectoryName(Path.GetFullPath(csv))!);
+        var list = new List<ImportedClip>();
+        int line = 0;
+        foreach (var text in File.ReadLines(csv))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            var fields = SplitCsv(text);
+            if (line == 1 && fields[0].Trim().Equals("path", StringComparison.OrdinalIgnoreCase)) continue;
+            string Where() => $"{csv}:{line}";
+            if (fields.Count < 2 || fields[0].Trim() == "" || fields[1].Trim() == "")
+                throw new InvalidDataException($"{Where()}: expected path,label[,prompt,seed]");
+            var relative = fields[0].Trim();
+            if (Path.IsPathRooted(relative)) throw new InvalidDataException($"{Where()}: '{relative}' is absolute; paths must be relative to the manifest's folder");
+            var full = Path.GetFullPath(Path.Combine(folder, relative));
+            if (!full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new InvalidDataException($"{Where()}: '{relative}' leaves the manifest's folder");
+            if (!File.Exists(full)) throw new InvalidDataException($"{Where()}: '{relative}' does not exist");
+            long? seed = null;
+            if (fields.Count > 3 && fields[3].Trim() != "")
+                seed = long.TryParse(fields[3].Trim(), out var s) ? s : throw new InvalidDataException($"{Where()}: seed '{fields[3]}' is not an integer");
+            list.Add(new ImportedClip(full, fields[1].Trim(), fields.Count > 2 ? fields[2].Trim() : null, seed, line));
+        }
+        if (list.Count == 0) throw new InvalidDataException($"{csv}: no clips listed");
+        return list;
+    }
+
+    /// <summary>Comma-separated fields; double quotes protect commas in prompts ("" is a literal quote).</summary>
+    static List<string> SplitCsv(string line)
+    {
+        var fields = new List<string>();
+        var field = new System.Text.StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else field.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
+            else field.Append(c);
+        }
+        fields.Add(field.ToString());
+        return fields;
+    }
+}

@@ -1,0 +1,57 @@
+using TorchSharp;
+using Augment.Data;
+using Augment.Data.Video;
+using Augment.Generator.Model;
+using Augment.Generator.Sampling;
+using Augment.Generator.Training;
+using static TorchSharp.torch;
+
+namespace Augment.Generator.Backends;
+
+/// <summary>
+/// The native video DiT: base checkpoint only ("hunyuanvideo" stand-in) or base + LoRA adapter ("medgen"). Each clip is
+/// sampled on its own from noise seeded by (seed, label, index), so clips are reproducible and nested across counts.
+/// </summary>
+public sealed class NativeGenerator : IVideoGenerator
+{
+    readonly VideoDiT model;
+    readonly GeneratorConfig config;
+    readonly Device device;
+
+    public NativeGenerator(string name, string baseCheckpoint, string? adapterPath, GeneratorConfig config)
+    {
+        Name = name;
+        this.config = config;
+        device = TorchDevice.Resolve(config.Device);
+        (model, _) = Checkpoints.LoadBase(baseCheckpoint);
+        if (adapterPath is not null)
+        {
+            var adapter = Checkpoints.LoadAdapter(model, adapterPath);
+            var baseHash = TensorArchive.Hash(baseCheckpoint);
+            if (adapter.BaseHash != baseHash)
+                throw new InvalidOperationException($"{adapterPath}: adapter was trained on base {adapter.BaseHash}, but {baseCheckpoint} is {baseHash}");
+        }
+        model.to(device);
+        model.eval();
+        CheckpointHash = adapterPath is null ? TensorArchive.Hash(baseCheckpoint) : TensorArchive.Hash(baseCheckpoint, adapterPath);
+    }
+
+    public string Name { get; }
+    public string CheckpointHash { get; }
+    public ModelConfig Model => model.Config;
+
+    public GenerationResult Generate(GenerationRequest request, ClipCache realClips, IProgress<double>? progress = null, CancellationToken cancel = default) =>
+        GenerationRun.Execute(this, request, realClips, config.Gate, config.Sampler.Steps, config.Sampler.Cfg,
+            job => Sample(job.Prompt, job.Seed), progress, cancel);
+
+    /// <summary>One clip at the model's own size for this prompt and seed.</summary>
+    public Clip Sample(string prompt, long seed)
+    {
+        using var scope = NewDisposeScope();
+        var m = model.Config;
+        var noise = randn(new long[] { 1, 3, m.Frames, m.Height, m.Width }, generator: new TorchSharp.torch.Generator((ulong)seed)).to(device);
+        var bags = PromptBag.Batch([prompt], m.PromptBuckets).to(device);
+        var x = FlowSampler.Sample((xt, t, b) => model.forward(xt, t, b), noise, bags, config.Sampler);
+        return ClipTensors.FromModel(x[0], m.Frames, m.Height, m.Width);
+    }
+}

@@ -1,0 +1,48 @@
+using Augment.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Augment.Generator;
+
+/// <summary>Clips ↔ model tensors: [T,H,W,3] uint8 ↔ [3,T,H,W] float in [-1,1], resampled in time (uniform) and space.</summary>
+public static class ClipTensors
+{
+    public static Tensor ToModel(Clip clip, int frames, int height, int width)
+    {
+        using var scope = NewDisposeScope();
+        var x = clip.ToTensor().to(ScalarType.Float32).permute(0, 3, 1, 2); // [T,3,H,W]
+        x = Resample(x, frames, height, width, InterpolationMode.Area);
+        return (x.permute(1, 0, 2, 3) / 127.5 - 1).contiguous().MoveToOuterDisposeScope();
+    }
+
+    public static Clip FromModel(Tensor x, int frames, int height, int width)
+    {
+        using var scope = NewDisposeScope();
+        var pixels = ((x.detach().cpu().clamp(-1, 1) + 1) * 127.5).permute(1, 0, 2, 3); // [T,3,H,W]
+        pixels = Resample(pixels, frames, height, width, InterpolationMode.Bilinear);
+        return Clip.FromTensor(pixels.permute(0, 2, 3, 1));
+    }
+
+    /// <summary>Resamples a clip to another clip size (frames uniformly in time, area/bilinear in space).</summary>
+    public static Clip Resize(Clip clip, ClipSpec spec)
+    {
+        if (clip.Frames == spec.Frames && clip.Height == spec.Height && clip.Width == spec.Width) return clip;
+        using var x = ToModel(clip, clip.Frames, clip.Height, clip.Width);
+        return FromModel(x, spec.Frames, spec.Height, spec.Width);
+    }
+
+    static Tensor Resample(Tensor x, int frames, int height, int width, InterpolationMode mode)
+    {
+        long t = x.shape[0];
+        if (t != frames)
+        {
+            var idx = Enumerable.Range(0, frames).Select(i => (long)Math.Min(t - 1, Math.Floor((i + 0.5) * t / frames))).ToArray();
+            x = x.index_select(0, tensor(idx));
+        }
+        if (x.shape[2] == height && x.shape[3] == width) return x;
+        bool down = x.shape[2] >= height && x.shape[3] >= width;
+        return nn.functional.interpolate(x, new long[] { height, width },
+            mode: down ? InterpolationMode.Area : mode,
+            align_corners: down || mode == InterpolationMode.Nearest ? null : false);
+    }
+}

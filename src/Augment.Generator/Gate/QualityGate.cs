@@ -1,0 +1,112 @@
+using Augment.Data;
+using OpenCvSharp;
+
+namespace Augment.Generator.Gate;
+
+/// <summary>The gate's scores for one clip and whether it may be mixed; Reason lists every failed check.</summary>
+public sealed record GateVerdict(IReadOnlyDictionary<string, double> Scores, bool Accepted, string? Reason);
+
+/// <summary>
+/// Judges every synthetic clip before it can be mixed: persistent black borders (Canny + Hough lines along the frame
+/// edges), blur (variance of the Laplacian), exposure (mean luma), temporal consistency (frozen: no adjacent-frame
+/// change; flicker: jumps of mean luma) and memorisation (pHash distance to the real training clips).
+/// </summary>
+public sealed class QualityGate
+{
+    readonly GateOptions options;
+    readonly List<ulong[]> trainingHashes;
+
+    public QualityGate(GateOptions options, IEnumerable<Clip> trainingClips)
+    {
+        this.options = options;
+        trainingHashes = trainingClips.Select(Hashes).ToList();
+    }
+
+    public GateVerdict Evaluate(Clip clip)
+    {
+        var gray = ClipFrames.Gray(clip);
+        try
+        {
+            var lumas = gray.Select(g => Cv2.Mean(g).Val0).ToList();
+            var scores = new Dictionary<string, double>
+            {
+                ["border_fraction"] = gray.Count(HasBlackBorder) / (double)gray.Count,
+                ["sharpness"] = gray.Average(LaplacianVariance),
+                ["luma"] = lumas.Average(),
+                ["motion"] = gray.Count < 2 ? 0 : Enumerable.Range(1, gray.Count - 1).Average(i => MeanAbsDiff(gray[i - 1], gray[i])),
+                ["flicker"] = gray.Count < 2 ? 0 : Enumerable.Range(1, lumas.Count - 1).Max(i => Math.Abs(lumas[i] - lumas[i - 1])),
+                ["memorisation_bits"] = trainingHashes.Count == 0 ? 64 : trainingHashes.Min(h => PerceptualHash.Distance(Hashes(gray), h)),
+            };
+            var reasons = new List<string>();
+            if (scores["border_fraction"] >= options.BorderFrameFraction) reasons.Add($"black border in {scores["border_fraction"]:P0} of frames");
+            if (scores["sharpness"] < options.MinSharpness) reasons.Add($"blurred (Laplacian variance {scores["sharpness"]:F1} < {options.MinSharpness})");
+            if (scores["luma"] < options.MinLuma) reasons.Add($"too dark (mean luma {scores["luma"]:F0} < {options.MinLuma})");
+            if (scores["luma"] > options.MaxLuma) reasons.Add($"too bright (mean luma {scores["luma"]:F0} > {options.MaxLuma})");
+            if (scores["motion"] < options.MinMotion) reasons.Add($"frozen (adjacent-frame change {scores["motion"]:F2} < {options.MinMotion})");
+            if (scores["flicker"] > options.MaxFlicker) reasons.Add($"flicker (luma jump {scores["flicker"]:F0} > {options.MaxFlicker})");
+            if (scores["memorisation_bits"] <= options.MemorisationMaxBits) reasons.Add($"near-copy of a training clip (pHash distance {scores["memorisation_bits"]:F1} bits)");
+            return new GateVerdict(scores, reasons.Count == 0, reasons.Count == 0 ? null : string.Join("; ", reasons));
+        }
+        finally
+        {
+            foreach (var g in gray) g.Dispose();
+        }
+    }
+
+    static ulong[] Hashes(Clip clip)
+    {
+        var gray = ClipFrames.Gray(clip);
+        try { return Hashes(gray); }
+        finally { foreach (var g in gray) g.Dispose(); }
+    }
+
+    static ulong[] Hashes(List<Mat> gray) => gray.Select(PerceptualHash.Frame).ToArray();
+
+    static double LaplacianVariance(Mat gray)
+    {
+        using var lap = new Mat();
+        Cv2.Laplacian(gray, lap, MatType.CV_64F);
+        Cv2.MeanStdDev(lap, out _, out var std);
+        return std.Val0 * std.Val0;
+    }
+
+    static double MeanAbsDiff(Mat a, Mat b)
+    {
+        using var diff = new Mat();
+        Cv2.Absdiff(a, b, diff);
+        return Cv2.Mean(diff).Val0;
+    }
+
+    /// <summary>A long straight edge parallel to a frame side, within the border band, with only black between it and the side.</summary>
+    bool HasBlackBorder(Mat gray)
+    {
+        int h = gray.Rows, w = gray.Cols;
+        using var edges = new Mat();
+        Cv2.Canny(gray, edges, 40, 120);
+        int minLength = (int)(0.6 * Math.Min(h, w));
+        var lines = Cv2.HoughLinesP(edges, 1, Math.PI / 180, threshold: Math.Max(8, minLength / 2), minLineLength: minLength, maxLineGap: 2);
+        int maxBandH = (int)Math.Ceiling(options.BorderMaxWidth * h), maxBandW = (int)Math.Ceiling(options.BorderMaxWidth * w);
+        foreach (var line in lines)
+        {
+            if (Math.Abs(line.P1.Y - line.P2.Y) <= 1)
+            {
+                int y = (line.P1.Y + line.P2.Y) / 2;
+                if (y >= 1 && y <= maxBandH && Dark(gray, new Rect(0, 0, w, y))) return true;
+                if (y < h - 1 && y >= h - 1 - maxBandH && Dark(gray, new Rect(0, y + 1, w, h - y - 1))) return true;
+            }
+            else if (Math.Abs(line.P1.X - line.P2.X) <= 1)
+            {
+                int x = (line.P1.X + line.P2.X) / 2;
+                if (x >= 1 && x <= maxBandW && Dark(gray, new Rect(0, 0, x, h))) return true;
+                if (x < w - 1 && x >= w - 1 - maxBandW && Dark(gray, new Rect(x + 1, 0, w - x - 1, h))) return true;
+            }
+        }
+        return false;
+    }
+
+    bool Dark(Mat gray, Rect band)
+    {
+        using var roi = new Mat(gray, band);
+        return Cv2.Mean(roi).Val0 < options.BorderMaxLuma;
+    }
+}

@@ -1,0 +1,131 @@
+namespace Augment.Generator;
+
+/// <summary>
+/// Shape of the native video diffusion transformer. The model works at its own clip size (Frames×Height×Width) and
+/// clips are resampled to and from the dataset's clip size, as a latent model would work at its latent size.
+/// </summary>
+public sealed record ModelConfig
+{
+    public int Frames { get; init; } = 8;
+    public int Height { get; init; } = 32;
+    public int Width { get; init; } = 32;
+    public int PatchFrames { get; init; } = 2;
+    public int PatchSize { get; init; } = 4;
+    public int Dim { get; init; } = 96;
+    public int Depth { get; init; } = 4;
+    public int Heads { get; init; } = 4;
+    public int MlpRatio { get; init; } = 4;
+    /// <summary>Hashed word buckets of the prompt encoder; bucket 0 is never used, so an all-zero bag means "no prompt".</summary>
+    public int PromptBuckets { get; init; } = 2048;
+
+    public int Tokens => Frames / PatchFrames * (Height / PatchSize) * (Width / PatchSize);
+    public int PatchValues => 3 * PatchFrames * PatchSize * PatchSize;
+
+    public void Validate()
+    {
+        if (Frames % PatchFrames != 0 || Height % PatchSize != 0 || Width % PatchSize != 0)
+            throw new ArgumentException($"model clip {Frames}x{Height}x{Width} is not divisible by patch {PatchFrames}x{PatchSize}x{PatchSize}");
+        if (Dim % Heads != 0) throw new ArgumentException($"model dim {Dim} is not divisible by {Heads} heads");
+        if (PromptBuckets < 2) throw new ArgumentException("prompt buckets must be at least 2");
+    }
+}
+
+/// <summary>Flow-matching training of either stage (pretrain or LoRA adaptation).</summary>
+public sealed record TrainConfig
+{
+    public int Steps { get; init; } = 200;
+    public int BatchSize { get; init; } = 16;
+    public double LearningRate { get; init; } = 1e-3;
+    public double WeightDecay { get; init; } = 0.0;
+    public double Ema { get; init; } = 0.99;
+    public double CondDropout { get; init; } = 0.1;
+    /// <summary>Timestep shift applied to the sampled training t (1 = none).</summary>
+    public double Shift { get; init; } = 1.0;
+    /// <summary>logit-normal (SD3 / HunyuanVideo) or uniform.</summary>
+    public string TimeSampling { get; init; } = "logit-normal";
+    public double GradClip { get; init; } = 1.0;
+    public int CheckpointEvery { get; init; } = 50;
+}
+
+/// <summary>LoRA on the attention projections: rank, alpha and which of q,k,v,out it adapts.</summary>
+public sealed record LoraConfig
+{
+    public int Rank { get; init; } = 8;
+    public double Alpha { get; init; } = 8;
+    public IReadOnlyList<string> Targets { get; init; } = ["q", "k", "v", "out"];
+}
+
+/// <summary>Flow-matching sampler: Euler or Heun, N steps, classifier-free guidance, timestep shift.</summary>
+public sealed record SamplerConfig
+{
+    public int Steps { get; init; } = 16;
+    public double Cfg { get; init; } = 3.0;
+    public double Shift { get; init; } = 3.0;
+    /// <summary>euler | heun.</summary>
+    public string Solver { get; init; } = "euler";
+}
+
+/// <summary>Quality-gate thresholds, tuned for small (32–64 px) clips; scores are on 0–255 pixel scales unless noted.</summary>
+public sealed record GateOptions
+{
+    /// <summary>A clip is bordered when at least this fraction of frames shows a dark straight edge band.</summary>
+    public double BorderFrameFraction { get; init; } = 0.5;
+    /// <summary>A band between an edge line and the frame edge counts as black when its mean luma is below this.</summary>
+    public double BorderMaxLuma { get; init; } = 24;
+    /// <summary>Widest band (fraction of the side) still called a border.</summary>
+    public double BorderMaxWidth { get; init; } = 0.25;
+    /// <summary>Mean variance of the Laplacian below this is blurred.</summary>
+    public double MinSharpness { get; init; } = 8;
+    public double MinLuma { get; init; } = 20;
+    public double MaxLuma { get; init; } = 235;
+    /// <summary>Mean absolute adjacent-frame difference below this is a frozen clip.</summary>
+    public double MinMotion { get; init; } = 0.5;
+    /// <summary>A jump of the mean luma between adjacent frames above this is flicker.</summary>
+    public double MaxFlicker { get; init; } = 30;
+    /// <summary>A clip whose frames are within this many pHash bits (of 64, mean over frames) of a real training clip is a near-copy.</summary>
+    public double MemorisationMaxBits { get; init; } = 3;
+}
+
+/// <summary>Everything the native generator needs; the sweep builds it from experiments.yaml's profile.</summary>
+public sealed record GeneratorConfig
+{
+    public ModelConfig Model { get; init; } = new();
+    public TrainConfig Pretrain { get; init; } = new();
+    public TrainConfig Adapt { get; init; } = new() { Steps = 80, LearningRate = 2e-3, Ema = 0.9 };
+    public LoraConfig Lora { get; init; } = new();
+    public SamplerConfig Sampler { get; init; } = new();
+    public GateOptions Gate { get; init; } = new();
+    public long Seed { get; init; }
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>tiny: a CPU-minute demo; small: a laptop hour; full: the paper's settings on a GPU.</summary>
+    public static GeneratorConfig ForProfile(string profile) => profile.ToLowerInvariant() switch
+    {
+        "tiny" => new GeneratorConfig
+        {
+            Model = new ModelConfig { Frames = 8, Height = 32, Width = 32, PatchFrames = 2, PatchSize = 4, Dim = 64, Depth = 3, Heads = 4 },
+            Pretrain = new TrainConfig { Steps = 150, BatchSize = 12, LearningRate = 1e-3, Ema = 0.98, CheckpointEvery = 50 },
+            // Paper: rank 32, alpha 32, lr 5e-5 over thousands of steps; a CPU minute needs a high lr and a short EMA to move.
+            Adapt = new TrainConfig { Steps = 60, BatchSize = 12, LearningRate = 3e-3, Ema = 0.9, CheckpointEvery = 30 },
+            Lora = new LoraConfig { Rank = 8, Alpha = 8 },
+            Sampler = new SamplerConfig { Steps = 12, Cfg = 3.0, Shift = 3.0 },
+        },
+        "small" => new GeneratorConfig
+        {
+            Model = new ModelConfig { Frames = 8, Height = 32, Width = 32, PatchFrames = 2, PatchSize = 4, Dim = 128, Depth = 6, Heads = 4 },
+            Pretrain = new TrainConfig { Steps = 3000, BatchSize = 16, LearningRate = 5e-4, Ema = 0.999, CheckpointEvery = 250 },
+            Adapt = new TrainConfig { Steps = 800, BatchSize = 16, LearningRate = 5e-4, Ema = 0.99, CheckpointEvery = 200 },
+            Lora = new LoraConfig { Rank = 16, Alpha = 16 },
+            Sampler = new SamplerConfig { Steps = 30, Cfg = 4.0, Shift = 5.0, Solver = "heun" },
+        },
+        "full" => new GeneratorConfig
+        {
+            Model = new ModelConfig { Frames = 16, Height = 64, Width = 64, PatchFrames = 2, PatchSize = 4, Dim = 384, Depth = 12, Heads = 6 },
+            Pretrain = new TrainConfig { Steps = 100_000, BatchSize = 32, LearningRate = 1e-4, Ema = 0.999, CheckpointEvery = 1000 },
+            Adapt = new TrainConfig { Steps = 10_000, BatchSize = 32, LearningRate = 5e-5, Ema = 0.999, CheckpointEvery = 1000 },
+            Lora = new LoraConfig { Rank = 32, Alpha = 32 },
+            Sampler = new SamplerConfig { Steps = 50, Cfg = 6.0, Shift = 7.0 },
+        },
+        _ => throw new ArgumentException($"unknown generator profile '{profile}' (tiny, small, full)"),
+    };
+}

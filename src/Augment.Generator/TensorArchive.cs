@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Augment.Data;
+using static TorchSharp.torch;
+
+namespace Augment.Generator;
+
+/// <summary>
+/// The one file format for base checkpoints and LoRA adapters: "AUGTNSR1", a JSON header (what the file is, the model
+/// shape, the training step) and named float32 tensors. Written atomically; a truncated file fails with its path.
+/// </summary>
+public static class TensorArchive
+{
+    const string Magic = "AUGTNSR1";
+
+    public static void Write<TMeta>(string path, TMeta meta, IEnumerable<(string Name, Tensor Value)> tensors)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Encoding.ASCII.GetBytes(Magic));
+            w.Write(JsonSerializer.Serialize(meta, AtomicFile.Json));
+            var list = tensors.ToList();
+            w.Write(list.Count);
+            foreach (var (name, value) in list)
+            {
+                using var cpu = value.detach().cpu().to(ScalarType.Float32).contiguous();
+                w.Write(name);
+                w.Write((int)cpu.dim());
+                foreach (var d in cpu.shape) w.Write(d);
+                w.Write(MemoryMarshalBytes(cpu.data<float>().ToArray()));
+            }
+        }
+        AtomicFile.WriteAllBytes(path, ms.ToArray());
+    }
+
+    public static (TMeta Meta, Dictionary<string, Tensor> Tensors) Read<TMeta>(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint", path);
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+            if (Encoding.ASCII.GetString(r.ReadBytes(Magic.Length)) != Magic)
+                throw new InvalidDataException($"{path}: not an Augment checkpoint (bad magic)");
+            var meta = JsonSerializer.Deserialize<TMeta>(r.ReadString(), AtomicFile.Json)
+                       ?? throw new InvalidDataException($"{path}: empty header");
+            int count = r.ReadInt32();
+            var tensors = new Dictionary<string, Tensor>(count);
+            for (int i = 0; i < count; i++)
+            {
+                var name = r.ReadString();
+                var shape = new long[r.ReadInt32()];
+                for (int d = 0; d < shape.Length; d++) shape[d] = r.ReadInt64();
+                var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
+                var bytes = r.ReadBytes(values.Length * 4);
+                if (bytes.Length != values.Length * 4) throw new EndOfStreamException();
+                Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+                tensors[name] = tensor(values, shape);
+            }
+            return (meta, tensors);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{path}: truncated checkpoint");
+        }
+    }
+
+    /// <summary>First 16 hex digits of the file's SHA-256: what the manifest records as the checkpoint.</summary>
+    public static string Hash(params string[] paths)
+    {
+        using var sha = SHA256.Create();
+        foreach (var p in paths)
+        {
+            var bytes = File.ReadAllBytes(p);
+            sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
+        }
+        sha.TransformFinalBlock([], 0, 0);
+        return Convert.ToHexString(sha.Hash!)[..16].ToLowerInvariant();
+    }
+
+    static byte[] MemoryMarshalBytes(float[] values)
+    {
+        var bytes = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        return bytes;
+    }
+}

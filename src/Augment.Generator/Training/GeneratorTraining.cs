@@ -1,0 +1,142 @@
+using TorchSharp;
+using System.Diagnostics;
+using Augment.Data;
+using Augment.Data.Datasets;
+using Augment.Data.Video;
+using Augment.Generator.Model;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Augment.Generator.Training;
+
+/// <summary>One optimisation step as the CLI shows it.</summary>
+public sealed record TrainProgress(string Stage, int Step, int TotalSteps, double Loss, double SecondsPerStep);
+
+/// <summary>What a training stage produced.</summary>
+public sealed record TrainResult(string Path, int Steps, double FinalLoss, int Clips, IReadOnlyList<QuarantineEntry> Quarantined);
+
+/// <summary>
+/// The two training stages. Pretrain: the base model (the "HunyuanVideo" stand-in) on a broad pool. Adapt: LoRA on the
+/// attention projections, base frozen, on one dataset's training split (MedGen = base + this adapter). Both are seeded
+/// per step (batch, noise, t and condition dropout come from Seeds.Derive(seed, stage/step)), checkpoint atomically and
+/// resume from the last checkpoint bit-identically.
+/// </summary>
+public static class GeneratorTraining
+{
+    public static TrainResult Pretrain(IReadOnlyList<Dataset> pool, ClipSpec spec, ClipCache cache, GeneratorConfig config,
+        string checkpointPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        if (pool.Count == 0) throw new ArgumentException("pretraining needs at least one dataset");
+        var data = TrainingSet.Load(pool, spec, cache, config.Model);
+        var datasets = pool.Select(d => d.Name).ToList();
+        var loss = PretrainOn(data, config, checkpointPath, datasets, progress, cancel);
+        return new TrainResult(checkpointPath, config.Pretrain.Steps, loss, data.Count, data.Quarantined);
+    }
+
+    public static TrainResult Adapt(Dataset target, ClipSpec spec, ClipCache cache, GeneratorConfig config, string baseCheckpoint,
+        string adapterPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var data = TrainingSet.Load([target], spec, cache, config.Model);
+        var (model, _) = Checkpoints.LoadBase(baseCheckpoint);
+        var loss = AdaptOn(model, data, config, TensorArchive.Hash(baseCheckpoint), adapterPath, target.Name, progress, cancel);
+        return new TrainResult(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined);
+    }
+
+    /// <summary>Pretrains from scratch, or resumes from checkpointPath when it holds a shorter run of the same model.</summary>
+    public static double PretrainOn(TrainingSet data, GeneratorConfig config, string checkpointPath, IReadOnlyList<string> datasets,
+        IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var device = TorchDevice.Resolve(config.Device);
+        TorchDevice.Seed(Seeds.Derive(config.Seed, "pretrain/init"));
+        var model = new VideoDiT(config.Model);
+        model.to(device.type);
+        var trainable = model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+        var tc = config.Pretrain;
+        var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
+        var ema = new Ema(trainable, tc.Ema);
+        int start = 0;
+        if (File.Exists(checkpointPath))
+        {
+            var (header, tensors) = TensorArchive.Read<BaseHeader>(checkpointPath);
+            if (header.Kind != Checkpoints.BaseKind || header.Model != config.Model)
+                throw new InvalidOperationException($"{checkpointPath}: holds a different model; delete it or choose another --out");
+            Checkpoints.CopyInto(trainable, tensors, "model/", checkpointPath);
+            ema.Load(tensors);
+            optimizer.Load(tensors, header.Step);
+            start = header.Step;
+        }
+        void Save(int step) => TensorArchive.Write(checkpointPath,
+            new BaseHeader(Checkpoints.BaseKind, config.Model, step, tc.Steps, config.Seed, datasets),
+            trainable.Select(p => ("model/" + p.name, (Tensor)p.parameter)).Concat(ema.State()).Concat(optimizer.State()));
+        return Run("pretrain", model, trainable, optimizer, ema, data, tc, config.Seed, start, Save, device, progress, cancel);
+    }
+
+    /// <summary>Adds LoRA to model (a loaded base), freezes everything else and trains the adapter; resumes from adapterPath.</summary>
+    public static double AdaptOn(VideoDiT model, TrainingSet data, GeneratorConfig config, string baseHash, string adapterPath,
+        string dataset, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var device = TorchDevice.Resolve(config.Device);
+        TorchDevice.Seed(Seeds.Derive(config.Seed, "adapt/init"));
+        foreach (var p in model.parameters()) p.requires_grad = false;
+        Lora.Apply(model, config.Lora);
+        model.to(device.type);
+        var trainable = Lora.Parameters(model);
+        var tc = config.Adapt;
+        var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
+        var ema = new Ema(trainable, tc.Ema);
+        int start = 0;
+        if (File.Exists(adapterPath))
+        {
+            var (header, tensors) = TensorArchive.Read<AdapterHeader>(adapterPath);
+            // An adapter of another base or other LoRA settings cannot be continued: train a fresh one over it.
+            if (header.Kind == Checkpoints.AdapterKind && header.BaseHash == baseHash && header.Rank == config.Lora.Rank
+                && header.Alpha == config.Lora.Alpha && header.Targets.SequenceEqual(config.Lora.Targets))
+            {
+                Checkpoints.CopyInto(trainable, tensors, "model/", adapterPath);
+                ema.Load(tensors);
+                optimizer.Load(tensors, header.Step);
+                start = header.Step;
+            }
+        }
+        void Save(int step) => TensorArchive.Write(adapterPath,
+            new AdapterHeader(Checkpoints.AdapterKind, config.Lora.Rank, config.Lora.Alpha, config.Lora.Targets, baseHash, step, tc.Steps, config.Seed, dataset),
+            trainable.Select(p => ("model/" + p.Name, (Tensor)p.Param)).Concat(ema.State()).Concat(optimizer.State()));
+        return Run("adapt", model, trainable, optimizer, ema, data, tc, config.Seed, start, Save, device, progress, cancel);
+    }
+
+    static double Run(string stage, VideoDiT model, List<(string Name, Parameter Param)> trainable, AdamW optimizer, Ema ema,
+        TrainingSet data, TrainConfig tc, long seed, int start, Action<int> save, Device device,
+        IProgress<TrainProgress>? progress, CancellationToken cancel)
+    {
+        model.train();
+        var parameters = trainable.Select(p => p.Param).ToList();
+        double lastLoss = double.NaN;
+        var clock = Stopwatch.StartNew();
+        for (int step = start; step < tc.Steps; step++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            using (var scope = NewDisposeScope())
+            {
+                var rng = Seeds.Random(seed, $"{stage}/step{step}");
+                var generator = new TorchSharp.torch.Generator((ulong)Seeds.Derive(seed, $"{stage}/step{step}/noise"));
+                var idx = tensor(Enumerable.Range(0, tc.BatchSize).Select(_ => (long)rng.Next(data.Count)).ToArray());
+                var keep = tensor(Enumerable.Range(0, tc.BatchSize).Select(_ => rng.NextDouble() < tc.CondDropout ? 0f : 1f).ToArray());
+                var x0 = data.Clips.index_select(0, idx).to(device);
+                var bags = (data.Bags.index_select(0, idx) * keep.unsqueeze(1)).to(device);
+                var noise = randn(x0.shape, generator: generator).to(device);
+                var t = FlowMatching.SampleTimes(tc.BatchSize, tc.TimeSampling, tc.Shift, generator).to(device);
+                var loss = FlowMatching.Loss(model.forward(FlowMatching.Interpolate(x0, noise, t), t, bags), x0, noise);
+                optimizer.ZeroGrad();
+                loss.backward();
+                nn.utils.clip_grad_norm_(parameters, tc.GradClip);
+                optimizer.Step();
+                ema.Update();
+                lastLoss = loss.item<float>();
+            }
+            progress?.Report(new TrainProgress(stage, step + 1, tc.Steps, lastLoss, clock.Elapsed.TotalSeconds / (step + 1 - start)));
+            if ((step + 1) % tc.CheckpointEvery == 0 || step + 1 == tc.Steps) save(step + 1);
+        }
+        model.eval();
+        return lastLoss;
+    }
+}

@@ -14,6 +14,10 @@ public sealed class Dataset
     public IReadOnlyList<string> Missing { get; init; } = [];
     /// <summary>Labels/findings that map to no class, with counts.</summary>
     public IReadOnlyDictionary<string, int> Unmapped { get; init; } = new Dictionary<string, int>();
+    /// <summary>What probing found for each usable video file (path → frames, fps, size).</summary>
+    public IReadOnlyDictionary<string, Augment.Data.Video.VideoInfo> VideoInfos { get; init; } = new Dictionary<string, Augment.Data.Video.VideoInfo>();
+    /// <summary>Training clips per class removed by the scarcity setting (spec.Keep).</summary>
+    public IReadOnlyDictionary<string, int> KeptOut { get; init; } = new Dictionary<string, int>();
 
     public IEnumerable<ClipRef> Split(string split) => Clips.Where(c => c.Split == split);
 

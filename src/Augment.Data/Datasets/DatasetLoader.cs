@@ -1,7 +1,240 @@
+using System.Collections.Concurrent;
+using Augment.Data.Datasets.Adapters;
+using Augment.Data.Video;
+
 namespace Augment.Data.Datasets;
 
-/// <summary>Spec → adapter → splits → scarcity.</summary>
+/// <summary>Spec → adapter → path checks → probe → clip windows → splits → scarcity.</summary>
 public static class DatasetLoader
 {
-    public static Dataset Load(DatasetSpec spec) => throw new NotImplementedException();
+    public static Dataset Load(DatasetSpec spec) => Load(spec, null);
+
+    /// <summary>
+    /// Loads a dataset. With a <paramref name="clip"/> spec whose pad policy is Reject, videos shorter than a clip are
+    /// quarantined; window lengths never go below its frame count. Bad entries are quarantined with a reason, absent
+    /// videos listed in <see cref="Dataset.Missing"/>; only a spec that cannot be read at all throws.
+    /// </summary>
+    public static Dataset Load(DatasetSpec spec, ClipSpec? clip, IProgress<(int done, int total)>? progress = null)
+    {
+        var adapted = Adapt(spec);
+        var quarantined = new List<QuarantineEntry>(adapted.Quarantined);
+        var prompts = FindPrompts(spec);
+
+        // Class set: the adapter's own, else the labels found, ordered by the prompt file.
+        var entries = new List<VideoEntry>();
+        var restrictTo = prompts.Restricts ? prompts.Classes.Select(c => c.Name).ToHashSet(StringComparer.Ordinal) : null;
+        var known = adapted.Classes?.ToHashSet(StringComparer.Ordinal) ?? restrictTo;
+        foreach (var e in adapted.Entries)
+        {
+            if (known is not null && !known.Contains(e.Label))
+            {
+                adapted.CountUnmapped(e.Label);
+                quarantined.Add(new(e.Path, $"unknown label '{e.Label}' (classes: {string.Join(", ", known.Order(StringComparer.Ordinal))})"));
+            }
+            else entries.Add(e);
+        }
+        entries = Guard(spec, entries, quarantined);
+        entries = Deduplicate(entries, quarantined);
+
+        var infos = Probe(entries, quarantined, progress);
+        var clips = new List<ClipRef>();
+        foreach (var e in entries)
+        {
+            if (!infos.TryGetValue(e.Path, out var info)) continue;
+            if (clip is { Pad: PadPolicy.Reject } && info.FrameCount < clip.Frames)
+            {
+                quarantined.Add(new(e.Path, $"too short: {info.FrameCount} frames, a clip needs {clip.Frames} (pad policy Reject)"));
+                continue;
+            }
+            foreach (var (start, count) in Windows(spec, e, info.FrameCount, clip?.Frames ?? 1))
+                clips.Add(new ClipRef(e.Path, e.Label, e.Split ?? "", e.VideoId, start, count));
+        }
+
+        var classes = adapted.Classes?.ToList()
+            ?? prompts.Classes.Select(c => c.Name).Where(n => clips.Any(c => c.Label == n))
+                .Concat(clips.Select(c => c.Label).Distinct().Where(l => !prompts.Classes.Any(p => p.Name == l)).Order(StringComparer.Ordinal))
+                .ToList();
+        clips = AssignSplits(spec, clips);
+        var keptOut = ApplyKeep(spec, classes, ref clips);
+
+        var promptOf = prompts.Classes.ToDictionary(c => c.Name, c => c.Prompt);
+        var order = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
+        string[] splitOrder = [Splits.Train, Splits.Val, Splits.Test];
+        return new Dataset
+        {
+            Name = spec.Name,
+            Classes = classes,
+            Clips = clips.OrderBy(c => Array.IndexOf(splitOrder, c.Split)).ThenBy(c => order[c.Label])
+                .ThenBy(c => c.VideoId, StringComparer.Ordinal).ThenBy(c => c.Path, StringComparer.Ordinal).ThenBy(c => c.StartFrame).ToList(),
+            Prompts = classes.ToDictionary(c => c, c => promptOf.GetValueOrDefault(c) ?? ClassPrompts.DefaultPrompt(c)),
+            Quarantined = quarantined,
+            Missing = adapted.Missing,
+            Unmapped = adapted.Unmapped,
+            KeptOut = keptOut,
+            VideoInfos = clips.Select(c => c.Path).Distinct().ToDictionary(p => p, p => infos[p]),
+        };
+    }
+
+    static AdapterResult Adapt(DatasetSpec spec) => spec.Adapter.ToLowerInvariant() switch
+    {
+        "folder" => FolderAdapter.Read(spec),
+        "manifest" => ManifestAdapter.Read(spec),
+        "medvidcl" => MedVidClAdapter.Read(spec),
+        "surgvisdom" => SurgVisDomAdapter.Read(spec),
+        "hyperkvasir" => HyperKvasirAdapter.Read(spec, spec.Mapping ?? BundledFile("hyperkvasir", "findings.yaml")),
+        _ => throw new ArgumentException($"dataset '{spec.Name}': unknown adapter '{spec.Adapter}' (expected: {string.Join(", ", DatasetSpecYaml.Adapters)})"),
+    };
+
+    /// <summary>A file of datasets/&lt;name&gt;/ as copied next to the binaries.</summary>
+    public static string BundledFile(string dataset, string file) => Path.Combine(AppContext.BaseDirectory, "datasets", dataset, file);
+
+    sealed record PromptSource(IReadOnlyList<ClassPrompt> Classes, bool Restricts);
+
+    // spec.Prompts, else the bundled datasets/<name>/classes.yaml, else <root>/classes.yaml. A file that belongs to
+    // this dataset's data (explicit or in its root) also defines which labels are valid.
+    static PromptSource FindPrompts(DatasetSpec spec)
+    {
+        if (spec.Prompts is { } explicitFile)
+        {
+            if (!File.Exists(explicitFile)) throw new FileNotFoundException($"{explicitFile}: prompts file not found", explicitFile);
+            return new(ClassPrompts.Load(explicitFile), true);
+        }
+        var bundled = BundledFile(spec.Name, ClassPrompts.FileName);
+        if (File.Exists(bundled)) return new(ClassPrompts.Load(bundled), false);
+        var inRoot = Path.Combine(spec.Root, ClassPrompts.FileName);
+        if (File.Exists(inRoot)) return new(ClassPrompts.Load(inRoot), true);
+        return new([], false);
+    }
+
+    static List<VideoEntry> Guard(DatasetSpec spec, List<VideoEntry> entries, List<QuarantineEntry> quarantined)
+    {
+        string[] roots = spec.VideoDir is { } v ? [spec.Root, v] : [spec.Root];
+        var kept = new List<VideoEntry>();
+        foreach (var e in entries)
+        {
+            if (PathGuard.Escapes(e.Path, roots) is { } why) quarantined.Add(new(e.Path, why));
+            else kept.Add(e);
+        }
+        return kept;
+    }
+
+    static List<VideoEntry> Deduplicate(List<VideoEntry> entries, List<QuarantineEntry> quarantined)
+    {
+        var first = new Dictionary<string, VideoEntry>(StringComparer.Ordinal);
+        var kept = new List<VideoEntry>();
+        foreach (var e in entries)
+        {
+            var key = PathGuard.RealPath(e.Path);
+            if (first.TryGetValue(key, out var earlier))
+                quarantined.Add(new(e.Path, earlier.Label == e.Label
+                    ? $"duplicate entry (already listed as '{earlier.Label}')"
+                    : $"duplicate entry with a conflicting label '{e.Label}' (already listed as '{earlier.Label}')"));
+            else { first[key] = e; kept.Add(e); }
+        }
+        return kept;
+    }
+
+    static Dictionary<string, VideoInfo> Probe(List<VideoEntry> entries, List<QuarantineEntry> quarantined, IProgress<(int, int)>? progress)
+    {
+        var infos = new ConcurrentDictionary<string, VideoInfo>(StringComparer.Ordinal);
+        var bad = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        int done = 0;
+        progress?.Report((0, entries.Count));
+        Parallel.ForEach(entries, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, e =>
+        {
+            try
+            {
+                var info = VideoIO.Probe(e.Path);
+                if (info.FrameCount <= 0) bad[e.Path] = "no frames";
+                else infos[e.Path] = info;
+            }
+            catch (VideoReadException ex) { bad[e.Path] = ex.Problem; }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OpenCvSharp.OpenCVException)
+            {
+                bad[e.Path] = $"unreadable: {ex.Message}";
+            }
+            progress?.Report((Interlocked.Increment(ref done), entries.Count));
+        });
+        foreach (var e in entries) if (bad.TryGetValue(e.Path, out var why)) quarantined.Add(new(e.Path, why));
+        return new Dictionary<string, VideoInfo>(infos, StringComparer.Ordinal);
+    }
+
+    /// <summary>Clip windows of one video: the whole video, or ClipsPerVideo windows at seeded offsets inside equal parts.</summary>
+    static IEnumerable<(int Start, int Count)> Windows(DatasetSpec spec, VideoEntry e, int frames, int minLength)
+    {
+        if (spec.ClipsPerVideo <= 1 && spec.WindowFrames <= 0) return [(0, -1)];
+        int k = Math.Max(1, spec.ClipsPerVideo);
+        int length = spec.WindowFrames > 0 ? spec.WindowFrames : frames / k;
+        length = Math.Min(frames, Math.Max(length, minLength));
+        k = Math.Min(k, Math.Max(1, frames / Math.Max(1, length)));
+        int part = frames / k;
+        var rng = Seeds.Random(spec.Seed, $"windows/{e.VideoId}/{e.Path}");
+        var windows = new List<(int, int)>();
+        for (int i = 0; i < k; i++)
+            windows.Add((i * part + rng.Next(Math.Max(0, part - length) + 1), length));
+        return windows;
+    }
+
+    /// <summary>Keeps the dataset's own splits; clips without one (or in a "train+val" pool) get a seeded split,
+    /// stratified by class and grouped by video so no video sits on two sides.</summary>
+    static List<ClipRef> AssignSplits(DatasetSpec spec, List<ClipRef> clips)
+    {
+        var result = clips.Where(c => c.Split is Splits.Train or Splits.Val or Splits.Test).ToList();
+        foreach (var pool in clips.Where(c => c.Split is not (Splits.Train or Splits.Val or Splits.Test)).GroupBy(c => c.Split))
+        {
+            bool withTest = pool.Key != "train+val";
+            foreach (var byClass in pool.GroupBy(c => c.Label).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var videos = byClass.Select(c => c.VideoId).Distinct().Order(StringComparer.Ordinal).ToList();
+                var rng = Seeds.Random(spec.Seed, $"split/{pool.Key}/{byClass.Key}");
+                Shuffle(videos, rng);
+                int n = videos.Count;
+                int nTest = withTest && spec.TestFraction > 0 && n >= 2 ? Math.Max(1, (int)Math.Round(n * spec.TestFraction)) : 0;
+                int nVal = spec.ValFraction > 0 && n - nTest >= 2 ? Math.Max(1, (int)Math.Round(n * spec.ValFraction)) : 0;
+                var splitOf = new Dictionary<string, string>(StringComparer.Ordinal);
+                for (int i = 0; i < n; i++) splitOf[videos[i]] = i < nTest ? Splits.Test : i < nTest + nVal ? Splits.Val : Splits.Train;
+                result.AddRange(byClass.Select(c => c with { Split = splitOf[c.VideoId] }));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Scarcity: keeps exactly N training clips of a class (whole videos first, seeded); returns how many went.</summary>
+    static Dictionary<string, int> ApplyKeep(DatasetSpec spec, List<string> classes, ref List<ClipRef> clips)
+    {
+        var keptOut = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (cls, n) in spec.Keep)
+        {
+            if (!classes.Contains(cls))
+                throw new DatasetSpecException(spec.Name, 0, $"keep.{cls}", $"no such class (classes: {string.Join(", ", classes)})");
+            var train = clips.Where(c => c.Split == Splits.Train && c.Label == cls).ToList();
+            if (train.Count <= n) { keptOut[cls] = 0; continue; }
+            var videos = train.GroupBy(c => c.VideoId).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.OrderBy(c => c.StartFrame).ToList()).ToList();
+            Shuffle(videos, Seeds.Random(spec.Seed, $"keep/{cls}"));
+            var keep = new HashSet<ClipRef>();
+            foreach (var video in videos)
+            {
+                if (keep.Count + video.Count <= n) keep.UnionWith(video);
+                if (keep.Count == n) break;
+            }
+            // No combination of whole videos hits N exactly: top up with the first clips of the next videos.
+            foreach (var c in videos.SelectMany(v => v))
+            {
+                if (keep.Count == n) break;
+                keep.Add(c);
+            }
+            keptOut[cls] = train.Count - n;
+            clips = clips.Where(c => !(c.Split == Splits.Train && c.Label == cls) || keep.Contains(c)).ToList();
+        }
+        return keptOut;
+    }
+
+    static void Shuffle<T>(List<T> list, Random rng)
+    {
+        for (int i = list.Count - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+    }
 }

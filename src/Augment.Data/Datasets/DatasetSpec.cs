@@ -27,6 +27,8 @@ public sealed record DatasetSpec
     public double TestFraction { get; init; } = 0.2;
     /// <summary>Long videos are cut into this many clip windows (all in the same split as their video).</summary>
     public int ClipsPerVideo { get; init; } = 1;
+    /// <summary>Source frames per clip window when ClipsPerVideo &gt; 1 (0: the video divided into ClipsPerVideo equal parts).</summary>
+    public int WindowFrames { get; init; }
     /// <summary>SurgVisDom: domain folder → split ("train+val", "test", "skip").</summary>
     public IReadOnlyDictionary<string, string> DomainSplits { get; init; } = new Dictionary<string, string>();
     public long Seed { get; init; }

@@ -48,6 +48,7 @@ public sealed class ClipCache(string directory)
     /// <summary>SHA-256 of a file's bytes (hex), memoised by path, size and modification time.</summary>
     public static string ContentHash(string path)
     {
+        if (System.IO.Directory.Exists(path)) return FolderHash(path);
         var info = new FileInfo(path);
         if (!info.Exists) throw new VideoReadException(path, "file not found");
         var key = (info.FullName, info.Length, info.LastWriteTimeUtc.Ticks);
@@ -56,6 +57,15 @@ public sealed class ClipCache(string directory)
             using var stream = info.OpenRead();
             return Convert.ToHexStringLower(SHA256.HashData(stream));
         });
+    }
+
+    // A frame folder's identity is its frame files' names and contents.
+    static string FolderHash(string dir)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var f in System.IO.Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal))
+            sb.Append(Path.GetFileName(f)).Append(':').Append(ContentHash(f)).Append('\n');
+        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
     static Clip? TryLoad(string entry, ClipSpec spec)

@@ -19,6 +19,7 @@ public static class VideoIO
     /// AVI/MPG headers often overstate it; when the check fails the frames are counted one by one.</summary>
     public static VideoInfo Probe(string path)
     {
+        if (Directory.Exists(path)) return ProbeFrameFolder(path);
         using var cap = Open(path);
         using var frame = new Mat();
         if (!cap.Read(frame) || frame.Empty()) throw new VideoReadException(path, "no decodable frames");
@@ -37,6 +38,7 @@ public static class VideoIO
         if (spec.Frames <= 0 || spec.Height <= 0 || spec.Width <= 0)
             throw new ArgumentException($"clip spec {spec.Key} must have positive frames and size");
         if (start < 0) throw new ArgumentOutOfRangeException(nameof(start), $"{path}: window start {start} < 0");
+        if (Directory.Exists(path)) return ReadFrameFolder(path, spec, start, count);
         using var cap = Open(path);
         int total = (int)cap.Get(VideoCaptureProperties.FrameCount);
         int available = WindowLength(total, start, count);
@@ -88,7 +90,7 @@ public static class VideoIO
         var stored = new Size(clip.Width * factor, clip.Height * factor);
         AtomicFile.Write(path, tmp =>
         {
-            using var writer = new VideoWriter(tmp, FourCC.MP4V, fps, stored, isColor: true);
+            using var writer = new VideoWriter(tmp, FourCC.FromString("mp4v"), fps, stored, isColor: true);
             if (!writer.IsOpened()) throw new IOException($"{path}: OpenCV could not open an mp4v writer");
             int frameBytes = clip.Height * clip.Width * 3;
             using var rgb = new Mat(clip.Height, clip.Width, MatType.CV_8UC3);
@@ -106,6 +108,50 @@ public static class VideoIO
                 }
             }
         });
+    }
+
+    // ---- a folder of frame images (e.g. SurgVisDom per-video folders) is a video too
+
+    static string[] FrameFiles(string dir)
+    {
+        var files = Directory.EnumerateFiles(dir)
+            .Where(f => Path.GetExtension(f).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg" or ".bmp")
+            .OrderBy(f => Path.GetFileName(f).Length).ThenBy(f => f, StringComparer.Ordinal) // 2.png before 10.png
+            .ToArray();
+        if (files.Length == 0) throw new VideoReadException(dir, "frame folder holds no .png/.jpg/.bmp frames");
+        return files;
+    }
+
+    static Mat ReadFrame(string file)
+    {
+        var img = Cv2.ImRead(file, ImreadModes.Color);
+        if (img.Empty()) { img.Dispose(); throw new VideoReadException(file, "frame image cannot be decoded"); }
+        return img;
+    }
+
+    static VideoInfo ProbeFrameFolder(string dir)
+    {
+        var files = FrameFiles(dir);
+        using var first = ReadFrame(files[0]);
+        return new VideoInfo(files.Length, 25, first.Width, first.Height);
+    }
+
+    static Clip ReadFrameFolder(string dir, ClipSpec spec, int start, int count)
+    {
+        var files = FrameFiles(dir);
+        int available = WindowLength(files.Length, start, count);
+        var idx = SampleIndices(available, spec.Frames, spec.Pad, dir);
+        int frameBytes = spec.Height * spec.Width * 3;
+        var pixels = new byte[spec.Frames * frameBytes];
+        using var rgb = new Mat();
+        foreach (var f in idx.Distinct())
+        {
+            using var raw = ReadFrame(files[start + f]);
+            Resize(raw, rgb, spec);
+            for (int p = 0; p < idx.Length; p++)
+                if (idx[p] == f) Marshal.Copy(rgb.Data, pixels, p * frameBytes, frameBytes);
+        }
+        return new Clip(pixels, spec.Frames, spec.Height, spec.Width);
     }
 
     static VideoCapture Open(string path)

@@ -1,9 +1,157 @@
 using System.CommandLine;
+using Augment.Data;
+using Augment.Data.Datasets;
+using Spectre.Console;
 
 namespace Augment.Experiments.Cli;
 
-// Placeholder until its issue lands; replace wholesale.
+/// <summary>augment datasets demo | validate | stats.</summary>
 public static class DatasetsCommand
 {
-    public static Command Create() => new("datasets", "not built yet");
+    public static Command Create()
+    {
+        var cmd = new Command("datasets", "Render the demo dataset, validate a dataset spec, show dataset statistics.");
+        cmd.Subcommands.Add(Demo());
+        cmd.Subcommands.Add(Validate());
+        cmd.Subcommands.Add(Stats());
+        return cmd;
+    }
+
+    static Command Demo()
+    {
+        var outDir = new Option<string>("--out") { Description = "Folder to render into (created).", Required = true };
+        var seed = new Option<long>("--seed") { Description = "Seed for every random choice of the renderer.", DefaultValueFactory = _ => 0 };
+        var general = new Option<bool>("--general") { Description = "Render the non-medical general video pool (generator pretraining) instead." };
+        var cmd = new Command("demo", "Render the embedded synthetic endoscopy-like demo dataset (no downloads), with dataset.yaml.")
+        {
+            outDir, seed, general,
+        };
+        cmd.SetAction(parse =>
+        {
+            var dir = parse.GetValue(outDir)!;
+            DatasetSpec spec = null!;
+            WithProgress(parse.GetValue(general) ? "Rendering general pool" : "Rendering demo clips", progress =>
+                spec = parse.GetValue(general)
+                    ? DemoDataset.RenderGeneralPool(dir, parse.GetValue(seed), progress: progress)
+                    : DemoDataset.Render(dir, parse.GetValue(seed), progress: progress));
+            AnsiConsole.MarkupLineInterpolated($"[green]Rendered[/] {spec.Name} into {Path.GetFullPath(dir)}");
+            AnsiConsole.MarkupLineInterpolated($"Spec: {Path.Combine(Path.GetFullPath(dir), "dataset.yaml")}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    static Command Validate()
+    {
+        var specArg = new Argument<string>("spec") { Description = "Dataset spec YAML (name, adapter, root, …)." };
+        var quarantine = new Option<string>("--quarantine") { Description = "Where to write the quarantine list (CSV; a .json beside it).", DefaultValueFactory = _ => "quarantine.csv" };
+        var (frames, pad) = ClipOptions();
+        var cmd = new Command("validate", "Load a dataset spec, probe every video, print a per-split, per-class table and list unusable files with reasons. Exits 0 unless the spec itself is invalid.")
+        {
+            specArg, quarantine, frames, pad,
+        };
+        cmd.SetAction(parse =>
+        {
+            var data = LoadOrReport(parse.GetValue(specArg)!, new ClipSpec(parse.GetValue(frames), Pad: parse.GetValue(pad)));
+            if (data is null) return 2;
+            ShowCounts(data);
+            var rows = DatasetSummary.QuarantineRows(data);
+            var path = Path.GetFullPath(parse.GetValue(quarantine)!);
+            DatasetSummary.WriteQuarantine(data, path);
+            if (rows.Count > 0)
+            {
+                var table = new Table().Title($"Set aside ({rows.Count})").AddColumns("kind", "path", "reason");
+                foreach (var r in rows.Take(25)) table.AddRow(Markup.Escape(r.Kind), Markup.Escape(r.Path), Markup.Escape(r.Reason));
+                AnsiConsole.Write(table);
+                if (rows.Count > 25) AnsiConsole.MarkupLineInterpolated($"… and {rows.Count - 25} more");
+            }
+            foreach (var (finding, n) in data.Unmapped.OrderByDescending(kv => kv.Value))
+                AnsiConsole.MarkupLineInterpolated($"[yellow]unmapped[/] '{finding}': {n}");
+            AnsiConsole.MarkupLineInterpolated($"{data.Clips.Count} clips usable, {rows.Count} set aside; quarantine list: {path}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    static Command Stats()
+    {
+        var specArg = new Argument<string>("spec") { Description = "Dataset spec YAML." };
+        var json = new Option<bool>("--json") { Description = "Print the statistics as JSON (for machines)." };
+        var cmd = new Command("stats", "Counts per split and class, frame counts, sizes and frame rates of a dataset.") { specArg, json };
+        cmd.SetAction(parse =>
+        {
+            bool asJson = parse.GetValue(json);
+            var data = LoadOrReport(parse.GetValue(specArg)!, null, quiet: asJson);
+            if (data is null) return 2;
+            var stats = DatasetSummary.Stats(data);
+            if (asJson)
+            {
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(stats, AtomicFile.Json));
+                return 0;
+            }
+            ShowCounts(data);
+            var t = new Table().Title(Markup.Escape(data.Name)).AddColumns("quantity", "min", "median", "max");
+            if (stats.Frames is { } f) t.AddRow("frames per video", $"{f.Min:0}", $"{f.Median:0}", $"{f.Max:0}");
+            if (stats.Fps is { } r) t.AddRow("fps", $"{r.Min:0.##}", $"{r.Median:0.##}", $"{r.Max:0.##}");
+            AnsiConsole.Write(t);
+            AnsiConsole.MarkupLineInterpolated($"sizes: {string.Join(", ", stats.Sizes.Select(kv => $"{kv.Key} ×{kv.Value}"))}");
+            AnsiConsole.MarkupLineInterpolated($"{stats.Clips} clips from {stats.Videos} videos; {stats.Quarantined} quarantined, {stats.Missing} missing");
+            return 0;
+        });
+        return cmd;
+    }
+
+    static (Option<int> Frames, Option<PadPolicy> Pad) ClipOptions() =>
+        (new Option<int>("--frames") { Description = "Frames per clip (videos shorter than this are flagged when --pad reject).", DefaultValueFactory = _ => 16 },
+         new Option<PadPolicy>("--pad") { Description = "How short videos are padded: RepeatLast, Loop or Reject.", DefaultValueFactory = _ => PadPolicy.RepeatLast });
+
+    // Null (after printing why) when the spec itself cannot be used.
+    static Dataset? LoadOrReport(string specPath, ClipSpec? clip, bool quiet = false)
+    {
+        try
+        {
+            var spec = DatasetSpecYaml.Load(specPath);
+            Dataset data = null!;
+            if (quiet) data = DatasetLoader.Load(spec, clip);
+            else WithProgress($"Probing {spec.Name}", p => data = DatasetLoader.Load(spec, clip, p));
+            return data;
+        }
+        catch (Exception e) when (e is DatasetSpecException or IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"invalid dataset spec: {e.Message}");
+            return null;
+        }
+    }
+
+    static void WithProgress(string what, Action<IProgress<(int done, int total)>> work)
+    {
+        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(what);
+                var gate = new object();
+                work(new Reporter((done, total) => { lock (gate) { task.MaxValue = Math.Max(1, total); task.Value = done; } }));
+                task.Value = task.MaxValue;
+            });
+    }
+
+    // Progress<T> posts to a synchronisation context; this calls straight through from the worker threads.
+    sealed class Reporter(Action<int, int> report) : IProgress<(int done, int total)>
+    {
+        public void Report((int done, int total) value) => report(value.done, value.total);
+    }
+
+    static void ShowCounts(Dataset data)
+    {
+        var table = new Table().Title($"{Markup.Escape(data.Name)}: clips (videos) per split and class").AddColumn("class");
+        string[] splits = [Splits.Train, Splits.Val, Splits.Test];
+        foreach (var s in splits) table.AddColumn(s, c => c.RightAligned());
+        var counts = DatasetSummary.Counts(data);
+        foreach (var cls in data.Classes)
+            table.AddRow([Markup.Escape(cls), .. splits.Select(s => counts.First(c => c.Split == s && c.Class == cls)).Select(c => $"{c.Clips} ({c.Videos})")]);
+        table.AddRow(["[bold]total[/]", .. splits.Select(s => counts.Where(c => c.Split == s).Sum(c => c.Clips).ToString())]);
+        AnsiConsole.Write(table);
+        foreach (var (cls, n) in data.KeptOut.Where(kv => kv.Value > 0))
+            AnsiConsole.MarkupLineInterpolated($"scarcity: {n} training clips of '{cls}' left out (keep)");
+    }
 }

@@ -1,5 +1,6 @@
 using Augment.Classifier;
 using Augment.Data;
+using Augment.Data.Datasets;
 using YamlDotNet.RepresentationModel;
 
 namespace Augment.Experiments.Config;
@@ -41,10 +42,19 @@ public enum GeneratorBackend { None, Native, Import, Onnx }
 
 /// <summary>
 /// One dataset of the sweep. <see cref="Node"/> holds the dataset keys (same as dataset.yaml) for the data library to
-/// turn into a spec; <c>adapter: demo</c> means "render the embedded demo into root if it is not there yet".
+/// turn into a spec; <c>adapter: demo</c> means "render the embedded demo (sized by <see cref="Demo"/>) into root if
+/// it is not there yet".
 /// </summary>
 public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMappingNode Node, string BaseDir,
-    IReadOnlyList<string> TargetClasses, ClipSpec? Clip, long Seed);
+    IReadOnlyList<string> TargetClasses, DemoOptions? Demo, long Seed)
+{
+    /// <summary>The spec of a non-demo dataset, parsed by the data library exactly as a dataset.yaml would be.</summary>
+    public DatasetSpec ToSpec(string sourcePath)
+    {
+        var node = new YamlMappingNode(Node.Children) { { "name", Name } };
+        return DatasetSpecYaml.FromNode(node, BaseDir, sourcePath);
+    }
+}
 
 /// <summary>
 /// A synthetic-clip source. native: the project's diffusion model, base only (HunyuanVideo stand-in) or base + the

@@ -1,5 +1,6 @@
 using Augment.Classifier;
 using Augment.Data;
+using Augment.Data.Datasets;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -15,23 +16,26 @@ public static class ExperimentConfigLoader
     // The dataset keys of dataset.yaml (read by the data library) plus the sweep's own.
     static readonly string[] DatasetKeys =
         ["adapter", "root", "video_dir", "manifest", "mapping", "prompts", "keep", "val_fraction", "test_fraction",
-         "clips_per_video", "domain_splits", "seed", "target_classes", "clip"];
-    static readonly string[] SweepOnlyDatasetKeys = ["target_classes", "clip"];
+         "clips_per_video", "window_frames", "domain_splits", "seed", "target_classes", "demo"];
+    static readonly string[] SweepOnlyDatasetKeys = ["target_classes", "demo"];
+    static readonly string[] DemoKeys =
+        ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
     static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "manifest", "model"];
     static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample"];
     static readonly string[] ClassifierKeys =
         ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
          "label_smoothing", "balance", "augment", "grad_clip", "patience", "device"];
 
-    public static ExperimentConfig Load(string path)
+    /// <summary>outputOverride (e.g. --output) replaces output_dir and everything placed under it.</summary>
+    public static ExperimentConfig Load(string path, string? outputOverride = null)
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new FileNotFoundException($"{path}: no such experiments file", full);
-        return Parse(File.ReadAllText(full), full);
+        return Parse(File.ReadAllText(full), full, outputOverride);
     }
 
     /// <summary>Parses YAML text; sourcePath names the file in errors and anchors relative paths.</summary>
-    public static ExperimentConfig Parse(string yaml, string sourcePath)
+    public static ExperimentConfig Parse(string yaml, string sourcePath, string? outputOverride = null)
     {
         var stream = new YamlStream();
         try { stream.Load(new StringReader(yaml)); }
@@ -47,7 +51,8 @@ public static class ExperimentConfigLoader
         f.CheckKeys(root, "", TopKeys);
 
         var profile = f.Choice<Profile>(root, "", "profile") ?? Profile.Tiny;
-        var outputDir = Path.GetFullPath(Path.Combine(baseDir, f.String(root, "", "output_dir") ?? "runs/sweep"));
+        var outputDir = outputOverride is not null ? Path.GetFullPath(outputOverride)
+            : Path.GetFullPath(Path.Combine(baseDir, f.String(root, "", "output_dir") ?? "runs/sweep"));
         var clip = ReadClip(f, f.Map(root, "", "clip"), "clip", ProfileDefaults.Clip(profile));
         var seeds = ReadSeeds(f, root);
         var ratios = ReadRatios(f, root);
@@ -60,7 +65,7 @@ public static class ExperimentConfigLoader
         }
 
         var generatorSettings = ReadGeneratorSettings(f, f.Map(root, "", "generator"));
-        var datasets = ReadDatasets(f, root, baseDir, outputDir);
+        var datasets = ReadDatasets(f, root, baseDir, outputDir, clip, sourcePath);
         var generators = ReadGenerators(f, root, baseDir);
         var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), ProfileDefaults.Classifier(profile));
 
@@ -145,7 +150,7 @@ public static class ExperimentConfigLoader
             f.Double(map, p, "cfg", 0, 100), f.Double(map, p, "oversample", 1, 10) ?? 1.25);
     }
 
-    static List<DatasetEntry> ReadDatasets(YamlFields f, YamlMappingNode root, string baseDir, string outputDir)
+    static List<DatasetEntry> ReadDatasets(YamlFields f, YamlMappingNode root, string baseDir, string outputDir, ClipSpec clip, string sourcePath)
     {
         var list = new List<DatasetEntry>();
         var map = f.Map(root, "", "datasets");
@@ -167,13 +172,44 @@ public static class ExperimentConfigLoader
             var rootDir = f.String(ds, path, "root");
             if (rootDir is null && !isDemo) f.Error(ds, $"{path}.root", "missing: the dataset's folder");
             var resolvedRoot = Path.GetFullPath(Path.Combine(baseDir, rootDir ?? Path.Combine(outputDir, "data", name)));
-            var clip = f.Map(ds, path, "clip") is { } c ? ReadClip(f, c, $"{path}.clip", new ClipSpec()) : null;
             var seed = YamlFields.Get(ds, "seed") is { } s ? f.Long(s, $"{path}.seed") ?? 0 : 0;
+            var demoMap = f.Map(ds, path, "demo");
+            if (demoMap is not null && !isDemo) f.Error(demoMap, $"{path}.demo", "applies only to adapter: demo");
+            var demo = isDemo ? ReadDemo(f, demoMap, $"{path}.demo", clip) : null;
             var specNode = new YamlMappingNode(ds.Children.Where(kv => !SweepOnlyDatasetKeys.Contains(((YamlScalarNode)kv.Key).Value)));
-            list.Add(new DatasetEntry(name, isDemo, resolvedRoot, specNode, baseDir, f.Strings(ds, path, "target_classes"), clip, seed));
+            var entry = new DatasetEntry(name, isDemo, resolvedRoot, specNode, baseDir, f.Strings(ds, path, "target_classes"), demo, seed);
+            if (!isDemo)
+            {
+                // The data library owns the dataset keys; its message already names key and line.
+                try { entry.ToSpec(sourcePath); }
+                catch (DatasetSpecException e)
+                {
+                    var problem = e.Message[(e.Message.IndexOf($"{e.Key}: ", StringComparison.Ordinal) + e.Key.Length + 2)..];
+                    f.Errors.Add(new ConfigError(e.Line > 0 ? e.Line : (int)ds.Start.Line, $"{path}.{e.Key}", problem));
+                    continue;
+                }
+            }
+            list.Add(entry);
         }
         if (list.Count == 0 && f.Errors.Count == 0) f.Error(map, "datasets", "name at least one dataset");
         return list;
+    }
+
+    static DemoOptions ReadDemo(YamlFields f, YamlMappingNode? map, string path, ClipSpec clip)
+    {
+        // Rendered at the sweep's clip size so decoding does no resizing.
+        var o = new DemoOptions { Frames = clip.Frames, Size = Math.Max(clip.Height, clip.Width) };
+        if (map is null) return o;
+        f.CheckKeys(map, path, DemoKeys);
+        return o with
+        {
+            Classes = f.Int(map, path, "classes", 2, 5) ?? o.Classes,
+            TrainPerClass = f.Int(map, path, "train_per_class", 1, 10_000) ?? o.TrainPerClass,
+            ScarceTrainPerClass = f.Int(map, path, "scarce_train_per_class", 1, 10_000) ?? o.ScarceTrainPerClass,
+            ScarceClasses = f.Int(map, path, "scarce_classes", 0, 4) ?? o.ScarceClasses,
+            ValPerClass = f.Int(map, path, "val_per_class", 1, 10_000) ?? o.ValPerClass,
+            TestPerClass = f.Int(map, path, "test_per_class", 1, 10_000) ?? o.TestPerClass,
+        };
     }
 
     static List<GeneratorEntry> ReadGenerators(YamlFields f, YamlMappingNode root, string baseDir)

@@ -44,9 +44,9 @@ public static class ReportWriter
         var sb = new StringBuilder("dataset,generator,label,ratio,seeds,accuracy_mean,accuracy_std,precision_mean,precision_std,recall_mean,recall_std,f1_mean,f1_std\n");
         foreach (var ds in model.Datasets)
             foreach (var p in ds.Grid)
-                sb.Append(string.Join(",", ds.Name, p.Generator, Csv(p.Label), N(p.Ratio), p.F1.N,
-                    N(p.Accuracy.Mean), N(p.Accuracy.Std), N(p.Precision.Mean), N(p.Precision.Std),
-                    N(p.Recall.Mean), N(p.Recall.Std), N(p.F1.Mean), N(p.F1.Std))).Append('\n');
+                sb.Append(string.Join(",", ds.Name, p.Generator, Csv(p.Label), R(p.Ratio), p.F1.N,
+                    R(p.Accuracy.Mean), R(p.Accuracy.Std), R(p.Precision.Mean), R(p.Precision.Std),
+                    R(p.Recall.Mean), R(p.Recall.Std), R(p.F1.Mean), R(p.F1.Std))).Append('\n');
         return sb.ToString();
     }
 
@@ -116,6 +116,7 @@ public static class ReportWriter
         return s.Finish();
     }
 
+    static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
     static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.###", CultureInfo.InvariantCulture);
     static string Pm(MetricStats m) => m.N == 0 ? "–" : $"{m.Mean:0.000} ± {m.Std:0.000}";
     static string Delta(ConfidenceInterval? ci) => ci is null ? "–" : $"{ci.Estimate:+0.000;-0.000;0.000} [{ci.Low:+0.000;-0.000;0.000}, {ci.High:+0.000;-0.000;0.000}]";

@@ -26,9 +26,16 @@ public static class ReportPlots
             var bars = plot.Add.ErrorBar(xs, ys, points.Select(p => p.F1.Std).ToArray());
             bars.Color = color;
         }
+        if (i == 0 && baseline.Count > 0) // real-only sweep: show the baseline alone
+        {
+            var only = plot.Add.Scatter(baseline.Select(p => p.Ratio).ToArray(), baseline.Select(p => p.F1.Mean).ToArray());
+            only.LegendText = baseline[0].Label;
+            plot.Add.ErrorBar(baseline.Select(p => p.Ratio).ToArray(), baseline.Select(p => p.F1.Mean).ToArray(), baseline.Select(p => p.F1.Std).ToArray());
+        }
         plot.Title($"{dataset.Name}: macro-F1 vs augmentation ratio (mean ± std over seeds)");
         plot.XLabel("synthetic clips per real clip of each targeted class (ratio)");
         plot.YLabel("test macro-F1");
+        plot.Axes.SetLimitsY(0, 1.05); // F1 lives in [0, 1]; a fixed axis makes datasets comparable
         plot.ShowLegend();
         AtomicFile.Write(path, tmp => plot.SavePng(tmp, 720, 440));
     }

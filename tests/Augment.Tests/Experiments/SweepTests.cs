@@ -7,8 +7,9 @@ using Augment.Experiments.Tracking;
 namespace Augment.Tests.Experiments;
 
 /// <summary>
-/// Runs one tiny sweep for real, interrupted after its first finished cell, resumed, then run a third time; the tests
-/// below check what each run did from the files and the tracking store it left.
+/// Runs one tiny sweep for real: interrupted after its first finished cell, interrupted again in the middle of the next
+/// cell's training (after its first epoch), resumed to the end, then run once more; the tests below check what each run
+/// did from the files and the tracking store it left.
 /// </summary>
 public sealed class InterruptedTinySweep
 {
@@ -17,38 +18,52 @@ public sealed class InterruptedTinySweep
     public SweepOutcome First { get; }
     public SweepOutcome Second { get; }
     public SweepOutcome Third { get; }
+    public SweepOutcome Fourth { get; }
     public SweepRunner FirstRunner { get; }
-    public SweepRunner SecondRunner { get; }
     public SweepRunner ThirdRunner { get; }
+    public SweepRunner FourthRunner { get; }
     public string FirstCellKey { get; }
     public DateTime FirstCellWrittenAt { get; }
-    public Dictionary<string, DateTime> ManifestsAfterSecond { get; }
+    public Dictionary<string, DateTime> ManifestsAfterThird { get; }
+    public int GenerationsRun { get; }
 
     public InterruptedTinySweep()
     {
         Config = TinySweep.Config(TinySweep.TempDir("sweep"), TinySweep.NativeGenerators);
         Plan = SweepPlanner.Plan(Config);
 
-        using var cancel = new CancellationTokenSource();
-        string? firstFinished = null;
-        FirstRunner = new SweepRunner(Plan, TinySweep.Tracker(Config));
-        First = FirstRunner.Run(new SyncProgress<SweepProgress>(p =>
+        using (var cancel = new CancellationTokenSource())
         {
-            if (p.CellFinished is { Status: CellStatus.Finished } done && firstFinished is null)
+            string? firstFinished = null;
+            FirstRunner = new SweepRunner(Plan, TinySweep.Tracker(Config));
+            First = FirstRunner.Run(new SyncProgress<SweepProgress>(p =>
             {
-                firstFinished = done.Key;
-                cancel.Cancel();
-            }
-        }), cancel.Token);
-        FirstCellKey = firstFinished ?? throw new InvalidOperationException("the first run finished no cell");
-        FirstCellWrittenAt = File.GetLastWriteTimeUtc(ResultPath(FirstCellKey));
-
-        SecondRunner = new SweepRunner(Plan, TinySweep.Tracker(Config));
-        Second = SecondRunner.Run();
-        ManifestsAfterSecond = Plan.Generations.ToDictionary(g => g.Dir, g => File.GetLastWriteTimeUtc(Path.Combine(g.Dir, SyntheticManifest.FileName)));
+                if (p.CellFinished is { Status: CellStatus.Finished } done && firstFinished is null)
+                {
+                    firstFinished = done.Key;
+                    cancel.Cancel();
+                }
+            }), cancel.Token);
+            FirstCellKey = firstFinished ?? throw new InvalidOperationException("the first run finished no cell");
+            FirstCellWrittenAt = File.GetLastWriteTimeUtc(ResultPath(FirstCellKey));
+        }
+        using (var cancel = new CancellationTokenSource())
+        {
+            var second = new SweepRunner(Plan, TinySweep.Tracker(Config));
+            Second = second.Run(new SyncProgress<SweepProgress>(p =>
+            {
+                if (p.Stage.Contains(": epoch 1/")) cancel.Cancel(); // mid-cell: last.ckpt holds epoch 1
+            }), cancel.Token);
+            GenerationsRun += second.GenerationsRun;
+        }
 
         ThirdRunner = new SweepRunner(Plan, TinySweep.Tracker(Config));
         Third = ThirdRunner.Run();
+        GenerationsRun += FirstRunner.GenerationsRun + ThirdRunner.GenerationsRun;
+        ManifestsAfterThird = Plan.Generations.ToDictionary(g => g.Dir, g => File.GetLastWriteTimeUtc(Path.Combine(g.Dir, SyntheticManifest.FileName)));
+
+        FourthRunner = new SweepRunner(Plan, TinySweep.Tracker(Config));
+        Fourth = FourthRunner.Run();
     }
 
     public string ResultPath(string key) => Path.Combine(Plan.Cells.Single(c => c.Key == key).Dir, CellResult.FileName);
@@ -63,15 +78,19 @@ public class SweepTests(InterruptedTinySweep sweep) : IClassFixture<InterruptedT
         Assert.Equal(1, sweep.First.Finished);
         Assert.Equal(1, sweep.FirstRunner.CellsTrained);
 
-        Assert.True(sweep.Second.Complete, $"second run: {sweep.Second}");
-        Assert.Equal(0, sweep.Second.Failed);
+        Assert.True(sweep.Second.Cancelled);
+        Assert.Equal(0, sweep.Second.Finished);
         Assert.Equal(1, sweep.Second.Skipped);
-        Assert.Equal(sweep.Plan.Cells.Count - 1, sweep.Second.Finished);
-        Assert.Equal(sweep.Plan.Cells.Count - 1, sweep.SecondRunner.CellsTrained);
+
+        Assert.True(sweep.Third.Complete, $"third run: {sweep.Third}");
+        Assert.Equal(0, sweep.Third.Failed);
+        Assert.Equal(1, sweep.Third.Skipped);
+        Assert.Equal(sweep.Plan.Cells.Count - 1, sweep.Third.Finished);
+        Assert.Equal(sweep.Plan.Cells.Count - 1, sweep.ThirdRunner.CellsTrained);
         Assert.Equal(sweep.FirstCellWrittenAt, File.GetLastWriteTimeUtc(sweep.ResultPath(sweep.FirstCellKey)));
 
-        Assert.Equal(sweep.Plan.Cells.Count, sweep.Third.Skipped);
-        Assert.Equal(0, sweep.ThirdRunner.CellsTrained);
+        Assert.Equal(sweep.Plan.Cells.Count, sweep.Fourth.Skipped);
+        Assert.Equal(0, sweep.FourthRunner.CellsTrained);
         Assert.All(sweep.Plan.Cells, c => Assert.Equal(CellStatus.Finished, CellResult.TryRead(c.Dir)!.Status));
     }
 
@@ -80,9 +99,9 @@ public class SweepTests(InterruptedTinySweep sweep) : IClassFixture<InterruptedT
     {
         int expected = sweep.Plan.Generations.Count;
         Assert.Equal(1 * 2 * 2, expected); // 1 dataset × 2 generators × 2 seeds, for 2 positive ratios
-        Assert.Equal(expected, sweep.FirstRunner.GenerationsRun + sweep.SecondRunner.GenerationsRun);
-        Assert.Equal(0, sweep.ThirdRunner.GenerationsRun);
-        foreach (var (dir, writtenAt) in sweep.ManifestsAfterSecond)
+        Assert.Equal(expected, sweep.GenerationsRun);
+        Assert.Equal(0, sweep.FourthRunner.GenerationsRun);
+        foreach (var (dir, writtenAt) in sweep.ManifestsAfterThird)
             Assert.Equal(writtenAt, File.GetLastWriteTimeUtc(Path.Combine(dir, SyntheticManifest.FileName)));
 
         // Each cell mixes a prefix of its generation's accepted clips: round(r · n) of the scarce class, never more than accepted.
@@ -122,7 +141,7 @@ public class SweepTests(InterruptedTinySweep sweep) : IClassFixture<InterruptedT
             foreach (var p in new[] { "dataset", "generator", "ratio", "seed", "model", "profile", "git_commit" })
                 Assert.True(run.Params.ContainsKey(p), $"{run.RunName}: no param {p}");
             Assert.Equal("tiny", run.Params["profile"]);
-            Assert.Equal(2, run.Metrics["val_macro_f1"].Count); // one point per epoch, none duplicated by the resume
+            // One point per epoch: the cell cancelled after epoch 1 resumed from last.ckpt at epoch 2, in the same run.
             Assert.Equal(new long[] { 1, 2 }, run.Metrics["val_macro_f1"].Select(m => m.Step));
 
             var cell = sweep.Plan.Cells.Single(c => run.Tags[SweepTracking.CellTag].EndsWith(":" + c.Key));
@@ -150,7 +169,7 @@ public class SweepTests(InterruptedTinySweep sweep) : IClassFixture<InterruptedT
     public void Report_contains_every_table_and_image_it_promises()
     {
         var reportDir = Path.Combine(sweep.Config.OutputDir, "report");
-        Assert.Equal(Path.Combine(reportDir, "report.html"), sweep.Second.ReportHtml);
+        Assert.Equal(Path.Combine(reportDir, "report.html"), sweep.Third.ReportHtml);
         var md = File.ReadAllText(Path.Combine(reportDir, "report.md"));
         var html = File.ReadAllText(Path.Combine(reportDir, "report.html"));
 

@@ -32,12 +32,12 @@ public static class ClassifierTrainer
         Directory.CreateDirectory(request.OutDir);
         if (quarantined.Count > 0) AtomicFile.WriteJson(Path.Combine(request.OutDir, ResultFiles.QuarantineJson), quarantined);
         var mix = SyntheticMixer.Recount(plannedMix, dataset.Classes, train.Clips);
-        return Train(train, val, test, mix, request.Options, request.OutDir, progress, cancel);
+        return Train(train, val, test, mix, request.Options, request.OutDir, progress, cancel, request.Spec);
     }
 
     /// <summary>The training loop on clips already in memory.</summary>
     internal static TrainResult Train(ClipSet train, ClipSet val, ClipSet test, MixSummary mix, ClassifierOptions o, string outDir,
-        IProgress<EpochReport>? progress = null, CancellationToken cancel = default)
+        IProgress<EpochReport>? progress = null, CancellationToken cancel = default, ClipSpec? clipSpec = null)
     {
         if (train.Count == 0) throw new InvalidOperationException("no readable training clips");
         if (o.Epochs < 1 || o.BatchSize < 1) throw new ArgumentException("epochs and batch size must be at least 1");
@@ -50,7 +50,7 @@ public static class ClassifierTrainer
         // No torch.autocast in TorchSharp 0.107: on CUDA the whole model runs in bfloat16 (untested without a GPU).
         var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
         long t = train.Pixels.shape[1], h = train.Pixels.shape[2], w = train.Pixels.shape[3];
-        var spec = new ClipSpec((int)t, (int)h, (int)w);
+        var spec = clipSpec ?? new ClipSpec((int)t, (int)h, (int)w);
         var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, (int)h, (int)w);
 
         VideoClassifier model;

@@ -75,7 +75,7 @@ public sealed record GateOptions
     /// <summary>Widest band (fraction of the side) still called a border.</summary>
     public double BorderMaxWidth { get; init; } = 0.25;
     /// <summary>Mean variance of the Laplacian below this is blurred.</summary>
-    public double MinSharpness { get; init; } = 8;
+    public double MinSharpness { get; init; } = 20;
     public double MinLuma { get; init; } = 20;
     public double MaxLuma { get; init; } = 235;
     /// <summary>Mean absolute adjacent-frame difference below this is a frozen clip.</summary>

@@ -131,7 +131,26 @@ public static class DatasetLoader
                     : $"duplicate entry with a conflicting label '{e.Label}' (already listed as '{earlier.Label}')"));
             else { first[key] = e; kept.Add(e); }
         }
-        return kept;
+        return DeduplicateContent(kept, quarantined);
+    }
+
+    // The same video copied under two names (or two classes) would leak between splits. Only files of equal size are
+    // hashed, so this costs almost nothing on real data.
+    static List<VideoEntry> DeduplicateContent(List<VideoEntry> entries, List<QuarantineEntry> quarantined)
+    {
+        var sameSize = entries.Where(e => File.Exists(e.Path)).GroupBy(e => new FileInfo(e.Path).Length).Where(g => g.Count() > 1 && g.Key > 0);
+        var drop = new HashSet<VideoEntry>();
+        foreach (var group in sameSize)
+            foreach (var copies in group.GroupBy(e => ClipCache.ContentHash(e.Path)).Where(g => g.Count() > 1))
+                foreach (var copy in copies.Skip(1))
+                {
+                    drop.Add(copy);
+                    var original = copies.First();
+                    quarantined.Add(new(copy.Path, original.Label == copy.Label
+                        ? $"duplicate entry: same content as {original.Path}"
+                        : $"duplicate entry: same content as {original.Path}, which is labelled '{original.Label}' not '{copy.Label}'"));
+                }
+        return entries.Where(e => !drop.Contains(e)).ToList();
     }
 
     static Dictionary<string, VideoInfo> Probe(List<VideoEntry> entries, List<QuarantineEntry> quarantined, IProgress<(int, int)>? progress)
@@ -168,7 +187,8 @@ public static class DatasetLoader
         length = Math.Min(frames, Math.Max(length, minLength));
         k = Math.Min(k, Math.Max(1, frames / Math.Max(1, length)));
         int part = frames / k;
-        var rng = Seeds.Random(spec.Seed, $"windows/{e.VideoId}/{e.Path}");
+        // Relative names only, so the same seed cuts the same windows wherever the dataset is stored.
+        var rng = Seeds.Random(spec.Seed, $"windows/{e.VideoId}/{Path.GetFileName(e.Path)}");
         var windows = new List<(int, int)>();
         for (int i = 0; i < k; i++)
             windows.Add((i * part + rng.Next(Math.Max(0, part - length) + 1), length));

@@ -2,19 +2,13 @@ using Augment.Data.Video;
 
 namespace Augment.Data.Datasets;
 
-/// <summary>Sizes of the rendered demo. Scarce classes are the last <see cref="ScarceClasses"/> classes.</summary>
-public sealed record DemoOptions
-{
-    public int Classes { get; init; } = 5;
-    public int Frames { get; init; } = 16;
-    public int Size { get; init; } = 64;
-    public int TrainPerClass { get; init; } = 30;
-    /// <summary>Training clips the spec keeps of each scarce class (all TrainPerClass are rendered; `keep` trims).</summary>
-    public int ScarceTrainPerClass { get; init; } = 6;
-    public int ScarceClasses { get; init; } = 2;
-    public int ValPerClass { get; init; } = 8;
-    public int TestPerClass { get; init; } = 16;
-}
+/// <summary>
+/// Sizes of the rendered demo. Scarce classes are the last <paramref name="ScarceClasses"/> classes; all
+/// <paramref name="TrainPerClass"/> training clips are rendered and the spec's <c>keep</c> trims scarce classes to
+/// <paramref name="ScarceTrainPerClass"/>.
+/// </summary>
+public sealed record DemoOptions(int Classes = 5, int Frames = 16, int Size = 64, int TrainPerClass = 30,
+    int ScarceTrainPerClass = 6, int ScarceClasses = 2, int ValPerClass = 8, int TestPerClass = 16);
 
 /// <summary>
 /// Renders the embedded, clearly synthetic demo dataset so everything runs with no downloads: endoscopy-like clips

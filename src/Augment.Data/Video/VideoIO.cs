@@ -15,6 +15,23 @@ public sealed class VideoReadException(string path, string problem) : Exception(
 /// <summary>Probe, decode and encode videos with OpenCV.</summary>
 public static class VideoIO
 {
+    // FFmpeg and OpenCV print to stderr on every odd file ("moov atom not found"); problems reach the user as
+    // VideoReadException instead. Native code reads the C environment, which Environment.SetEnvironmentVariable does
+    // not change on Linux. A value the user set (for debugging) wins.
+    static VideoIO()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        try
+        {
+            SetEnv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0); // AV_LOG_QUIET
+            SetEnv("OPENCV_LOG_LEVEL", "SILENT", 0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    static extern int SetEnv(string name, string value, int overwrite);
+
     /// <summary>Frame count, fps and size. The container's frame count is checked by decoding its last frame, because
     /// AVI/MPG headers often overstate it; when the check fails the frames are counted one by one.</summary>
     public static VideoInfo Probe(string path)
@@ -207,7 +224,7 @@ public static class VideoIO
             if (!cap.Grab()) return null;
             decoded = f + 1;
             if (Array.IndexOf(idx, f) < 0) continue;
-            if (!cap.Retrieve(raw) || raw.Empty()) return null;
+            if (!cap.Retrieve(raw) || raw.Empty()) { decoded = f; return null; } // a broken frame ends the usable stream
             Resize(raw, rgb, spec);
             // Looping and repeating pads use one source frame at several clip positions.
             for (int p = 0; p < idx.Length; p++)
@@ -233,16 +250,10 @@ public static class VideoIO
         for (int i = 0; i < start && cap.Grab(); i++) { }
     }
 
-    /// <summary>BGR frame of any size → contiguous RGB spec.Height×spec.Width.</summary>
-    static void Resize(Mat bgr, Mat rgbOut, ClipSpec spec)
+    /// <summary>BGR frame of any size → contiguous RGB spec.Height×spec.Width (colour converted after shrinking: cheaper).</summary>
+    static void Resize(Mat frame, Mat rgbOut, ClipSpec spec)
     {
-        using var src = bgr.Channels() switch
-        {
-            1 => bgr.CvtColor(ColorConversionCodes.GRAY2RGB),
-            4 => bgr.CvtColor(ColorConversionCodes.BGRA2RGB),
-            _ => bgr.CvtColor(ColorConversionCodes.BGR2RGB),
-        };
-        int h = src.Height, w = src.Width;
+        int h = frame.Height, w = frame.Width;
         bool cover = spec.Resize == ResizeMode.CenterCrop;
         double scale = cover ? Math.Max((double)spec.Height / h, (double)spec.Width / w)
                              : Math.Min((double)spec.Height / h, (double)spec.Width / w);
@@ -250,18 +261,25 @@ public static class VideoIO
         if (cover) { rh = Math.Max(rh, spec.Height); rw = Math.Max(rw, spec.Width); }
         else { rh = Math.Min(rh, spec.Height); rw = Math.Min(rw, spec.Width); }
         using var resized = new Mat();
-        Cv2.Resize(src, resized, new Size(rw, rh), interpolation: scale < 1 ? InterpolationFlags.Area : InterpolationFlags.Linear);
+        Cv2.Resize(frame, resized, new Size(rw, rh), interpolation: scale < 1 ? InterpolationFlags.Area : InterpolationFlags.Linear);
+        using var fitted = new Mat();
         if (cover)
         {
             using var roi = new Mat(resized, new Rect((rw - spec.Width) / 2, (rh - spec.Height) / 2, spec.Width, spec.Height));
-            roi.CopyTo(rgbOut);
+            roi.CopyTo(fitted);
         }
         else
         {
             int top = (spec.Height - rh) / 2, left = (spec.Width - rw) / 2;
-            Cv2.CopyMakeBorder(resized, rgbOut, top, spec.Height - rh - top, left, spec.Width - rw - left,
+            Cv2.CopyMakeBorder(resized, fitted, top, spec.Height - rh - top, left, spec.Width - rw - left,
                 BorderTypes.Constant, Scalar.Black);
         }
+        Cv2.CvtColor(fitted, rgbOut, fitted.Channels() switch
+        {
+            1 => ColorConversionCodes.GRAY2RGB,
+            4 => ColorConversionCodes.BGRA2RGB,
+            _ => ColorConversionCodes.BGR2RGB,
+        });
         if (!rgbOut.IsContinuous()) throw new InvalidOperationException("resized frame is not contiguous");
     }
 }

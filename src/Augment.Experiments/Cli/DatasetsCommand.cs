@@ -22,18 +22,29 @@ public static class DatasetsCommand
         var outDir = new Option<string>("--out") { Description = "Folder to render into (created).", Required = true };
         var seed = new Option<long>("--seed") { Description = "Seed for every random choice of the renderer.", DefaultValueFactory = _ => 0 };
         var general = new Option<bool>("--general") { Description = "Render the non-medical general video pool (generator pretraining) instead." };
+        var frames = new Option<int>("--frames") { Description = "Frames per clip.", DefaultValueFactory = _ => new DemoOptions().Frames };
+        var size = new Option<int>("--size") { Description = "Frame height and width in pixels.", DefaultValueFactory = _ => new DemoOptions().Size };
         var cmd = new Command("demo", "Render the embedded synthetic endoscopy-like demo dataset (no downloads), with dataset.yaml.")
         {
-            outDir, seed, general,
+            outDir, seed, general, frames, size,
         };
         cmd.SetAction(parse =>
         {
             var dir = parse.GetValue(outDir)!;
+            var options = new DemoOptions(Frames: parse.GetValue(frames), Size: parse.GetValue(size));
             DatasetSpec spec = null!;
-            WithProgress(parse.GetValue(general) ? "Rendering general pool" : "Rendering demo clips", progress =>
-                spec = parse.GetValue(general)
-                    ? DemoDataset.RenderGeneralPool(dir, parse.GetValue(seed), progress: progress)
-                    : DemoDataset.Render(dir, parse.GetValue(seed), progress: progress));
+            try
+            {
+                WithProgress(parse.GetValue(general) ? "Rendering general pool" : "Rendering demo clips", progress =>
+                    spec = parse.GetValue(general)
+                        ? DemoDataset.RenderGeneralPool(dir, parse.GetValue(seed), options, progress)
+                        : DemoDataset.Render(dir, parse.GetValue(seed), options, progress));
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"datasets demo: {e.Message}");
+                return 2;
+            }
             AnsiConsole.MarkupLineInterpolated($"[green]Rendered[/] {spec.Name} into {Path.GetFullPath(dir)}");
             AnsiConsole.MarkupLineInterpolated($"Spec: {Path.Combine(Path.GetFullPath(dir), "dataset.yaml")}");
             return 0;

@@ -55,7 +55,8 @@ static partial class FileStoreFormat
     static bool NeedsQuotes(string s) =>
         s.Length == 0
         || ImplicitlyTyped().IsMatch(s)
-        || "-?:,[]{}#&*!|>'\"%@`".Contains(s[0])
+        || ",[]{}#&*!|>'\"%@`".Contains(s[0])
+        || ("-?:".Contains(s[0]) && (s.Length == 1 || s[1] == ' '))
         || char.IsWhiteSpace(s[0]) || char.IsWhiteSpace(s[^1])
         || s.EndsWith(':') || s.Contains(": ") || s.Contains(" #");
 

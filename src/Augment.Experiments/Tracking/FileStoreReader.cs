@@ -80,6 +80,10 @@ public sealed class FileStoreReader
 
     internal string? ExperimentDir(string experimentId)
     {
+        // MLflow's rule for experiment ids; it also keeps the id from naming a folder outside the store.
+        if (experimentId.Length is 0 or > 64 || !char.IsAsciiLetterOrDigit(experimentId[0])
+            || !experimentId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            throw new ArgumentException($"Invalid experiment id '{experimentId}'.", nameof(experimentId));
         foreach (var parent in new[] { Root, Path.Combine(Root, TrashFolder) })
         {
             var dir = Path.Combine(parent, experimentId);

@@ -119,15 +119,15 @@ public sealed class FileStoreTracker : IExperimentTracker
         lock (_lock)
         {
             var runDir = RunDir(runId);
+            // Params are immutable in MLflow: the same value again is fine, a different one is a caller bug.
             foreach (var (key, value) in parameters)
             {
-                // Params are immutable in MLflow: the same value again is fine, a different one is a caller bug.
                 var path = Path.Combine(runDir, "params", key);
                 if (File.Exists(path) && File.ReadAllText(path) is var current && current != value)
                     throw new InvalidOperationException(
                         $"Param '{key}' of run {runId} is already '{current}'; MLflow params cannot change (new value '{value}').");
-                WriteValueFile(runDir, "params", key, value);
             }
+            foreach (var (key, value) in parameters) WriteValueFile(runDir, "params", key, value);
         }
     }
 

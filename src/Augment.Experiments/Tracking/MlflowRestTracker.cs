@@ -68,14 +68,18 @@ public sealed class MlflowRestTracker : IExperimentTracker, IDisposable
     public TrackedRun StartRun(string experimentId, string runName, IReadOnlyDictionary<string, string> tags)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(runName);
+        if (tags.TryGetValue(FileStoreTracker.RunNameTag, out var tagged) && tagged != runName)
+            throw new ArgumentException($"Run name '{runName}' differs from its {FileStoreTracker.RunNameTag} tag '{tagged}'.", nameof(tags));
         foreach (var key in tags.Keys) TrackingKeys.Validate(key, "tag");
+        // The runName tag as well as run_name: older servers know only the tag, newer ones keep both in step.
+        var allTags = new Dictionary<string, string>(tags) { [FileStoreTracker.RunNameTag] = runName };
         var response = _client.Post("api/2.0/mlflow/runs/create", new JsonObject
         {
             ["experiment_id"] = experimentId,
             ["user_id"] = Environment.UserName,
             ["run_name"] = runName,
             ["start_time"] = NowMs(),
-            ["tags"] = KeyValues(tags),
+            ["tags"] = KeyValues(allTags),
         });
         return Remember(response?["run"] ?? throw Malformed("runs/create", "run"));
     }
@@ -112,9 +116,9 @@ public sealed class MlflowRestTracker : IExperimentTracker, IDisposable
 
     public void LogMetrics(string runId, IEnumerable<MetricPoint> metrics)
     {
-        foreach (var chunk in metrics.Chunk(MaxMetricsPerBatch))
-        {
-            foreach (var p in chunk) TrackingKeys.Validate(p.Key, "metric");
+        var points = metrics.ToList();
+        foreach (var p in points) TrackingKeys.Validate(p.Key, "metric");
+        foreach (var chunk in points.Chunk(MaxMetricsPerBatch))
             LogBatch(runId, "metrics", new JsonArray(chunk.Select(p => (JsonNode)new JsonObject
             {
                 ["key"] = p.Key,
@@ -122,7 +126,6 @@ public sealed class MlflowRestTracker : IExperimentTracker, IDisposable
                 ["timestamp"] = p.TimestampMs,
                 ["step"] = p.Step,
             }).ToArray()));
-        }
     }
 
     void LogBatch(string runId, string field, JsonArray items) =>

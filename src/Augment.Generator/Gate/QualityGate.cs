@@ -81,20 +81,23 @@ public sealed class QualityGate
     bool HasBlackBorder(Mat gray)
     {
         int h = gray.Rows, w = gray.Cols;
+        // Smoothing first keeps texture from breaking the long border edge into short pieces.
+        using var smooth = new Mat();
+        Cv2.GaussianBlur(gray, smooth, new Size(3, 3), 0);
         using var edges = new Mat();
-        Cv2.Canny(gray, edges, 40, 120);
-        int minLength = (int)(0.6 * Math.Min(h, w));
-        var lines = Cv2.HoughLinesP(edges, 1, Math.PI / 180, threshold: Math.Max(8, minLength / 2), minLineLength: minLength, maxLineGap: 2);
+        Cv2.Canny(smooth, edges, 30, 90);
+        int minLength = (int)(0.5 * Math.Min(h, w));
+        var lines = Cv2.HoughLinesP(edges, 1, Math.PI / 180, threshold: Math.Max(8, minLength / 2), minLineLength: minLength, maxLineGap: 3);
         int maxBandH = (int)Math.Ceiling(options.BorderMaxWidth * h), maxBandW = (int)Math.Ceiling(options.BorderMaxWidth * w);
         foreach (var line in lines)
         {
-            if (Math.Abs(line.P1.Y - line.P2.Y) <= 1)
+            if (Math.Abs(line.P1.Y - line.P2.Y) <= 2)
             {
                 int y = (line.P1.Y + line.P2.Y) / 2;
                 if (y >= 1 && y <= maxBandH && Dark(gray, new Rect(0, 0, w, y))) return true;
                 if (y < h - 1 && y >= h - 1 - maxBandH && Dark(gray, new Rect(0, y + 1, w, h - y - 1))) return true;
             }
-            else if (Math.Abs(line.P1.X - line.P2.X) <= 1)
+            else if (Math.Abs(line.P1.X - line.P2.X) <= 2)
             {
                 int x = (line.P1.X + line.P2.X) / 2;
                 if (x >= 1 && x <= maxBandW && Dark(gray, new Rect(0, 0, x, h))) return true;

@@ -67,3 +67,44 @@ public class DemoDatasetTests
         Assert.Contains(data.Clips, c => c.Split == Splits.Train);
     }
 }
+
+public class BundledFilesTests
+{
+    [Fact]
+    public void EachBundledPromptFileNamesExactlyItsAdaptersClasses()
+    {
+        ClassPrompt[] Load(string name) => [.. ClassPrompts.Load(DatasetLoader.BundledFile(name, ClassPrompts.FileName))];
+        Assert.Equal(["Medical Instructional", "Medical Non-instructional", "Non-medical"], Load("medvidcl").Select(c => c.Name));
+        Assert.Equal(["dissection", "knot-tying", "needle-driving"], Load("surgvisdom").Select(c => c.Name));
+        var mapping = Augment.Data.Datasets.Adapters.FindingMapping.Load(DatasetLoader.BundledFile("hyperkvasir", "findings.yaml"));
+        Assert.Equal(mapping.Classes, Load("hyperkvasir").Select(c => c.Name));
+        Assert.All(["medvidcl", "surgvisdom", "hyperkvasir", "demo"], n => Assert.All(Load(n), c => Assert.DoesNotContain("a video of", c.Prompt)));
+    }
+
+    [Fact]
+    public void FindingMappingIgnoresCaseAndPunctuationAndKnowsExclusions()
+    {
+        var m = Augment.Data.Datasets.Adapters.FindingMapping.Load(DatasetLoader.BundledFile("hyperkvasir", "findings.yaml"));
+        Assert.Equal("dyed-lifted-polyp", m.ClassOf("Stained lifted polyp"));
+        Assert.Equal("dyed-lifted-polyp", m.ClassOf("dye-lifted  polyp"));
+        Assert.Equal("dyed-lifted-polyp", m.ClassOf("dyed-lifted-polyps"));   // the archive's class folder
+        Assert.Equal("polyp", m.ClassOf("Polyp"));
+        Assert.True(m.IsExcluded("None"));
+        Assert.True(m.IsExcluded("out of patient"));
+        Assert.Null(m.ClassOf("something new"));
+        Assert.False(m.IsExcluded("something new"));
+    }
+
+    [Fact]
+    public void SpecFromAnExperimentsNodeLeavesTheCallersKeysAlone()
+    {
+        var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+        yaml.Load(new StringReader("datasets:\n  - name: demo\n    adapter: folder\n    root: data/demo\n    target_classes: [a]\n    seed: 4\n"));
+        var root = (YamlDotNet.RepresentationModel.YamlMappingNode)yaml.Documents[0].RootNode;
+        var node = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlSequenceNode)root.Children["datasets"])[0];
+        var spec = DatasetSpecYaml.FromNode(node, "/base", "experiments.yaml", new HashSet<string> { "target_classes" });
+        Assert.Equal(("demo", "/base/data/demo", 4L), (spec.Name, spec.Root, spec.Seed));
+        var e = Assert.Throws<DatasetSpecException>(() => DatasetSpecYaml.FromNode(node, "/base", "experiments.yaml"));
+        Assert.Equal("experiments.yaml:5: target_classes: unknown key (expected one of: name, adapter, root, video_dir, manifest, mapping, prompts, keep, val_fraction, test_fraction, clips_per_video, window_frames, domain_splits, seed)", e.Message);
+    }
+}

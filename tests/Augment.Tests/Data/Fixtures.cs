@@ -28,10 +28,13 @@ public static class Fixtures
         return new Clip(px, frames, height, width);
     }
 
+    /// <summary>A ramp video whose red and blue levels come from its file name, so no two fixture files share content
+    /// (identical files are quarantined as duplicates by the loader).</summary>
     public static string WriteVideo(string path, int frames = 6, int size = 16, int step = 12)
     {
         System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        VideoIO.WriteMp4(path, Ramp(frames, size, size, step));
+        int hash = Seeds.Derive(0, System.IO.Path.GetFullPath(path));
+        VideoIO.WriteMp4(path, Ramp(frames, size, size, step, red: (byte)(150 + hash % 100), blue: (byte)(20 + hash / 100 % 200)));
         return path;
     }
 

@@ -40,6 +40,25 @@ public class VideoIOTests
     }
 
     [Fact]
+    public void TruncatedAviWhoseHeaderOverstatesFramesIsProbedAndReadByItsTrueLength()
+    {
+        using var dir = new TempDir();
+        Fixtures.WriteVideo(dir["full.avi"], frames: 40, size: 32, step: 5);
+        var bytes = File.ReadAllBytes(dir["full.avi"]);
+        File.WriteAllBytes(dir["cut.avi"], bytes[..(int)(bytes.Length * 0.7)]);
+        using (var cap = new OpenCvSharp.VideoCapture(dir["cut.avi"]))
+            Assert.Equal(40, (int)cap.Get(OpenCvSharp.VideoCaptureProperties.FrameCount)); // the header still claims 40
+
+        int n = VideoIO.Probe(dir["cut.avi"]).FrameCount;
+        Assert.InRange(n, 2, 39);
+        var clip = VideoIO.Read(dir["cut.avi"], new ClipSpec(8, 16, 16));
+        int last = (int)(7.5 * n / 8); // uniform sampling over the n decodable frames
+        Assert.InRange(Fixtures.Mean(clip, 7, 1), 10 + 5 * last - 8, 10 + 5 * last + 8);
+        var e = Assert.Throws<VideoReadException>(() => VideoIO.Read(dir["cut.avi"], new ClipSpec(n + 1, 16, 16, Pad: PadPolicy.Reject)));
+        Assert.Contains($"has {n} frames", e.Message);
+    }
+
+    [Fact]
     public void CentreCropFillsWhileLetterboxPadsWithBlack()
     {
         using var dir = new TempDir();

@@ -1,4 +1,6 @@
 using Augment.Data;
+using Augment.Data.Datasets;
+using Augment.Data.Video;
 using Augment.Generator;
 using Augment.Generator.Training;
 
@@ -72,6 +74,24 @@ public static class TinyFixtures
         var dir = Path.Combine(Path.GetTempPath(), "augment-gen-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    /// <summary>A two-class dataset of real mp4 files (3 training clips and 1 test clip per class) under dir.</summary>
+    public static Dataset WriteDataset(string dir, int size = 32, int frames = 8)
+    {
+        var clips = new List<ClipRef>();
+        foreach (var (label, rgb) in new[] { ("red", (220, 40, 40)), ("blue", (40, 40, 220)) })
+            for (int i = 0; i < 4; i++)
+            {
+                var path = Path.Combine(dir, "videos", label, $"{i}.mp4");
+                VideoIO.WriteMp4(path, Textured(label.Length * 10 + i, frames, size));
+                clips.Add(new ClipRef(path, label, i < 3 ? Splits.Train : Splits.Test, $"{label}{i}"));
+            }
+        return new Dataset
+        {
+            Name = "tiny", Classes = ["red", "blue"], Clips = clips,
+            Prompts = new Dictionary<string, string> { ["red"] = "a red clip", ["blue"] = "a blue clip" },
+        };
     }
 
     public static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) =>

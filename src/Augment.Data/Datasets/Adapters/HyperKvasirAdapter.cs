@@ -32,6 +32,7 @@ static class HyperKvasirAdapter
             {
                 var cls = mapping.ClassOf(folderClass);
                 if (cls is not null) { result.Entries.Add(new(file, cls, null, id)); continue; }
+                if (mapping.IsExcluded(folderClass)) { result.Quarantined.Add(new(file, $"class folder '{folderClass}' is excluded by the mapping")); continue; }
                 if (!findings.ContainsKey(Path.GetFileName(file)))
                 {
                     result.CountUnmapped(folderClass);

@@ -1,0 +1,77 @@
+using Augment.Classifier;
+using Augment.Data;
+using Augment.Data.Datasets;
+using Spectre.Console;
+
+namespace Augment.Experiments.Cli;
+
+/// <summary>What train and evaluate share: loading the dataset with a progress bar, the metrics table, error messages.</summary>
+static class ClassifierCli
+{
+    public static string DefaultCacheDir =>
+        Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
+            ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "augment", "clips");
+
+    public static Dataset LoadDataset(string specPath, ClipSpec clip)
+    {
+        var spec = DatasetSpecYaml.Load(specPath);
+        Dataset dataset = null!;
+        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"loading {Markup.Escape(spec.Name)}");
+                dataset = DatasetLoader.Load(spec, clip, new SyncProgress<(int done, int total)>(p =>
+                {
+                    task.MaxValue = Math.Max(1, p.total);
+                    task.Value = p.done;
+                }));
+                task.Value = task.MaxValue;
+            });
+        if (dataset.Quarantined.Count > 0)
+            AnsiConsole.MarkupLine($"[yellow]{dataset.Quarantined.Count} file(s) quarantined[/] (run `augment datasets validate` for the list)");
+        return dataset;
+    }
+
+    public static void WriteMetrics(EvaluationMetrics m, string title)
+    {
+        var table = new Table().Title(Markup.Escape(title));
+        table.AddColumn("class");
+        foreach (var c in new[] { "precision", "recall", "F1", "support" }) table.AddColumn(new TableColumn(c).RightAligned());
+        foreach (var c in m.PerClass)
+            table.AddRow(Markup.Escape(c.Label), $"{c.Precision:0.000}", $"{c.Recall:0.000}", $"{c.F1:0.000}", c.Support.ToString());
+        table.AddEmptyRow();
+        int n = m.PerClass.Sum(c => c.Support);
+        table.AddRow("[bold]macro[/]", $"{m.MacroPrecision:0.000}", $"{m.MacroRecall:0.000}", $"[bold]{m.MacroF1:0.000}[/]", n.ToString());
+        table.AddRow("weighted", $"{m.WeightedPrecision:0.000}", $"{m.WeightedRecall:0.000}", $"{m.WeightedF1:0.000}", n.ToString());
+        table.AddRow("accuracy", "", "", $"{m.Accuracy:0.000}", n.ToString());
+        table.AddRow("balanced accuracy", "", "", $"{m.BalancedAccuracy:0.000}", n.ToString());
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>Turns the errors a user can cause into one clear line and an exit code.</summary>
+    public static int Run(Func<int> action)
+    {
+        try { return action(); }
+        catch (NonFiniteLossException e)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 3;
+        }
+        catch (OperationCanceledException)
+        {
+            AnsiConsole.MarkupLine("[yellow]stopped; the last finished epoch is in last.ckpt — run again with --resume to continue[/]");
+            return 130;
+        }
+        catch (Exception e) when (e is DatasetSpecException or InvalidDataException or FileNotFoundException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            return 1;
+        }
+    }
+}
+
+/// <summary>Reports on the caller's thread, so a progress bar updates while a synchronous library call runs.</summary>
+sealed class SyncProgress<T>(Action<T> onReport) : IProgress<T>
+{
+    public void Report(T value) => onReport(value);
+}

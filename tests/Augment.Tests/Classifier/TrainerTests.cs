@@ -1,0 +1,94 @@
+using Augment.Classifier;
+
+namespace Augment.Tests.Classifier;
+
+public class TrainerTests
+{
+    static ClassifierOptions Tiny(string model = "r2plus1d") => new()
+    {
+        Model = model, Width = 8, Depth = 2, Epochs = 4, BatchSize = 8, Patience = 10, Device = "cpu", Seed = 7,
+    };
+
+    [Theory]
+    [InlineData("r2plus1d")]
+    [InlineData("frame2d")]
+    public void ModelOverfitsATinyBatch(string model)
+    {
+        using var clips = TinyClips.Make(perClass: 2, frames: 4, size: 16, seed: 1);
+        var options = Tiny(model) with { Epochs = 25, Augment = false, LabelSmoothing = 0, WeightDecay = 0, WarmupEpochs = 0, Balance = "none", Patience = 100 };
+        var result = ClassifierTrainer.Train(clips, clips, clips, TinyClips.RealOnly(clips), options, TinyClips.TempDir());
+
+        Assert.True(result.History[^1].TrainLoss < 0.5 * result.History[0].TrainLoss,
+            $"loss fell only from {result.History[0].TrainLoss} to {result.History[^1].TrainLoss}");
+        Assert.Equal(1.0, result.History[^1].TrainAccuracy);
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalResultsOnCpu()
+    {
+        using var train = TinyClips.Make(3, 4, 16, seed: 1);
+        using var val = TinyClips.Make(2, 4, 16, seed: 2, "val");
+        TrainResult Run() => ClassifierTrainer.Train(train, val, val, TinyClips.RealOnly(train), Tiny() with { Epochs = 3 }, TinyClips.TempDir());
+
+        var a = Run();
+        var b = Run();
+        Assert.Equal(a.History.Select(h => (h.TrainLoss, h.ValLoss, h.ValMacroF1)), b.History.Select(h => (h.TrainLoss, h.ValLoss, h.ValMacroF1)));
+        Assert.Equal(a.Test.MacroF1, b.Test.MacroF1);
+        Assert.Equal(a.Test.Confusion, b.Test.Confusion);
+        var c = ClassifierTrainer.Train(train, val, val, TinyClips.RealOnly(train), Tiny() with { Epochs = 3, Seed = 8 }, TinyClips.TempDir());
+        Assert.NotEqual(a.History[0].TrainLoss, c.History[0].TrainLoss);
+    }
+
+    [Fact]
+    public void ResumeContinuesFromTheCheckpointAndMatchesAnUninterruptedRun()
+    {
+        using var train = TinyClips.Make(3, 4, 16, seed: 1);
+        using var val = TinyClips.Make(2, 4, 16, seed: 2, "val");
+        var options = Tiny() with { Epochs = 4 };
+        var whole = ClassifierTrainer.Train(train, val, val, TinyClips.RealOnly(train), options, TinyClips.TempDir());
+
+        var dir = TinyClips.TempDir();
+        using var cancel = new CancellationTokenSource();
+        var stopAfterTwo = new SyncProgress(r => { if (r.Epoch == 2) cancel.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            ClassifierTrainer.Train(train, val, val, TinyClips.RealOnly(train), options, dir, stopAfterTwo, cancel.Token));
+        Assert.Equal(2, Checkpoint.ReadState(Path.Combine(dir, ResultFiles.LastCheckpoint)).Epoch);
+
+        var resumedEpochs = new List<int>();
+        var resumed = ClassifierTrainer.Train(train, val, val, TinyClips.RealOnly(train), options with { Resume = true }, dir,
+            new SyncProgress(r => resumedEpochs.Add(r.Epoch)));
+
+        Assert.Equal([3, 4], resumedEpochs);
+        Assert.Equal([1, 2, 3, 4], resumed.History.Select(h => h.Epoch));
+        Assert.Equal(whole.History.Select(h => (h.TrainLoss, h.ValLoss)), resumed.History.Select(h => (h.TrainLoss, h.ValLoss)));
+        Assert.Equal(whole.Test.Confusion, resumed.Test.Confusion);
+    }
+
+    [Fact]
+    public void NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint()
+    {
+        using var train = TinyClips.Make(2, 4, 16, seed: 1);
+        var dir = TinyClips.TempDir();
+        var options = Tiny() with { Epochs = 3, PoisonBatchAt = (2, 0) };
+
+        var e = Assert.Throws<NonFiniteLossException>(() =>
+            ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), options, dir));
+
+        Assert.Equal(2, e.Epoch);
+        Assert.Equal(0, e.Step);
+        Assert.Contains("epoch 2, step 0", e.Message);
+        Assert.Equal(Path.Combine(dir, ResultFiles.LastCheckpoint), e.LastGoodCheckpoint);
+        var (model, state) = Checkpoint.Load(e.LastGoodCheckpoint!);
+        using (model)
+        {
+            Assert.Equal(1, state.Epoch);
+            Assert.All(model.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
+        }
+    }
+
+    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool, too late to cancel).</summary>
+    sealed class SyncProgress(Action<EpochReport> onReport) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => onReport(value);
+    }
+}

@@ -178,7 +178,7 @@ public static class ExperimentConfigLoader
             var demo = isDemo ? ReadDemo(f, demoMap, $"{path}.demo", clip) : null;
             var specNode = new YamlMappingNode(ds.Children.Where(kv => !SweepOnlyDatasetKeys.Contains(((YamlScalarNode)kv.Key).Value)));
             var entry = new DatasetEntry(name, isDemo, resolvedRoot, specNode, baseDir, f.Strings(ds, path, "target_classes"), demo, seed);
-            if (!isDemo)
+            if (!isDemo && rootDir is not null)
             {
                 // The data library owns the dataset keys; its message already names key and line.
                 try { entry.ToSpec(sourcePath); }

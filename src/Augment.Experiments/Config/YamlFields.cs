@@ -6,7 +6,7 @@ namespace Augment.Experiments.Config;
 /// <summary>A problem in a config file, located by key path and line.</summary>
 public sealed record ConfigError(int Line, string Key, string Message)
 {
-    public override string ToString() => $"line {Line}: {Key}: {Message}";
+    public override string ToString() => $"{Line}: {Key}: {Message}";
 }
 
 /// <summary>Every problem found in a config file, so a user fixes them all in one go.</summary>

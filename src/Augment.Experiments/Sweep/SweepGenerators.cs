@@ -19,7 +19,6 @@ namespace Augment.Experiments.Sweep;
 public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache)
 {
     readonly GeneratorConfig generatorConfig = BuildConfig(config);
-    readonly object gate = new();
 
     /// <summary>Generation runs actually executed by this instance (not skipped because already done).</summary>
     public int GenerationsRun { get; private set; }
@@ -81,7 +80,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         try
         {
             var clock = Stopwatch.StartNew();
-            lock (gate) GenerationsRun++;
+            GenerationsRun++;
             var result = generator.Generate(new GenerationRequest(ds.Data, config.Clip, perClass, plan.Seed, plan.Dir), cache,
                 new SyncProgress<double>(f => report($"generating {entry.Label} clips for {plan.Dataset} (seed {plan.Seed})", f)), cancel);
             var record = new GenerationRecord

@@ -112,8 +112,19 @@ public class ConfigTests
     {
         var e = Assert.Throws<ConfigException>(() => Parse(Valid.Replace("profile: tiny", "profile: huge").Replace("seeds: [0, 1, 2]", "seeds: [0, 0]")));
         Assert.Equal(2, e.Errors.Count);
-        Assert.Contains("/tmp/cfg/experiments.yaml:line 2: profile", e.Message);
+        Assert.Contains("/tmp/cfg/experiments.yaml:2: profile: 'huge' is not one of tiny|small|full", e.Message);
         Assert.Contains(e.Errors, x => x.Key == "seeds[1]" && x.Line == 4);
+    }
+
+    [Fact]
+    public void Dataset_keys_are_checked_by_the_data_library_with_their_line()
+    {
+        var e = SingleError(Valid.Replace("keep: {ulcer: 5}", "keep: {ulcer: -5}"));
+        Assert.Equal("datasets.kvasir.keep.ulcer", e.Key);
+        Assert.Equal(13, e.Line);
+        var adapter = SingleError(Valid.Replace("adapter: folder", "adapter: dicom"));
+        Assert.Equal("datasets.kvasir.adapter", adapter.Key);
+        Assert.Equal(11, adapter.Line);
     }
 
     [Fact]

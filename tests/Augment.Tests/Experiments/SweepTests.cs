@@ -11,7 +11,7 @@ namespace Augment.Tests.Experiments;
 /// cell's training (after its first epoch), resumed to the end, then run once more; the tests below check what each run
 /// did from the files and the tracking store it left.
 /// </summary>
-public sealed class InterruptedTinySweep
+public sealed class InterruptedTinySweep : IDisposable
 {
     public ExperimentConfig Config { get; }
     public SweepPlan Plan { get; }
@@ -67,9 +67,19 @@ public sealed class InterruptedTinySweep
     }
 
     public string ResultPath(string key) => Path.Combine(Plan.Cells.Single(c => c.Key == key).Dir, CellResult.FileName);
+
+    public void Dispose() => Directory.Delete(Path.GetDirectoryName(Config.SourcePath)!, recursive: true);
 }
 
-public class SweepTests(InterruptedTinySweep sweep) : IClassFixture<InterruptedTinySweep>
+/// <summary>One interrupted tiny sweep shared by every test class that inspects it.</summary>
+[CollectionDefinition(Name)]
+public sealed class TinySweepCollection : ICollectionFixture<InterruptedTinySweep>
+{
+    public const string Name = "interrupted tiny sweep";
+}
+
+[Collection(TinySweepCollection.Name)]
+public class SweepTests(InterruptedTinySweep sweep)
 {
     [Fact]
     public void Interrupted_sweep_resumes_without_redoing_finished_cells()
@@ -203,12 +213,53 @@ public class SweepTests(InterruptedTinySweep sweep) : IClassFixture<InterruptedT
     }
 }
 
+[Collection(TinySweepCollection.Name)]
+public class ReportRatioTests(InterruptedTinySweep sweep)
+{
+    [Fact]
+    public void Fixed_report_ratio_is_used_for_every_generator_and_delta_matches_stored_metrics()
+    {
+        // A copy of the finished run whose sweep.json asks for ratio 1.
+        var copy = TinySweep.TempDir("report-ratio");
+        using var cleanup = new DeleteOnDispose(copy);
+        foreach (var sub in new[] { "cells", "generations" }) CopyTree(Path.Combine(sweep.Config.OutputDir, sub), Path.Combine(copy, sub));
+        var summary = AtomicFile.ReadJson<SweepSummary>(Path.Combine(sweep.Config.OutputDir, SweepSummary.FileName)) with { ReportRatio = 1 };
+        AtomicFile.WriteJson(Path.Combine(copy, SweepSummary.FileName), summary);
+
+        var ds = Assert.Single(Augment.Experiments.Report.SweepReport.Build(copy).Datasets);
+        Assert.Contains("ratio 1 for every generator", ds.RatioRule);
+        Assert.Equal(["real", "hunyuanvideo", "medgen"], ds.Rows.Select(r => r.Generator));
+        foreach (var row in ds.Rows.Skip(1))
+        {
+            Assert.Equal(1, row.Ratio);
+            var cells = sweep.Plan.Cells.Where(c => c.Generator == row.Generator && c.Ratio == 1).Select(c => CellResult.TryRead(c.Dir)!).ToList();
+            var real = sweep.Plan.Cells.Where(c => c.IsRealOnly).Select(c => CellResult.TryRead(c.Dir)!).ToList();
+            Assert.Equal(cells.Average(c => c.MacroF1), row.F1.Mean, 12);
+            // The bootstrap's point estimate is recomputed from predictions.csv; it must agree with the stored metrics.
+            var stored = cells.Average(c => c.MacroF1 - real.Single(r => r.Seed == c.Seed).MacroF1);
+            Assert.Equal(stored, row.DeltaF1!.Estimate, 9);
+            Assert.True(row.DeltaF1.Low <= row.DeltaF1.Estimate && row.DeltaF1.Estimate <= row.DeltaF1.High);
+        }
+    }
+
+    static void CopyTree(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+}
+
 public class SweepFailureTests
 {
     [Fact]
     public void Failing_cell_is_recorded_and_the_others_still_run()
     {
         var dir = TinySweep.TempDir("sweep-fail");
+        using var cleanup = new DeleteOnDispose(dir);
         var config = TinySweep.Config(dir, """
               real: {backend: none}
               broken: {backend: import, manifest: missing-clips.csv}

@@ -46,3 +46,8 @@ public static class TinySweep
         return dir;
     }
 }
+
+public sealed class DeleteOnDispose(string dir) : IDisposable
+{
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+}

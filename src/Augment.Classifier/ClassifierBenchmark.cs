@@ -39,6 +39,7 @@ public static class ClassifierBenchmark
 {
     public static ClassifierBenchResult Run(ClassifierOptions options, ClipSpec spec, string workDir, double seconds = 3, IProgress<string>? progress = null)
     {
+        using var threads = new TorchThreads(options.Threads);
         var device = TorchDevice.Resolve(options.Device);
         var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
         const int classes = 5;

@@ -12,7 +12,8 @@ public sealed record ClassifierOptions
     public int Width { get; init; } = 16;
     public int Depth { get; init; } = 2;
     public int Epochs { get; init; } = 12;
-    public int BatchSize { get; init; } = 16;
+    /// <summary>Small batches give small datasets enough optimizer steps per epoch.</summary>
+    public int BatchSize { get; init; } = 8;
     public double LearningRate { get; init; } = 3e-3;
     public double WeightDecay { get; init; } = 0.05;
     public int WarmupEpochs { get; init; } = 1;
@@ -24,6 +25,8 @@ public sealed record ClassifierOptions
     /// <summary>Early stopping: epochs without a better validation macro-F1.</summary>
     public int Patience { get; init; } = 5;
     public string Device { get; init; } = "auto";
+    /// <summary>libtorch CPU threads for the run (0: libtorch's default). Fixed so results repeat across machines.</summary>
+    public int Threads { get; init; } = 1;
     public long Seed { get; init; }
     public bool Resume { get; init; }
 
@@ -72,8 +75,9 @@ public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnly
 }
 
 /// <summary>
-/// What a finished run leaves in its folder: metrics.json, predictions.csv, mix.json, history.json, confusion.png,
-/// curves.png, best.ckpt.
+/// What a finished run leaves in its folder: metrics.json and predictions.csv (test split, best epoch), mix.json,
+/// history.json, confusion.png, curves.png, best.ckpt, last.ckpt (resume point), and quarantine.json when a clip was
+/// unreadable.
 /// </summary>
 public sealed record TrainResult(EvaluationMetrics Test, IReadOnlyList<EpochReport> History, MixSummary Mix, string OutDir);
 

@@ -10,12 +10,15 @@ namespace Augment.Classifier;
 /// <summary>Scores a split with a trained classifier and writes metrics.json, predictions.csv and confusion.png.</summary>
 public static class ClassifierEvaluator
 {
-    public static EvaluationMetrics Evaluate(string checkpoint, Dataset dataset, string split, ClipSpec spec, ClipCache cache, string outDir, string device = "auto")
+    public static EvaluationMetrics Evaluate(string checkpoint, Dataset dataset, string split, ClipSpec spec, ClipCache cache, string outDir, string device = "auto", int threads = 1)
     {
+        using var _threads = new TorchThreads(threads);
         var (model, state) = Checkpoint.Load(checkpoint);
         using var _ = model;
         if (!state.Classes.SequenceEqual(dataset.Classes))
             throw new InvalidDataException($"{checkpoint}: trained on classes [{string.Join(", ", state.Classes)}] but dataset '{dataset.Name}' has [{string.Join(", ", dataset.Classes)}]");
+        if ((spec.Frames, spec.Height, spec.Width) != (state.Spec.Frames, state.Spec.Height, state.Spec.Width))
+            throw new ArgumentException($"{checkpoint}: trained on {state.Spec.Frames}x{state.Spec.Height}x{state.Spec.Width} clips, asked to evaluate {spec.Frames}x{spec.Height}x{spec.Width}; use the training clip size");
         var clips = dataset.Split(split).ToList();
         if (clips.Count == 0) throw new InvalidOperationException($"dataset '{dataset.Name}' has no clips in split '{split}'");
         using var set = ClipSet.Load(clips, dataset.Classes, spec, cache);

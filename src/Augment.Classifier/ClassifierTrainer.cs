@@ -41,7 +41,9 @@ public static class ClassifierTrainer
     {
         if (train.Count == 0) throw new InvalidOperationException("no readable training clips");
         if (o.Epochs < 1 || o.BatchSize < 1) throw new ArgumentException("epochs and batch size must be at least 1");
+        if (o.Balance is not ("sampler" or "weights" or "none")) throw new ArgumentException($"balance must be sampler, weights or none, not '{o.Balance}'");
         var classes = train.Classes;
+        using var threads = new TorchThreads(o.Threads);
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.MixJson), mix);
         string lastPath = Path.Combine(outDir, ResultFiles.LastCheckpoint), bestPath = Path.Combine(outDir, ResultFiles.BestCheckpoint);
@@ -62,7 +64,11 @@ public static class ClassifierTrainer
             (model, state) = Checkpoint.Load(lastPath, m => restored = NewOptimizer(m.to(device, dtype), o));
             optimizer = restored!;
             if (!state.Classes.SequenceEqual(classes) || state.Model != config)
+            {
+                optimizer.Dispose();
+                model.Dispose();
                 throw new InvalidOperationException($"{lastPath}: was trained with a different model or class list; use a new --out folder or drop --resume");
+            }
         }
         else
         {
@@ -80,8 +86,7 @@ public static class ClassifierTrainer
         {
             // Inverse frequency, normalised so a balanced set gets weight 1 everywhere.
             "weights" => tensor(counts.Select(c => c == 0 ? 0f : (float)train.Count / (counts.Count(n => n > 0) * c)).ToArray(), device: device),
-            "sampler" or "none" => null,
-            _ => throw new ArgumentException($"balance must be sampler, weights or none, not '{o.Balance}'"),
+            _ => null,
         };
         int stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
         var schedule = new LearningRateSchedule(o.LearningRate, (long)o.WarmupEpochs * stepsPerEpoch, (long)o.Epochs * stepsPerEpoch);

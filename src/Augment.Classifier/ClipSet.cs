@@ -30,29 +30,39 @@ public sealed class ClipSet : IDisposable
     public IReadOnlyList<QuarantineEntry> Quarantined { get; }
     public int Count => Labels.Length;
 
+    /// <summary>Reads every clip through the cache, in parallel (the cache is safe for concurrent readers), keeping input order.</summary>
     public static ClipSet Load(IReadOnlyList<ClipRef> clips, IReadOnlyList<string> classes, ClipSpec spec, ClipCache cache)
     {
+        var labelOf = new int[clips.Count];
+        for (int i = 0; i < clips.Count; i++)
+            labelOf[i] = IndexOf(classes, clips[i].Label)
+                ?? throw new InvalidDataException($"{clips[i].Path}: label '{clips[i].Label}' is not one of the classes ({string.Join(", ", classes)})");
+
         int clipBytes = spec.Frames * spec.Height * spec.Width * 3;
+        var decoded = new Clip?[clips.Count];
+        var problems = new string?[clips.Count];
+        Parallel.For(0, clips.Count, i =>
+        {
+            try { decoded[i] = cache.Get(clips[i], spec); }
+            catch (VideoReadException e) { problems[i] = e.Problem; }
+        });
+
         var kept = new List<ClipRef>(clips.Count);
         var labels = new List<int>(clips.Count);
         var quarantined = new List<QuarantineEntry>();
         var buffer = new byte[(long)clipBytes * clips.Count];
-        foreach (var clip in clips)
+        for (int i = 0; i < clips.Count; i++)
         {
-            int label = IndexOf(classes, clip.Label)
-                ?? throw new InvalidDataException($"{clip.Path}: label '{clip.Label}' is not one of the classes ({string.Join(", ", classes)})");
-            Clip decoded;
-            try { decoded = cache.Get(clip, spec); }
-            catch (VideoReadException e)
+            if (decoded[i] is not { } clip)
             {
-                quarantined.Add(new QuarantineEntry(clip.Path, e.Problem));
+                quarantined.Add(new QuarantineEntry(clips[i].Path, problems[i]!));
                 continue;
             }
-            if (decoded.Pixels.Length != clipBytes)
-                throw new InvalidDataException($"{clip.Path}: cache returned {decoded.Frames}x{decoded.Height}x{decoded.Width}, expected {spec.Frames}x{spec.Height}x{spec.Width}");
-            decoded.Pixels.CopyTo(buffer, (long)kept.Count * clipBytes);
-            kept.Add(clip);
-            labels.Add(label);
+            if (clip.Pixels.Length != clipBytes)
+                throw new InvalidDataException($"{clips[i].Path}: cache returned {clip.Frames}x{clip.Height}x{clip.Width}, expected {spec.Frames}x{spec.Height}x{spec.Width}");
+            clip.Pixels.CopyTo(buffer, (long)kept.Count * clipBytes);
+            kept.Add(clips[i]);
+            labels.Add(labelOf[i]);
         }
         var pixels = tensor(buffer.AsSpan(0, kept.Count * clipBytes).ToArray(), new long[] { kept.Count, spec.Frames, spec.Height, spec.Width, 3 }, ScalarType.Byte);
         return new ClipSet(pixels, labels.ToArray(), kept, classes, quarantined);

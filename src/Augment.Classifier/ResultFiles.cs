@@ -53,9 +53,10 @@ public static class ResultFiles
         plot.Axes.Left.SetTicks(positions, metrics.Classes.Reverse().ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = -30;
         plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = 30 + 4 * metrics.Classes.Max(c => c.Length);
         plot.XLabel("predicted");
         plot.YLabel("actual");
-        plot.Add.ColorBar(heatmap).Label = "recall (row share)";
+        plot.Add.ColorBar(heatmap).Label = "row share";
         plot.Title($"{title}  acc {metrics.Accuracy:0.000}  macro-F1 {metrics.MacroF1:0.000}");
         int size = 360 + 70 * k;
         AtomicFile.Write(path, tmp => plot.SavePng(tmp, size + 120, size));

@@ -37,6 +37,7 @@ public static class GeneratorBenchmark
         return 2 * n * p * d + m.Depth * block + 2 * d * 2 * d + 2 * n * d * p + conditioning;
     }
 
+    /// <summary>Times are medians (of trainSteps steps, of clips clips per size) so one slow moment on a shared machine does not decide them.</summary>
     public static GeneratorBenchResult Run(GeneratorConfig config, int trainSteps = 6, int clips = 3,
         IReadOnlyList<(int Frames, int Size)>? scaling = null, IProgress<string>? progress = null)
     {
@@ -59,7 +60,7 @@ public static class GeneratorBenchmark
         {
             progress?.Report($"timing sampling at {frames}x{size}x{size}");
             var scaled = m with { Frames = frames, Height = size, Width = size };
-            var (seconds, _) = TimeSampling(config, scaled, 1);
+            var (seconds, _) = TimeSampling(config, scaled, clips);
             var gflops = evaluations * ForwardFlops(scaled) / 1e9;
             table.Add(new SamplingScale(frames, size, size, scaled.Tokens, seconds, gflops, gflops / seconds / ceiling));
         }

@@ -66,7 +66,7 @@ public sealed class R2Plus1DNet : VideoClassifier
         public SpatialConv(int inC, int outC, int stride, bool relu) : base("spatial")
         {
             conv = Conv2d(inC, outC, 3, stride: stride, padding: 1, bias: false);
-            norm = BatchNorm2d(outC);
+            norm = BatchNorm2d(outC, momentum: NormMomentum);
             this.relu = relu;
             RegisterComponents();
         }
@@ -90,7 +90,7 @@ public sealed class R2Plus1DNet : VideoClassifier
         public TemporalConv(int inC, int outC, int stride, bool relu) : base("temporal")
         {
             conv = Conv2d(inC, outC, (3, 1), stride: (stride, 1), padding: (1, 0), bias: false);
-            norm = BatchNorm2d(outC);
+            norm = BatchNorm2d(outC, momentum: NormMomentum);
             this.relu = relu;
             RegisterComponents();
         }
@@ -125,7 +125,7 @@ public sealed class R2Plus1DNet : VideoClassifier
             if (inC != outC || sTime != 1 || sSpace != 1)
             {
                 project = Conv2d(inC, outC, 1, stride: sSpace, bias: false);
-                projectNorm = BatchNorm2d(outC);
+                projectNorm = BatchNorm2d(outC, momentum: NormMomentum);
                 flops += ConvFlops(outElems, inC, 1);
             }
             (t, h, x) = (t2, h2, x2);

@@ -13,6 +13,12 @@ public sealed record ModelConfig(string Kind, int NumClasses, int Width, int Dep
 /// </summary>
 public abstract class VideoClassifier(string name) : nn.Module<Tensor, Tensor>(name)
 {
+    /// <summary>
+    /// Batch-norm running-statistics momentum. Higher than PyTorch's 0.1 because small medical datasets give only a
+    /// few dozen steps per run, and eval-mode statistics must settle within them.
+    /// </summary>
+    protected const double NormMomentum = 0.3;
+
     public abstract ModelConfig Config { get; }
     public abstract long ForwardFlopsPerClip { get; }
 

@@ -133,9 +133,9 @@ public static class DemoDataset
             2 => (U(0.1, 0.6), U(0.0, 0.5), U(0.1, 0.8), U(0.2, 0.9), U(0.0, 1.0)),
             _ => (U(0.0, 0.5), U(0.0, 0.5), U(0.2, 0.9), U(0.2, 0.8), U(0.0, 0.8)),
         };
-        float blood = cls == 2 ? U(0.35, 1.0) : Chance(0.2) ? U(0.1, 0.45) : 0;     // small bleeds appear elsewhere too
-        float polyp = cls >= 3 ? U(0.5, 1.0) : Chance(0.15) ? U(0.2, 0.5) : 0;        // small bumps appear elsewhere too
-        float dye = cls == 4 ? U(0.1, 0.5) : cls == 3 && Chance(0.4) ? U(0.0, 0.25) : 0;  // faint dye on some polyps
+        float blood = cls == 2 ? U(0.5, 1.0) : Chance(0.12) ? U(0.1, 0.35) : 0;      // small bleeds appear elsewhere too
+        float polyp = cls >= 3 ? U(0.6, 1.0) : Chance(0.1) ? U(0.2, 0.45) : 0;        // small bumps appear elsewhere too
+        float dye = cls == 4 ? U(0.2, 0.6) : cls == 3 && Chance(0.3) ? U(0.0, 0.2) : 0;   // faint dye on some polyps
         float erosions = cls == 1 ? U(0.3, 1.0) : Chance(0.15) ? U(0.1, 0.4) : 0;
 
         int margin = (int)MathF.Ceiling(n * 0.6f);
@@ -151,7 +151,7 @@ public static class DemoDataset
         float angle = U(0, MathF.Tau), vx = MathF.Cos(angle) * speed * n / 24, vy = MathF.Sin(angle) * speed * n / 24;
         float ox0 = margin + U(-margin / 3f, margin / 3f), oy0 = margin + U(-margin / 3f, margin / 3f);
         float lesionX = canvas / 2f + U(-n / 5f, n / 5f), lesionY = canvas / 2f + U(-n / 5f, n / 5f);
-        float polypR = n * U(0.12f, 0.22f), approach = cls >= 3 ? U(0.0f, 0.6f) : 0;
+        float polypR = n * U(0.14f, 0.24f), approach = cls >= 3 ? U(0.0f, 0.6f) : 0;
         float bloodR = n * U(0.12f, 0.3f), bloodGrow = cls == 2 ? U(0.2f, 0.8f) : 0, streak = cls == 2 ? U(0.3f, 1.0f) : 0;
         float scopeR = n * U(0.46f, 0.56f);
 

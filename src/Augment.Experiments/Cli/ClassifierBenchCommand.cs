@@ -18,13 +18,14 @@ public static class ClassifierBenchCommand
         var size = new Option<int>("--size") { Description = "clip height and width in pixels", DefaultValueFactory = _ => new ClipSpec().Height };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var seconds = new Option<double>("--seconds") { Description = "measuring time per phase", DefaultValueFactory = _ => 3.0 };
+        var threads = new Option<int>("--threads") { Description = "libtorch CPU threads (0: libtorch's default, one per core)", DefaultValueFactory = _ => defaults.Threads };
         var json = new Option<string?>("--json") { Description = "also write the results as JSON to this file" };
 
         var cmd = new Command("classifier", "Training and inference clips/s of the classifier, FLOPs per clip, MFU against the same-run GEMM ceiling, and clip-cache throughput.");
-        foreach (var o in new Option[] { model, width, depth, batch, frames, size, device, seconds, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, width, depth, batch, frames, size, device, seconds, threads, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
-            var options = defaults with { Model = parse.GetValue(model)!, Width = parse.GetValue(width), Depth = parse.GetValue(depth), BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)! };
+            var options = defaults with { Model = parse.GetValue(model)!, Width = parse.GetValue(width), Depth = parse.GetValue(depth), Threads = parse.GetValue(threads), BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)! };
             var spec = new ClipSpec(parse.GetValue(frames), parse.GetValue(size), parse.GetValue(size));
             var work = Path.Combine(Path.GetTempPath(), $"augment-bench-classifier-{Environment.ProcessId}");
             ClassifierBenchResult result;

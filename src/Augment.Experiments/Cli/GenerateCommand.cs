@@ -31,7 +31,7 @@ public static class GenerateCommand
             name, baseCkpt, adapter, import, onnx, dataset, perClass, ratio, classes, output, steps, cfg, shift, solver,
         };
         common.AddTo(cmd);
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => GeneratorCli.Guarded(() =>
         {
             var config = common.Config(parse);
             var sampler = config.Sampler;
@@ -84,7 +84,7 @@ public static class GenerateCommand
             AnsiConsole.MarkupLineInterpolated($"Manifest: {Path.GetFullPath(result.ManifestPath)}");
             foreach (var sheet in result.ContactSheets) AnsiConsole.MarkupLineInterpolated($"Contact sheet: {Path.GetFullPath(sheet)}");
             return 0;
-        });
+        }));
         return cmd;
     }
 }

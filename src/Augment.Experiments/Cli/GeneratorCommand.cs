@@ -27,7 +27,7 @@ public static class GeneratorCommand
         var common = new GeneratorCli.CommonOptions();
         var cmd = new Command("pretrain", "Pretrain the base model (the 'hunyuanvideo' stand-in) with flow matching on a pool of datasets.") { datasets, output, steps };
         common.AddTo(cmd);
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => GeneratorCli.Guarded(() =>
         {
             var config = common.Config(parse);
             if (parse.GetValue(steps) is int s) config = config with { Pretrain = config.Pretrain with { Steps = s } };
@@ -37,7 +37,7 @@ public static class GeneratorCommand
                 GeneratorTraining.Pretrain(pool, spec, common.Cache(parse), config, parse.GetValue(output)!, progress, cancel));
             GeneratorCli.Report(result);
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -57,7 +57,7 @@ public static class GeneratorCommand
             dataset, baseCkpt, output, rank, alpha, targets, steps, lr,
         };
         common.AddTo(cmd);
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => GeneratorCli.Guarded(() =>
         {
             var config = common.Config(parse);
             var lora = config.Lora;
@@ -74,7 +74,7 @@ public static class GeneratorCommand
                 GeneratorTraining.Adapt(target, spec, common.Cache(parse), config, parse.GetValue(baseCkpt)!, parse.GetValue(output)!, progress, cancel));
             GeneratorCli.Report(result);
             return 0;
-        });
+        }));
         return cmd;
     }
 }
@@ -87,8 +87,8 @@ internal static class GeneratorCli
         public readonly Option<string> Profile = new("--profile") { Description = "Generator size and schedule: tiny (CPU demo), small, full.", DefaultValueFactory = _ => "tiny" };
         public readonly Option<long> Seed = new("--seed") { Description = "Seed for every random choice.", DefaultValueFactory = _ => 0 };
         public readonly Option<string> Device = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
-        public readonly Option<int> Frames = new("--frames") { Description = "Frames per dataset clip.", DefaultValueFactory = _ => 16 };
-        public readonly Option<int> Size = new("--size") { Description = "Height and width of dataset clips in pixels.", DefaultValueFactory = _ => 64 };
+        public readonly Option<int?> Frames = new("--frames") { Description = "Frames per dataset clip (default: the profile's clip size, as in the sweep: tiny 8, small 16, full 16)." };
+        public readonly Option<int?> Size = new("--size") { Description = "Height and width of dataset clips in pixels (default: tiny 32, small 64, full 112)." };
         public readonly Option<string> CacheDir = new("--cache") { Description = "Decoded-clip cache folder.", DefaultValueFactory = _ => Path.Combine(".augment", "clip-cache") };
 
         public void AddTo(Command cmd)
@@ -99,9 +99,30 @@ internal static class GeneratorCli
         public GeneratorConfig Config(ParseResult parse) =>
             GeneratorConfig.ForProfile(parse.GetValue(Profile)!) with { Seed = parse.GetValue(Seed), Device = parse.GetValue(Device)! };
 
-        public ClipSpec Spec(ParseResult parse) => new(parse.GetValue(Frames), parse.GetValue(Size), parse.GetValue(Size));
+        public ClipSpec Spec(ParseResult parse)
+        {
+            var (frames, size) = parse.GetValue(Profile)!.ToLowerInvariant() switch { "tiny" => (8, 32), "small" => (16, 64), _ => (16, 112) };
+            frames = parse.GetValue(Frames) ?? frames;
+            size = parse.GetValue(Size) ?? size;
+            return new ClipSpec(frames, size, size);
+        }
 
         public ClipCache Cache(ParseResult parse) => new(parse.GetValue(CacheDir)!);
+    }
+
+    /// <summary>Runs a verb; bad input (files, specs, checkpoints) ends with one clear line and exit code 2, not a stack trace.</summary>
+    public static int Guarded(Func<int> verb)
+    {
+        try
+        {
+            return verb();
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException
+                                      or InvalidOperationException or KeyNotFoundException or DatasetSpecException or VideoReadException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
     }
 
     public static Dataset LoadDataset(string specPath) => DatasetLoader.Load(DatasetSpecYaml.Load(specPath));

@@ -27,6 +27,7 @@ public static class TrainCommand
         var noAugment = new Option<bool>("--no-augment") { Description = "turn off crop/flip/temporal/colour augmentation" };
         var seed = new Option<long>("--seed") { Description = "seed for initialisation, sampling and augmentation", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+        var threads = new Option<int>("--threads") { Description = "libtorch CPU threads (0: one per core); results repeat only at the same count", DefaultValueFactory = _ => d.Threads };
         var frames = new Option<int>("--frames") { Description = "frames per clip", DefaultValueFactory = _ => clip.Frames };
         var size = new Option<int>("--size") { Description = "clip height and width in pixels", DefaultValueFactory = _ => clip.Height };
         var cache = new Option<string>("--cache") { Description = "decoded-clip cache folder", DefaultValueFactory = _ => ClassifierCli.DefaultCacheDir };
@@ -34,7 +35,7 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "continue from <out>/last.ckpt" };
 
         var cmd = new Command("train", "Train a video classifier on the real training split plus optional synthetic clips; early-stops on validation macro-F1 and reports test metrics.");
-        foreach (var o in new Option[] { dataset, synthetic, ratio, targets, model, width, depth, epochs, batch, lr, balance, patience, noAugment, seed, device, frames, size, cache, output, resume })
+        foreach (var o in new Option[] { dataset, synthetic, ratio, targets, model, width, depth, epochs, batch, lr, balance, patience, noAugment, seed, device, threads, frames, size, cache, output, resume })
             cmd.Options.Add(o);
         cmd.SetAction(parse => ClassifierCli.Run(() =>
         {
@@ -44,7 +45,7 @@ public static class TrainCommand
                 Model = parse.GetValue(model)!, Width = parse.GetValue(width), Depth = parse.GetValue(depth),
                 Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
                 Balance = parse.GetValue(balance)!, Patience = parse.GetValue(patience), Augment = !parse.GetValue(noAugment),
-                Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, Resume = parse.GetValue(resume),
+                Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, Threads = parse.GetValue(threads), Resume = parse.GetValue(resume),
             };
             var targetList = parse.GetValue(targets)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var mix = parse.GetValue(synthetic) is { } manifest ? new MixOptions(manifest, parse.GetValue(ratio), targetList) : new MixOptions();

@@ -86,9 +86,13 @@ public sealed class QualityGate
         Cv2.GaussianBlur(gray, smooth, new Size(3, 3), 0);
         using var edges = new Mat();
         Cv2.Canny(smooth, edges, 30, 90);
-        int minLength = (int)(0.5 * Math.Min(h, w));
-        var lines = Cv2.HoughLinesP(edges, 1, Math.PI / 180, threshold: Math.Max(8, minLength / 2), minLineLength: minLength, maxLineGap: 3);
         int maxBandH = (int)Math.Ceiling(options.BorderMaxWidth * h), maxBandW = (int)Math.Ceiling(options.BorderMaxWidth * w);
+        // Only edges near the frame sides can be border lines; clearing the centre keeps content edges out of the vote.
+        if (w > 2 * maxBandW + 2 && h > 2 * maxBandH + 2)
+            using (var centre = new Mat(edges, new Rect(maxBandW + 1, maxBandH + 1, w - 2 * maxBandW - 2, h - 2 * maxBandH - 2)))
+                centre.SetTo(Scalar.All(0));
+        int minLength = (int)(0.5 * Math.Min(h, w));
+        var lines = Cv2.HoughLinesP(edges, 1, Math.PI / 180, threshold: Math.Max(8, minLength / 2), minLineLength: minLength, maxLineGap: 4);
         foreach (var line in lines)
         {
             if (Math.Abs(line.P1.Y - line.P2.Y) <= 2)

@@ -7,7 +7,11 @@ namespace Augment.Generator.Model;
 /// <summary>
 /// A compact spatio-temporal diffusion transformer in pixel space: Conv3d patch embedding (stride = patch), learned
 /// position embedding, DiT blocks with joint space-time attention conditioned (adaLN-Zero) on timestep + prompt, and a
-/// zero-initialised final layer that unpatchifies into a velocity of the same shape as the input clip.
+/// zero-initialised final layer that unpatchifies into a clean-clip estimate x̂0 (plus a zero-initialised residual
+/// 3×3×3 convolution that smooths patch seams). The network predicts x̂0 and returns the
+/// velocity v = (x_t − x̂0)/t (x-prediction, as "Back to Basics" / JiT recommend for pixel-space models: the clean clip
+/// is low-dimensional and easy for a small model, the noise part of v is then exact), so training still uses the
+/// velocity loss and the samplers and the ONNX contract see a plain velocity model.
 /// Input/output: [B,3,T,H,W] in [-1,1] pixel units; t: [B] in [0,1]; prompt bags: [B, buckets].
 /// </summary>
 public sealed class VideoDiT : Module<Tensor, Tensor, Tensor, Tensor>
@@ -21,6 +25,7 @@ public sealed class VideoDiT : Module<Tensor, Tensor, Tensor, Tensor>
     readonly LayerNorm final_norm;
     readonly Linear final_adaLN;
     readonly Linear final_linear;
+    readonly Conv3d refine;
 
     public VideoDiT(ModelConfig config) : base(nameof(VideoDiT))
     {
@@ -36,9 +41,13 @@ public sealed class VideoDiT : Module<Tensor, Tensor, Tensor, Tensor>
         final_norm = LayerNorm(d, eps: 1e-6, elementwise_affine: false);
         final_adaLN = Linear(d, 2 * d);
         final_linear = Linear(d, config.PatchValues);
+        // A 3×3×3 residual convolution over the unpatchified clip lets neighbouring patches agree at their seams.
+        refine = Conv3d(3, 3, kernel_size: 3, padding: 1);
         using (no_grad())
         {
             foreach (var zeroed in new[] { final_adaLN, final_linear }) { zeroed.weight!.zero_(); zeroed.bias!.zero_(); }
+            refine.weight!.zero_();
+            refine.bias!.zero_();
         }
         RegisterComponents();
     }
@@ -54,8 +63,13 @@ public sealed class VideoDiT : Module<Tensor, Tensor, Tensor, Tensor>
         foreach (var block in blocks) tokens = block.forward(tokens, c);
         var m = final_adaLN.forward(functional.silu(c)).unsqueeze(1).chunk(2, dim: 2);
         var patches = final_linear.forward(DiTBlock.Modulate(final_norm.forward(tokens), m[0], m[1]));
-        return Unpatchify(patches).MoveToOuterDisposeScope();
+        var coarse = Unpatchify(patches);
+        var x0 = coarse + refine.forward(coarse);
+        return ((x - x0) / t.clamp_min(MinTime).reshape(-1, 1, 1, 1, 1)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Floor on t when turning x̂0 into a velocity, so the last sampling steps stay bounded.</summary>
+    public const double MinTime = 0.05;
 
     /// <summary>[B, N, 3·pt·p·p] → [B,3,T,H,W].</summary>
     Tensor Unpatchify(Tensor patches)

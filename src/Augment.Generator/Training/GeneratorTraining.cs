@@ -36,13 +36,17 @@ public static class GeneratorTraining
     public static TrainResult Adapt(Dataset target, ClipSpec spec, ClipCache cache, GeneratorConfig config, string baseCheckpoint,
         string adapterPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
-        var data = TrainingSet.Load([target], spec, cache, config.Model);
-        var (model, _) = Checkpoints.LoadBase(baseCheckpoint);
+        // The base decides the model size, whatever profile the adapter is trained under.
+        var (model, header) = Checkpoints.LoadBase(baseCheckpoint);
+        var data = TrainingSet.Load([target], spec, cache, header.Model);
         var loss = AdaptOn(model, data, config, TensorArchive.Hash(baseCheckpoint), adapterPath, target.Name, progress, cancel);
         return new TrainResult(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined);
     }
 
-    /// <summary>Pretrains from scratch, or resumes from checkpointPath when it holds a shorter run of the same model.</summary>
+    /// <summary>
+    /// Pretrains from scratch, or resumes from checkpointPath when it holds a shorter run of the same model; returns the
+    /// last step's loss (a finished checkpoint returns the loss it recorded).
+    /// </summary>
     public static double PretrainOn(TrainingSet data, GeneratorConfig config, string checkpointPath, IReadOnlyList<string> datasets,
         IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -55,6 +59,7 @@ public static class GeneratorTraining
         var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
         var ema = new Ema(trainable, tc.Ema);
         int start = 0;
+        double lastLoss = double.NaN;
         if (File.Exists(checkpointPath))
         {
             var (header, tensors) = TensorArchive.Read<BaseHeader>(checkpointPath);
@@ -64,11 +69,12 @@ public static class GeneratorTraining
             ema.Load(tensors);
             optimizer.Load(tensors, header.Step);
             start = header.Step;
+            lastLoss = header.Loss;
         }
-        void Save(int step) => TensorArchive.Write(checkpointPath,
-            new BaseHeader(Checkpoints.BaseKind, config.Model, step, tc.Steps, config.Seed, datasets),
+        void Save(int step, double loss) => TensorArchive.Write(checkpointPath,
+            new BaseHeader(Checkpoints.BaseKind, config.Model, step, tc.Steps, config.Seed, datasets, loss),
             trainable.Select(p => ("model/" + p.name, (Tensor)p.parameter)).Concat(ema.State()).Concat(optimizer.State()));
-        return Run("pretrain", model, trainable, optimizer, ema, data, tc, config.Seed, start, Save, device, progress, cancel);
+        return Run("pretrain", model, trainable, optimizer, ema, data, tc, config.Seed, start, lastLoss, Save, device, progress, cancel);
     }
 
     /// <summary>Adds LoRA to model (a loaded base), freezes everything else and trains the adapter; resumes from adapterPath.</summary>
@@ -85,6 +91,7 @@ public static class GeneratorTraining
         var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
         var ema = new Ema(trainable, tc.Ema);
         int start = 0;
+        double lastLoss = double.NaN;
         if (File.Exists(adapterPath))
         {
             var (header, tensors) = TensorArchive.Read<AdapterHeader>(adapterPath);
@@ -96,21 +103,21 @@ public static class GeneratorTraining
                 ema.Load(tensors);
                 optimizer.Load(tensors, header.Step);
                 start = header.Step;
+                lastLoss = header.Loss;
             }
         }
-        void Save(int step) => TensorArchive.Write(adapterPath,
-            new AdapterHeader(Checkpoints.AdapterKind, config.Lora.Rank, config.Lora.Alpha, config.Lora.Targets, baseHash, step, tc.Steps, config.Seed, dataset),
+        void Save(int step, double loss) => TensorArchive.Write(adapterPath,
+            new AdapterHeader(Checkpoints.AdapterKind, config.Lora.Rank, config.Lora.Alpha, config.Lora.Targets, baseHash, step, tc.Steps, config.Seed, dataset, loss),
             trainable.Select(p => ("model/" + p.Name, (Tensor)p.Param)).Concat(ema.State()).Concat(optimizer.State()));
-        return Run("adapt", model, trainable, optimizer, ema, data, tc, config.Seed, start, Save, device, progress, cancel);
+        return Run("adapt", model, trainable, optimizer, ema, data, tc, config.Seed, start, lastLoss, Save, device, progress, cancel);
     }
 
     static double Run(string stage, VideoDiT model, List<(string Name, Parameter Param)> trainable, AdamW optimizer, Ema ema,
-        TrainingSet data, TrainConfig tc, long seed, int start, Action<int> save, Device device,
+        TrainingSet data, TrainConfig tc, long seed, int start, double lastLoss, Action<int, double> save, Device device,
         IProgress<TrainProgress>? progress, CancellationToken cancel)
     {
         model.train();
         var parameters = trainable.Select(p => p.Param).ToList();
-        double lastLoss = double.NaN;
         var clock = Stopwatch.StartNew();
         for (int step = start; step < tc.Steps; step++)
         {
@@ -134,7 +141,7 @@ public static class GeneratorTraining
                 lastLoss = loss.item<float>();
             }
             progress?.Report(new TrainProgress(stage, step + 1, tc.Steps, lastLoss, clock.Elapsed.TotalSeconds / (step + 1 - start)));
-            if ((step + 1) % tc.CheckpointEvery == 0 || step + 1 == tc.Steps) save(step + 1);
+            if ((step + 1) % tc.CheckpointEvery == 0 || step + 1 == tc.Steps) save(step + 1, lastLoss);
         }
         model.eval();
         return lastLoss;

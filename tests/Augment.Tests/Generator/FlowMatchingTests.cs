@@ -58,3 +58,20 @@ public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
 }
+
+public class ProfileTests
+{
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("full")]
+    public void EveryProfileDescribesAValidModelAndSampler(string profile)
+    {
+        var config = Augment.Generator.GeneratorConfig.ForProfile(profile);
+        config.Model.Validate();
+        Assert.Contains(config.Sampler.Solver, new[] { "euler", "heun" });
+        Assert.True(config.Lora.Rank >= 1 && config.Adapt.Steps > 0 && config.Pretrain.Steps > config.Adapt.Steps);
+        Assert.True(Augment.Generator.GeneratorBenchmark.ForwardFlops(config.Model) > 0);
+        Assert.Throws<ArgumentException>(() => Augment.Generator.GeneratorConfig.ForProfile("huge"));
+    }
+}

@@ -62,7 +62,7 @@ public class QualityGateTests
         {
             using var rgb = ClipFrames.Rgb(sharp, t);
             using var blurred = new Mat();
-            Cv2.GaussianBlur(rgb, blurred, new Size(0, 0), 3.0);
+            Cv2.GaussianBlur(rgb, blurred, new Size(0, 0), 4.0);
             blurred.GetArray(out Vec3b[] values);
             for (int i = 0; i < values.Length; i++) { px[t * frame + i * 3] = values[i].Item0; px[t * frame + i * 3 + 1] = values[i].Item1; px[t * frame + i * 3 + 2] = values[i].Item2; }
         }

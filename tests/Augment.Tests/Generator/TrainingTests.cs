@@ -42,6 +42,12 @@ public class TrainingTests
         Assert.Equal(20, hb.Step);
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         foreach (var key in a.Keys) Assert.True(TinyFixtures.Same(a[key], b[key]), $"{key} differs after resume");
+
+        // A finished checkpoint is not trained again and reports the loss it recorded.
+        var hash = TensorArchive.Hash(resumed);
+        Assert.Equal(hb.Loss, GeneratorTraining.PretrainOn(data, TinyFixtures.Config(pretrainSteps: 20), resumed, ["tiny"]));
+        Assert.False(double.IsNaN(hb.Loss));
+        Assert.Equal(hash, TensorArchive.Hash(resumed));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
+using Augment.Generator;
 using YamlDotNet.RepresentationModel;
 
 namespace Augment.Experiments.Config;
@@ -67,6 +68,7 @@ public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend 
 /// Shared settings of the native generators. Pool: what the base is pretrained on, "general" (the demo's non-medical
 /// video pool, standing in for HunyuanVideo's general prior) and/or dataset names. Step counts left null come from the
 /// profile. Oversample: clips generated per clip needed, so the quality gate's rejects do not starve the largest ratio.
+/// Gate: the quality gate's thresholds (every backend's clips pass it).
 /// </summary>
 public sealed record GeneratorSettings(IReadOnlyList<string> PretrainPool, int? PretrainSteps, int? AdaptSteps,
-    int? SampleSteps, double? Cfg, double Oversample);
+    int? SampleSteps, double? Cfg, double Oversample, GateOptions Gate);

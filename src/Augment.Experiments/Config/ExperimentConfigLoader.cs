@@ -1,6 +1,7 @@
 using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
+using Augment.Generator;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -21,7 +22,10 @@ public static class ExperimentConfigLoader
     static readonly string[] DemoKeys =
         ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
     static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "manifest", "model"];
-    static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample"];
+    static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate"];
+    static readonly string[] GateKeys =
+        ["border_frame_fraction", "border_max_luma", "border_max_width", "min_sharpness", "min_luma", "max_luma",
+         "min_motion", "max_flicker", "memorisation_max_bits"];
     static readonly string[] ClassifierKeys =
         ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
          "label_smoothing", "balance", "augment", "grad_clip", "patience", "device"];
@@ -141,13 +145,34 @@ public static class ExperimentConfigLoader
 
     static GeneratorSettings ReadGeneratorSettings(YamlFields f, YamlMappingNode? map)
     {
-        if (map is null) return new GeneratorSettings(["general"], null, null, null, null, 1.25);
+        if (map is null) return new GeneratorSettings(["general"], null, null, null, null, 1.25, new GateOptions());
         const string p = "generator";
         f.CheckKeys(map, p, GeneratorSettingKeys);
         var pool = f.Strings(map, p, "pretrain_pool");
         return new GeneratorSettings(pool.Count > 0 ? pool : ["general"],
             f.Int(map, p, "pretrain_steps", 1), f.Int(map, p, "adapt_steps", 1), f.Int(map, p, "sample_steps", 1),
-            f.Double(map, p, "cfg", 0, 100), f.Double(map, p, "oversample", 1, 10) ?? 1.25);
+            f.Double(map, p, "cfg", 0, 100), f.Double(map, p, "oversample", 1, 10) ?? 1.25,
+            ReadGate(f, f.Map(map, p, "gate")));
+    }
+
+    static GateOptions ReadGate(YamlFields f, YamlMappingNode? map)
+    {
+        var d = new GateOptions();
+        if (map is null) return d;
+        const string p = "generator.gate";
+        f.CheckKeys(map, p, GateKeys);
+        return new GateOptions
+        {
+            BorderFrameFraction = f.Double(map, p, "border_frame_fraction", 0, 1) ?? d.BorderFrameFraction,
+            BorderMaxLuma = f.Double(map, p, "border_max_luma", 0, 255) ?? d.BorderMaxLuma,
+            BorderMaxWidth = f.Double(map, p, "border_max_width", 0, 1) ?? d.BorderMaxWidth,
+            MinSharpness = f.Double(map, p, "min_sharpness", 0) ?? d.MinSharpness,
+            MinLuma = f.Double(map, p, "min_luma", 0, 255) ?? d.MinLuma,
+            MaxLuma = f.Double(map, p, "max_luma", 0, 255) ?? d.MaxLuma,
+            MinMotion = f.Double(map, p, "min_motion", 0) ?? d.MinMotion,
+            MaxFlicker = f.Double(map, p, "max_flicker", 0) ?? d.MaxFlicker,
+            MemorisationMaxBits = f.Double(map, p, "memorisation_max_bits", 0, 64) ?? d.MemorisationMaxBits,
+        };
     }
 
     static List<DatasetEntry> ReadDatasets(YamlFields f, YamlMappingNode root, string baseDir, string outputDir, ClipSpec clip, string sourcePath)

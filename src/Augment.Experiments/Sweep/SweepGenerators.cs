@@ -32,6 +32,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
             Pretrain = s.PretrainSteps is { } p ? g.Pretrain with { Steps = p } : g.Pretrain,
             Adapt = s.AdaptSteps is { } a ? g.Adapt with { Steps = a } : g.Adapt,
             Sampler = g.Sampler with { Steps = s.SampleSteps ?? g.Sampler.Steps, Cfg = s.Cfg ?? g.Sampler.Cfg },
+            Gate = s.Gate,
         };
     }
 

@@ -128,6 +128,19 @@ public class ConfigTests
     }
 
     [Fact]
+    public void Generator_settings_and_gate_thresholds_are_read_and_checked()
+    {
+        var c = Parse(Valid + "\ngenerator:\n  sample_steps: 5\n  gate: {min_sharpness: 3, max_flicker: 40}");
+        Assert.Equal(5, c.Generator.SampleSteps);
+        Assert.Equal(3, c.Generator.Gate.MinSharpness);
+        Assert.Equal(40, c.Generator.Gate.MaxFlicker);
+        Assert.Equal(new Augment.Generator.GateOptions().MinMotion, c.Generator.Gate.MinMotion);
+        var e = SingleError(Valid + "\ngenerator:\n  gate: {sharpness: 3}");
+        Assert.Equal("generator.gate.sharpness", e.Key);
+        Assert.Equal(22, e.Line);
+    }
+
+    [Fact]
     public void Report_ratio_must_be_a_listed_ratio()
     {
         Assert.Equal(1, Parse(Valid + "\nreport_ratio: 1").ReportRatio);

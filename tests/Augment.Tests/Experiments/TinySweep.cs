@@ -20,7 +20,12 @@ public static class TinySweep
             demo: {"{classes: 3, train_per_class: 6, scarce_train_per_class: 2, scarce_classes: 1, val_per_class: 2, test_per_class: 4}"}
         generators:
         {generators}
-        generator: {"{pretrain_steps: 4, adapt_steps: 3, sample_steps: 2}"}
+        generator:
+          pretrain_steps: 4
+          adapt_steps: 3
+          sample_steps: 2
+          # A 4-step model draws nearly flat clips: let blur and stillness pass so mixing is exercised (the gate has its own tests).
+          gate: {"{min_sharpness: 0, min_motion: 0}"}
         classifier: {"{epochs: 2, width: 4, depth: 1, batch_size: 8}"}
         """;
 

@@ -91,7 +91,8 @@ public sealed class QualityGate
         if (w > 2 * maxBandW + 2 && h > 2 * maxBandH + 2)
             using (var centre = new Mat(edges, new Rect(maxBandW + 1, maxBandH + 1, w - 2 * maxBandW - 2, h - 2 * maxBandH - 2)))
                 centre.SetTo(Scalar.All(0));
-        int minLength = (int)(0.5 * Math.Min(h, w));
+        // Most of a side: a round scope view's near-tangent arc is shorter than this, a straight border band is not.
+        int minLength = (int)(0.7 * Math.Min(h, w));
         var lines = Cv2.HoughLinesP(edges, 1, Math.PI / 180, threshold: Math.Max(8, minLength / 2), minLineLength: minLength, maxLineGap: 4);
         foreach (var line in lines)
         {

@@ -1,0 +1,74 @@
+using Augment.Classifier;
+using Augment.Data;
+using Augment.Data.Datasets;
+using Augment.Generator;
+using YamlDotNet.RepresentationModel;
+
+namespace Augment.Experiments.Config;
+
+/// <summary>
+/// experiments.yaml after validation: which datasets, generators, ratios and seeds a sweep crosses, and at what scale.
+/// Relative paths are already resolved against the file's folder.
+/// </summary>
+public sealed record ExperimentConfig
+{
+    public required string SourcePath { get; init; }
+    /// <summary>MLflow experiment name that groups the sweep's runs.</summary>
+    public required string Experiment { get; init; }
+    public required Profile Profile { get; init; }
+    public required string OutputDir { get; init; }
+    /// <summary>Null: MLFLOW_TRACKING_URI if set, else &lt;output_dir&gt;/mlruns.</summary>
+    public string? TrackingUri { get; init; }
+    public required ClipSpec Clip { get; init; }
+    public required IReadOnlyList<long> Seeds { get; init; }
+    /// <summary>Ascending; 0 is the real-only baseline.</summary>
+    public required IReadOnlyList<double> Ratios { get; init; }
+    /// <summary>Null: each generator's row uses the ratio with its best mean macro-F1.</summary>
+    public double? ReportRatio { get; init; }
+    public required IReadOnlyList<DatasetEntry> Datasets { get; init; }
+    /// <summary>In config order; this is the report's row order.</summary>
+    public required IReadOnlyList<GeneratorEntry> Generators { get; init; }
+    public required ClassifierOptions Classifier { get; init; }
+    public required GeneratorSettings Generator { get; init; }
+
+    public IEnumerable<GeneratorEntry> SyntheticGenerators => Generators.Where(g => g.Backend != GeneratorBackend.None);
+
+    /// <summary>Row label of the real-only baseline: the `none` generator's label if one is listed.</summary>
+    public string RealOnlyLabel => Generators.FirstOrDefault(g => g.Backend == GeneratorBackend.None)?.Label ?? "Real only";
+}
+
+public enum Profile { Tiny, Small, Full }
+
+public enum GeneratorBackend { None, Native, Import, Onnx }
+
+/// <summary>
+/// One dataset of the sweep. <see cref="Node"/> holds the dataset keys (same as dataset.yaml) for the data library to
+/// turn into a spec; <c>adapter: demo</c> means "render the embedded demo (sized by <see cref="Demo"/>) into root if
+/// it is not there yet".
+/// </summary>
+public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMappingNode Node, string BaseDir,
+    IReadOnlyList<string> TargetClasses, DemoOptions? Demo, long Seed)
+{
+    /// <summary>The spec of a non-demo dataset, parsed by the data library exactly as a dataset.yaml would be.</summary>
+    public DatasetSpec ToSpec(string sourcePath)
+    {
+        var node = new YamlMappingNode(Node.Children) { { "name", Name } };
+        return DatasetSpecYaml.FromNode(node, BaseDir, sourcePath);
+    }
+}
+
+/// <summary>
+/// A synthetic-clip source. native: the project's diffusion model, base only (HunyuanVideo stand-in) or base + the
+/// dataset's LoRA adapter (MedGen); import: clips made elsewhere, listed in a manifest CSV; onnx: an exported denoiser.
+/// </summary>
+public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend Backend, bool Adapt = false,
+    string? Manifest = null, string? Model = null);
+
+/// <summary>
+/// Shared settings of the native generators. Pool: what the base is pretrained on, "general" (the demo's non-medical
+/// video pool, standing in for HunyuanVideo's general prior) and/or dataset names. Step counts left null come from the
+/// profile. Oversample: clips generated per clip needed, so the quality gate's rejects do not starve the largest ratio.
+/// Gate: the quality gate's thresholds (every backend's clips pass it).
+/// </summary>
+public sealed record GeneratorSettings(IReadOnlyList<string> PretrainPool, int? PretrainSteps, int? AdaptSteps,
+    int? SampleSteps, double? Cfg, double Oversample, GateOptions Gate);

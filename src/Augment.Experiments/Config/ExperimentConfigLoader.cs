@@ -1,0 +1,325 @@
+using Augment.Classifier;
+using Augment.Data;
+using Augment.Data.Datasets;
+using Augment.Generator;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Augment.Experiments.Config;
+
+/// <summary>Reads experiments.yaml and validates all of it before anything runs.</summary>
+public static class ExperimentConfigLoader
+{
+    static readonly string[] TopKeys =
+        ["experiment", "profile", "output_dir", "tracking_uri", "clip", "seeds", "ratios", "report_ratio",
+         "datasets", "generators", "generator", "classifier"];
+    static readonly string[] ClipKeys = ["frames", "height", "width", "resize", "pad"];
+    // The dataset keys of dataset.yaml (read by the data library) plus the sweep's own.
+    static readonly string[] DatasetKeys =
+        ["adapter", "root", "video_dir", "manifest", "mapping", "prompts", "keep", "val_fraction", "test_fraction",
+         "clips_per_video", "window_frames", "domain_splits", "seed", "target_classes", "demo"];
+    static readonly string[] SweepOnlyDatasetKeys = ["target_classes", "demo"];
+    static readonly string[] DemoKeys =
+        ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
+    static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "manifest", "model"];
+    static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate"];
+    static readonly string[] GateKeys =
+        ["border_frame_fraction", "border_max_luma", "border_max_width", "min_sharpness", "min_luma", "max_luma",
+         "min_motion", "max_flicker", "memorisation_max_bits"];
+    static readonly string[] ClassifierKeys =
+        ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
+         "label_smoothing", "balance", "augment", "grad_clip", "patience", "device"];
+
+    /// <summary>outputOverride (e.g. --output) replaces output_dir and everything placed under it.</summary>
+    public static ExperimentConfig Load(string path, string? outputOverride = null)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"{path}: no such experiments file", full);
+        return Parse(File.ReadAllText(full), full, outputOverride);
+    }
+
+    /// <summary>Parses YAML text; sourcePath names the file in errors and anchors relative paths.</summary>
+    public static ExperimentConfig Parse(string yaml, string sourcePath, string? outputOverride = null)
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); }
+        catch (YamlException e)
+        {
+            throw new ConfigException(sourcePath, [new ConfigError((int)e.Start.Line, "(syntax)", e.InnerException?.Message ?? e.Message)]);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new ConfigException(sourcePath, [new ConfigError(1, "(file)", "expected a mapping of settings at the top level")]);
+
+        var f = new YamlFields();
+        var baseDir = Path.GetDirectoryName(sourcePath)!;
+        f.CheckKeys(root, "", TopKeys);
+
+        var profile = f.Choice<Profile>(root, "", "profile") ?? Profile.Tiny;
+        var outputDir = outputOverride is not null ? Path.GetFullPath(outputOverride)
+            : Path.GetFullPath(Path.Combine(baseDir, f.String(root, "", "output_dir") ?? "runs/sweep"));
+        var clip = ReadClip(f, f.Map(root, "", "clip"), "clip", ProfileDefaults.Clip(profile));
+        var seeds = ReadSeeds(f, root);
+        var ratios = ReadRatios(f, root);
+        double? reportRatio = null;
+        if (YamlFields.Get(root, "report_ratio") is { } rr && !(rr is YamlScalarNode { Value: "best" }))
+        {
+            reportRatio = f.Double(rr, "report_ratio", 0);
+            if (reportRatio is { } r && !ratios.Contains(r))
+                f.Error(rr, "report_ratio", $"{r} is not one of the ratios [{string.Join(", ", ratios)}] (or write 'best')");
+        }
+
+        var generatorSettings = ReadGeneratorSettings(f, f.Map(root, "", "generator"));
+        var datasets = ReadDatasets(f, root, baseDir, outputDir, clip, sourcePath);
+        var generators = ReadGenerators(f, root, baseDir);
+        var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), ProfileDefaults.Classifier(profile));
+
+        foreach (var name in generatorSettings.PretrainPool.Where(p => p != "general" && datasets.All(d => d.Name != p)))
+            f.Error(YamlFields.Get(f.Map(root, "", "generator")!, "pretrain_pool")!, "generator.pretrain_pool",
+                $"'{name}' is neither 'general' nor a dataset of this file");
+        if (generators.Count == 0 && ratios.Count > 0 && ratios.Any(r => r > 0))
+            f.Error(root, "generators", "ratios above 0 need at least one generator");
+
+        if (f.Errors.Count > 0) throw new ConfigException(sourcePath, f.Errors);
+        return new ExperimentConfig
+        {
+            SourcePath = sourcePath,
+            Experiment = f.String(root, "", "experiment") ?? "augment",
+            Profile = profile,
+            OutputDir = outputDir,
+            TrackingUri = f.String(root, "", "tracking_uri"),
+            Clip = clip,
+            Seeds = seeds,
+            Ratios = ratios,
+            ReportRatio = reportRatio,
+            Datasets = datasets,
+            Generators = generators,
+            Classifier = classifier,
+            Generator = generatorSettings,
+        };
+    }
+
+    static ClipSpec ReadClip(YamlFields f, YamlMappingNode? map, string path, ClipSpec defaults)
+    {
+        if (map is null) return defaults;
+        f.CheckKeys(map, path, ClipKeys);
+        return defaults with
+        {
+            Frames = f.Int(map, path, "frames", 1, 512) ?? defaults.Frames,
+            Height = f.Int(map, path, "height", 8, 2048) ?? defaults.Height,
+            Width = f.Int(map, path, "width", 8, 2048) ?? defaults.Width,
+            Resize = f.Choice<ResizeMode>(map, path, "resize") ?? defaults.Resize,
+            Pad = f.Choice<PadPolicy>(map, path, "pad") ?? defaults.Pad,
+        };
+    }
+
+    static List<long> ReadSeeds(YamlFields f, YamlMappingNode root)
+    {
+        var seq = f.Sequence(root, "", "seeds");
+        if (seq is null) return [0];
+        var seeds = new List<long>();
+        for (int i = 0; i < seq.Children.Count; i++)
+            if (f.Long(seq.Children[i], $"seeds[{i}]") is { } s)
+            {
+                if (seeds.Contains(s)) f.Error(seq.Children[i], $"seeds[{i}]", $"seed {s} is listed twice");
+                else seeds.Add(s);
+            }
+        if (seq.Children.Count == 0) f.Error(seq, "seeds", "list at least one seed");
+        return seeds;
+    }
+
+    static List<double> ReadRatios(YamlFields f, YamlMappingNode root)
+    {
+        var seq = f.Sequence(root, "", "ratios");
+        if (seq is null) return [0, 1];
+        var ratios = new List<double>();
+        for (int i = 0; i < seq.Children.Count; i++)
+            if (f.Double(seq.Children[i], $"ratios[{i}]", 0, 100) is { } r)
+            {
+                if (ratios.Contains(r)) f.Error(seq.Children[i], $"ratios[{i}]", $"ratio {r} is listed twice");
+                else ratios.Add(r);
+            }
+        if (seq.Children.Count == 0) f.Error(seq, "ratios", "list at least one ratio");
+        ratios.Sort();
+        return ratios;
+    }
+
+    static GeneratorSettings ReadGeneratorSettings(YamlFields f, YamlMappingNode? map)
+    {
+        if (map is null) return new GeneratorSettings(["general"], null, null, null, null, 1.25, new GateOptions());
+        const string p = "generator";
+        f.CheckKeys(map, p, GeneratorSettingKeys);
+        var pool = f.Strings(map, p, "pretrain_pool");
+        return new GeneratorSettings(pool.Count > 0 ? pool : ["general"],
+            f.Int(map, p, "pretrain_steps", 1), f.Int(map, p, "adapt_steps", 1), f.Int(map, p, "sample_steps", 1),
+            f.Double(map, p, "cfg", 0, 100), f.Double(map, p, "oversample", 1, 10) ?? 1.25,
+            ReadGate(f, f.Map(map, p, "gate")));
+    }
+
+    static GateOptions ReadGate(YamlFields f, YamlMappingNode? map)
+    {
+        var d = new GateOptions();
+        if (map is null) return d;
+        const string p = "generator.gate";
+        f.CheckKeys(map, p, GateKeys);
+        return new GateOptions
+        {
+            BorderFrameFraction = f.Double(map, p, "border_frame_fraction", 0, 1) ?? d.BorderFrameFraction,
+            BorderMaxLuma = f.Double(map, p, "border_max_luma", 0, 255) ?? d.BorderMaxLuma,
+            BorderMaxWidth = f.Double(map, p, "border_max_width", 0, 1) ?? d.BorderMaxWidth,
+            MinSharpness = f.Double(map, p, "min_sharpness", 0) ?? d.MinSharpness,
+            MinLuma = f.Double(map, p, "min_luma", 0, 255) ?? d.MinLuma,
+            MaxLuma = f.Double(map, p, "max_luma", 0, 255) ?? d.MaxLuma,
+            MinMotion = f.Double(map, p, "min_motion", 0) ?? d.MinMotion,
+            MaxFlicker = f.Double(map, p, "max_flicker", 0) ?? d.MaxFlicker,
+            MemorisationMaxBits = f.Double(map, p, "memorisation_max_bits", 0, 64) ?? d.MemorisationMaxBits,
+        };
+    }
+
+    static List<DatasetEntry> ReadDatasets(YamlFields f, YamlMappingNode root, string baseDir, string outputDir, ClipSpec clip, string sourcePath)
+    {
+        var list = new List<DatasetEntry>();
+        var map = f.Map(root, "", "datasets");
+        if (map is null)
+        {
+            f.Error(root, "datasets", "missing: name at least one dataset (e.g. the embedded demo: `demo: {adapter: demo}`)");
+            return list;
+        }
+        foreach (var (k, v) in map.Children)
+        {
+            var name = ((YamlScalarNode)k).Value ?? "";
+            var path = $"datasets.{name}";
+            if (!ValidName(name)) { f.Error(k, path, "names may use letters, digits, '-' and '_' only"); continue; }
+            if (v is not YamlMappingNode ds) { f.Error(v, path, "expected the dataset's keys (adapter, root, ...)"); continue; }
+            f.CheckKeys(ds, path, DatasetKeys);
+            var adapter = f.String(ds, path, "adapter");
+            if (adapter is null) { f.Error(ds, $"{path}.adapter", "missing (demo | medvidcl | hyperkvasir | surgvisdom | folder | manifest)"); continue; }
+            bool isDemo = adapter == "demo";
+            var rootDir = f.String(ds, path, "root");
+            if (rootDir is null && !isDemo) f.Error(ds, $"{path}.root", "missing: the dataset's folder");
+            var resolvedRoot = Path.GetFullPath(Path.Combine(baseDir, rootDir ?? Path.Combine(outputDir, "data", name)));
+            var seed = YamlFields.Get(ds, "seed") is { } s ? f.Long(s, $"{path}.seed") ?? 0 : 0;
+            var demoMap = f.Map(ds, path, "demo");
+            if (demoMap is not null && !isDemo) f.Error(demoMap, $"{path}.demo", "applies only to adapter: demo");
+            var demo = isDemo ? ReadDemo(f, demoMap, $"{path}.demo", clip) : null;
+            var specNode = new YamlMappingNode(ds.Children.Where(kv => !SweepOnlyDatasetKeys.Contains(((YamlScalarNode)kv.Key).Value)));
+            var entry = new DatasetEntry(name, isDemo, resolvedRoot, specNode, baseDir, f.Strings(ds, path, "target_classes"), demo, seed);
+            if (!isDemo && rootDir is not null)
+            {
+                // The data library owns the dataset keys; its message already names key and line.
+                try { entry.ToSpec(sourcePath); }
+                catch (DatasetSpecException e)
+                {
+                    var problem = e.Message[(e.Message.IndexOf($"{e.Key}: ", StringComparison.Ordinal) + e.Key.Length + 2)..];
+                    f.Errors.Add(new ConfigError(e.Line > 0 ? e.Line : (int)ds.Start.Line, $"{path}.{e.Key}", problem));
+                    continue;
+                }
+            }
+            list.Add(entry);
+        }
+        if (list.Count == 0 && f.Errors.Count == 0) f.Error(map, "datasets", "name at least one dataset");
+        return list;
+    }
+
+    static DemoOptions ReadDemo(YamlFields f, YamlMappingNode? map, string path, ClipSpec clip)
+    {
+        // Rendered at the sweep's clip size so decoding does no resizing.
+        var o = new DemoOptions { Frames = clip.Frames, Size = Math.Max(clip.Height, clip.Width) };
+        if (map is null) return o;
+        f.CheckKeys(map, path, DemoKeys);
+        return o with
+        {
+            Classes = f.Int(map, path, "classes", 2, 5) ?? o.Classes,
+            TrainPerClass = f.Int(map, path, "train_per_class", 1, 10_000) ?? o.TrainPerClass,
+            ScarceTrainPerClass = f.Int(map, path, "scarce_train_per_class", 1, 10_000) ?? o.ScarceTrainPerClass,
+            ScarceClasses = f.Int(map, path, "scarce_classes", 0, 4) ?? o.ScarceClasses,
+            ValPerClass = f.Int(map, path, "val_per_class", 1, 10_000) ?? o.ValPerClass,
+            TestPerClass = f.Int(map, path, "test_per_class", 1, 10_000) ?? o.TestPerClass,
+        };
+    }
+
+    static List<GeneratorEntry> ReadGenerators(YamlFields f, YamlMappingNode root, string baseDir)
+    {
+        var list = new List<GeneratorEntry>();
+        var map = f.Map(root, "", "generators");
+        if (map is null) return list;
+        foreach (var (k, v) in map.Children)
+        {
+            var name = ((YamlScalarNode)k).Value ?? "";
+            var path = $"generators.{name}";
+            if (!ValidName(name)) { f.Error(k, path, "names may use letters, digits, '-' and '_' only"); continue; }
+            if (v is not YamlMappingNode g) { f.Error(v, path, "expected the generator's keys (backend, ...)"); continue; }
+            bool reservedName = name == "real";
+            f.CheckKeys(g, path, GeneratorEntryKeys);
+            var backend = f.Choice<GeneratorBackend>(g, path, "backend");
+            if (backend is null)
+            {
+                if (YamlFields.Get(g, "backend") is null) f.Error(g, $"{path}.backend", "missing (native | import | onnx | none)");
+                continue;
+            }
+            var label = f.String(g, path, "label") ?? name;
+            string? Required(string key, string what)
+            {
+                var value = f.String(g, path, key);
+                if (value is null) { f.Error(g, $"{path}.{key}", $"missing: {what}"); return null; }
+                return Path.GetFullPath(Path.Combine(baseDir, value));
+            }
+            var entry = backend switch
+            {
+                GeneratorBackend.Native => new GeneratorEntry(name, label, backend.Value, Adapt: f.Bool(g, path, "adapt") ?? false),
+                GeneratorBackend.Import => new GeneratorEntry(name, label, backend.Value, Manifest: Required("manifest", "the CSV listing the imported clips (path,label[,prompt,seed])")),
+                GeneratorBackend.Onnx => new GeneratorEntry(name, label, backend.Value, Model: Required("model", "the exported denoiser (.onnx)")),
+                _ => new GeneratorEntry(name, label == name ? "Real only" : label, backend.Value),
+            };
+            foreach (var key in new[] { "adapt", "manifest", "model" })
+                if (YamlFields.Get(g, key) is { } extra && !Uses(backend.Value, key))
+                    f.Error(extra, $"{path}.{key}", $"does not apply to backend {backend.Value.ToString().ToLowerInvariant()}");
+            if (reservedName && backend != GeneratorBackend.None)
+                f.Error(k, path, "'real' names the real-only baseline; give this generator another name");
+            list.Add(entry);
+        }
+        if (list.Count(g => g.Backend == GeneratorBackend.None) > 1)
+            f.Error(map, "generators", "list at most one generator with backend none (the real-only baseline)");
+        return list;
+    }
+
+    static bool Uses(GeneratorBackend backend, string key) => (backend, key) switch
+    {
+        (GeneratorBackend.Native, "adapt") or (GeneratorBackend.Import, "manifest") or (GeneratorBackend.Onnx, "model") => true,
+        _ => false,
+    };
+
+    static ClassifierOptions ReadClassifier(YamlFields f, YamlMappingNode? map, ClassifierOptions defaults)
+    {
+        if (map is null) return defaults;
+        const string p = "classifier";
+        f.CheckKeys(map, p, ClassifierKeys);
+        var model = f.String(map, p, "model");
+        if (model is not null and not ("r2plus1d" or "frame2d"))
+            f.Error(YamlFields.Get(map, "model")!, "classifier.model", $"'{model}' is not r2plus1d or frame2d");
+        var balance = f.String(map, p, "balance");
+        if (balance is not null and not ("sampler" or "weights" or "none"))
+            f.Error(YamlFields.Get(map, "balance")!, "classifier.balance", $"'{balance}' is not sampler, weights or none");
+        var device = f.String(map, p, "device");
+        if (device is not null and not ("auto" or "cpu" or "cuda"))
+            f.Error(YamlFields.Get(map, "device")!, "classifier.device", $"'{device}' is not auto, cpu or cuda");
+        return defaults with
+        {
+            Model = model ?? defaults.Model,
+            Width = f.Int(map, p, "width", 1, 1024) ?? defaults.Width,
+            Depth = f.Int(map, p, "depth", 1, 64) ?? defaults.Depth,
+            Epochs = f.Int(map, p, "epochs", 1, 10_000) ?? defaults.Epochs,
+            BatchSize = f.Int(map, p, "batch_size", 1, 4096) ?? defaults.BatchSize,
+            LearningRate = f.Double(map, p, "learning_rate", 1e-9, 10) ?? defaults.LearningRate,
+            WeightDecay = f.Double(map, p, "weight_decay", 0, 10) ?? defaults.WeightDecay,
+            WarmupEpochs = f.Int(map, p, "warmup_epochs", 0, 10_000) ?? defaults.WarmupEpochs,
+            LabelSmoothing = f.Double(map, p, "label_smoothing", 0, 0.99) ?? defaults.LabelSmoothing,
+            Balance = balance ?? defaults.Balance,
+            Augment = f.Bool(map, p, "augment") ?? defaults.Augment,
+            GradClip = f.Double(map, p, "grad_clip", 0, 1e6) ?? defaults.GradClip,
+            Patience = f.Int(map, p, "patience", 1, 10_000) ?? defaults.Patience,
+            Device = device ?? defaults.Device,
+        };
+    }
+
+    static bool ValidName(string name) => name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}

@@ -1,0 +1,42 @@
+using Augment.Data;
+
+namespace Augment.Experiments.Report;
+
+/// <summary>The report's own charts (ScottPlot); the confusion matrices and contact sheets are the cells' images.</summary>
+public static class ReportPlots
+{
+    /// <summary>Macro-F1 against augmentation ratio, one line per generator, error bars = std over seeds.</summary>
+    public static void F1VersusRatio(DatasetReport dataset, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int i = 0;
+        var baseline = dataset.Grid.Where(p => p.Generator == "real").ToList();
+        // Every generator's line starts at the shared real-only point (ratio 0).
+        foreach (var line in dataset.Grid.Where(p => p.Generator != "real").GroupBy(p => p.Generator))
+        {
+            var points = baseline.Concat(line).OrderBy(p => p.Ratio).ToArray();
+            var label = line.First().Label;
+            var xs = points.Select(p => p.Ratio).ToArray();
+            var ys = points.Select(p => p.F1.Mean).ToArray();
+            var color = palette.GetColor(i++);
+            var scatter = plot.Add.Scatter(xs, ys);
+            scatter.Color = color;
+            scatter.LegendText = label;
+            var bars = plot.Add.ErrorBar(xs, ys, points.Select(p => p.F1.Std).ToArray());
+            bars.Color = color;
+        }
+        if (i == 0 && baseline.Count > 0) // real-only sweep: show the baseline alone
+        {
+            var only = plot.Add.Scatter(baseline.Select(p => p.Ratio).ToArray(), baseline.Select(p => p.F1.Mean).ToArray());
+            only.LegendText = baseline[0].Label;
+            plot.Add.ErrorBar(baseline.Select(p => p.Ratio).ToArray(), baseline.Select(p => p.F1.Mean).ToArray(), baseline.Select(p => p.F1.Std).ToArray());
+        }
+        plot.Title($"{dataset.Name}: macro-F1 vs augmentation ratio (mean ± std over seeds)");
+        plot.XLabel("synthetic clips per real clip of each targeted class (ratio)");
+        plot.YLabel("test macro-F1");
+        plot.Axes.SetLimitsY(0, 1.05); // F1 lives in [0, 1]; a fixed axis makes datasets comparable
+        plot.ShowLegend();
+        AtomicFile.Write(path, tmp => plot.SavePng(tmp, 720, 440));
+    }
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Augment.Data;
+using Augment.Experiments.Sweep;
+
+namespace Augment.Experiments.Report;
+
+/// <summary>
+/// Writes &lt;run&gt;/report/: report.md (images linked), report.html (self-contained, images inlined as base64),
+/// report.json (the model) and summary.csv (one row per dataset × generator × ratio) for programs.
+/// </summary>
+public static class ReportWriter
+{
+    public sealed record Written(string Markdown, string Html, string Json, string SummaryCsv);
+
+    public static Written Write(string runDir)
+    {
+        runDir = Path.GetFullPath(runDir);
+        var model = SweepReport.Build(runDir);
+        var reportDir = Path.Combine(runDir, "report");
+        Directory.CreateDirectory(reportDir);
+
+        var plots = new Dictionary<string, string>();
+        foreach (var ds in model.Datasets.Where(d => d.Grid.Count > 0))
+        {
+            var png = Path.Combine(reportDir, $"f1_vs_ratio_{ds.Name}.png");
+            ReportPlots.F1VersusRatio(ds, png);
+            plots[ds.Name] = Path.GetRelativePath(runDir, png);
+        }
+
+        var written = new Written(Path.Combine(reportDir, "report.md"), Path.Combine(reportDir, "report.html"),
+            Path.Combine(reportDir, "report.json"), Path.Combine(reportDir, "summary.csv"));
+        // Markdown links images relative to the report folder; HTML inlines them.
+        AtomicFile.WriteAllText(written.Markdown, Render(model, plots, new MarkdownStyle(rel => Path.GetRelativePath(reportDir, Path.Combine(runDir, rel)))));
+        AtomicFile.WriteAllText(written.Html, Render(model, plots, new HtmlStyle(rel => Path.Combine(runDir, rel))));
+        AtomicFile.WriteJson(written.Json, model);
+        AtomicFile.WriteAllText(written.SummaryCsv, SummaryCsv(model));
+        return written;
+    }
+
+    static string SummaryCsv(ReportModel model)
+    {
+        var sb = new StringBuilder("dataset,generator,label,ratio,seeds,accuracy_mean,accuracy_std,precision_mean,precision_std,recall_mean,recall_std,f1_mean,f1_std\n");
+        foreach (var ds in model.Datasets)
+            foreach (var p in ds.Grid)
+                sb.Append(string.Join(",", ds.Name, p.Generator, Csv(p.Label), R(p.Ratio), p.F1.N,
+                    R(p.Accuracy.Mean), R(p.Accuracy.Std), R(p.Precision.Mean), R(p.Precision.Std),
+                    R(p.Recall.Mean), R(p.Recall.Std), R(p.F1.Mean), R(p.F1.Std))).Append('\n');
+        return sb.ToString();
+    }
+
+    static string Render(ReportModel model, IReadOnlyDictionary<string, string> plots, Style s)
+    {
+        var sw = model.Sweep;
+        s.Heading(1, $"Augmentation sweep: {sw.Experiment}");
+        s.Paragraph($"Profile {sw.Profile}; seeds {string.Join(", ", sw.Seeds)}; ratios {string.Join(", ", sw.Ratios.Select(N))}; " +
+                    $"{model.FinishedCells} finished cell(s), {model.FailedCells.Count} failed. Config: {sw.ConfigPath}. " +
+                    "Every number below is read from the cells' stored result.json / predictions.csv.");
+        s.Paragraph("Ratio r = synthetic clips added per real training clip of each targeted class (nested prefixes of one " +
+                    "generation run per generator and seed). ACC = accuracy; Pre / Rec / F1 = macro averages over classes, " +
+                    $"mean ± std over seeds. ΔF1 = mean paired difference to real only, with a 95% paired bootstrap CI " +
+                    $"({SweepReport.BootstrapResamples} resamples of seeds and test clips jointly, seed 0).");
+
+        foreach (var ds in model.Datasets)
+        {
+            s.Heading(2, $"Dataset {ds.Name}");
+            if (ds.Rows.Count == 0) { s.Paragraph("No finished cells yet."); continue; }
+            s.Paragraph($"Reported ratio: {ds.RatioRule}.");
+            s.Table(["Method", "Ratio", "Seeds", "ACC", "Pre", "Rec", "F1", "ΔF1 [95% CI]"],
+                ds.Rows.Select(r => new[]
+                {
+                    r.Generator == "real" ? r.Label : $"+{r.Label}", N(r.Ratio), r.F1.N.ToString(CultureInfo.InvariantCulture),
+                    Pm(r.Accuracy), Pm(r.Precision), Pm(r.Recall), Pm(r.F1), Delta(r.DeltaF1),
+                }));
+
+            s.Heading(3, "Macro-F1 versus augmentation ratio");
+            if (plots.TryGetValue(ds.Name, out var plot)) s.Image(plot, $"F1 vs ratio, {ds.Name}");
+            s.Table(["Method", "Ratio", "Seeds", "ACC", "Pre", "Rec", "F1"],
+                ds.Grid.Select(p => new[] { p.Label, N(p.Ratio), p.F1.N.ToString(CultureInfo.InvariantCulture), Pm(p.Accuracy), Pm(p.Precision), Pm(p.Recall), Pm(p.F1) }));
+
+            if (ds.TargetClasses.Count > 0)
+            {
+                s.Heading(3, "Per-class F1 of the targeted scarce classes");
+                s.Table(["Method", "Ratio", .. ds.TargetClasses],
+                    ds.Rows.Select(r => new[] { r.Label, N(r.Ratio) }.Concat(ds.TargetClasses.Select(t => Pm(r.TargetClassF1[t]))).ToArray()));
+            }
+
+            s.Heading(3, "Confusion matrices (test split)");
+            foreach (var r in ds.Rows.Where(r => r.Confusion is not null))
+                s.Figure(r.Confusion!, $"{r.Label}, ratio {N(r.Ratio)}, seed {r.ConfusionSeed}");
+        }
+
+        if (model.Gates.Count > 0)
+        {
+            s.Heading(2, "Generated clips and the quality gate");
+            s.Table(["Dataset", "Generator", "Seed", "Accepted", "Rejected", "Accepted per class"],
+                model.Gates.Select(g => new[]
+                {
+                    g.Dataset, g.Label, g.Seed.ToString(CultureInfo.InvariantCulture),
+                    g.Accepted.Values.Sum().ToString(CultureInfo.InvariantCulture), g.Rejected.Values.Sum().ToString(CultureInfo.InvariantCulture),
+                    string.Join("; ", g.Accepted.Select(kv => $"{kv.Key}: {kv.Value}/{kv.Value + g.Rejected.GetValueOrDefault(kv.Key)}")),
+                }));
+            foreach (var g in model.Gates.GroupBy(g => (g.Dataset, g.Generator)).Select(grp => grp.First()))
+            {
+                s.Heading(3, $"Contact sheets: {g.Label} on {g.Dataset} (seed {g.Seed})");
+                foreach (var sheet in g.ContactSheets) s.Figure(sheet, Path.GetFileNameWithoutExtension(sheet));
+            }
+        }
+
+        if (model.FailedCells.Count > 0)
+        {
+            s.Heading(2, "Failed cells");
+            s.Table(["Cell", "Error"], model.FailedCells.Select(c => new[] { c.Key, c.Error ?? "" }));
+        }
+        return s.Finish();
+    }
+
+    static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.###", CultureInfo.InvariantCulture);
+    static string Pm(MetricStats m) => m.N == 0 ? "–" : $"{m.Mean:0.000} ± {m.Std:0.000}";
+    static string Delta(ConfidenceInterval? ci) => ci is null ? "–" : $"{ci.Estimate:+0.000;-0.000;0.000} [{ci.Low:+0.000;-0.000;0.000}, {ci.High:+0.000;-0.000;0.000}]";
+    static string Csv(string v) => v.Contains(',') || v.Contains('"') ? $"\"{v.Replace("\"", "\"\"")}\"" : v;
+
+    abstract class Style
+    {
+        protected readonly StringBuilder Sb = new();
+        public abstract void Heading(int level, string text);
+        public abstract void Paragraph(string text);
+        public abstract void Table(IReadOnlyList<string> header, IEnumerable<string[]> rows);
+        public abstract void Image(string runRelativePath, string alt);
+        public void Figure(string runRelativePath, string caption) { Paragraph(caption); Image(runRelativePath, caption); }
+        public abstract string Finish();
+    }
+
+    sealed class MarkdownStyle(Func<string, string> link) : Style
+    {
+        public override void Heading(int level, string text) => Sb.Append('\n').Append('#', level).Append(' ').Append(text).Append("\n\n");
+        public override void Paragraph(string text) => Sb.Append(text).Append("\n\n");
+        public override void Table(IReadOnlyList<string> header, IEnumerable<string[]> rows)
+        {
+            Sb.Append("| ").AppendJoin(" | ", header).Append(" |\n|").AppendJoin("|", header.Select(_ => "---")).Append("|\n");
+            foreach (var r in rows) Sb.Append("| ").AppendJoin(" | ", r.Select(c => c.Replace("|", "\\|"))).Append(" |\n");
+            Sb.Append('\n');
+        }
+        public override void Image(string runRelativePath, string alt) =>
+            Sb.Append("![").Append(alt).Append("](").Append(link(runRelativePath).Replace('\\', '/')).Append(")\n\n");
+        public override string Finish() => Sb.ToString().TrimStart();
+    }
+
+    sealed class HtmlStyle(Func<string, string> file) : Style
+    {
+        public override void Heading(int level, string text) => Sb.Append($"<h{level}>{E(text)}</h{level}>\n");
+        public override void Paragraph(string text) => Sb.Append($"<p>{E(text)}</p>\n");
+        public override void Table(IReadOnlyList<string> header, IEnumerable<string[]> rows)
+        {
+            Sb.Append("<table><thead><tr>").AppendJoin("", header.Select(h => $"<th>{E(h)}</th>")).Append("</tr></thead><tbody>\n");
+            foreach (var r in rows) Sb.Append("<tr>").AppendJoin("", r.Select(c => $"<td>{E(c)}</td>")).Append("</tr>\n");
+            Sb.Append("</tbody></table>\n");
+        }
+        public override void Image(string runRelativePath, string alt) =>
+            Sb.Append($"<img alt=\"{E(alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(file(runRelativePath)))}\">\n");
+        public override string Finish() =>
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Augment sweep report</title><style>" +
+            "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}" +
+            "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:4px 8px;text-align:right}" +
+            "th:first-child,td:first-child{text-align:left}th{background:#eee}img{max-width:100%;display:block;margin:.5em 0}" +
+            "</style></head><body>\n" + Sb + "</body></html>\n";
+        static string E(string s) => WebUtility.HtmlEncode(s);
+    }
+}

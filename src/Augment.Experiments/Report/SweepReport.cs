@@ -1,0 +1,161 @@
+using Augment.Data;
+using Augment.Experiments.Sweep;
+
+namespace Augment.Experiments.Report;
+
+public sealed record MetricStats(double Mean, double Std, int N)
+{
+    /// <summary>Sample standard deviation (n−1); 0 for a single seed.</summary>
+    public static MetricStats Of(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        if (v.Length == 0) return new MetricStats(double.NaN, double.NaN, 0);
+        double mean = v.Average();
+        double std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
+        return new MetricStats(mean, std, v.Length);
+    }
+}
+
+/// <summary>One row of the Table-3-style table: a generator (or real only) at its reported ratio.</summary>
+public sealed record TableRow(string Generator, string Label, double Ratio, MetricStats Accuracy, MetricStats Precision,
+    MetricStats Recall, MetricStats F1, IReadOnlyDictionary<string, MetricStats> TargetClassF1,
+    ConfidenceInterval? DeltaF1, string? Confusion, long? ConfusionSeed);
+
+/// <summary>Mean ± std over seeds of one (generator, ratio) of the grid; generator "real" is the ratio-0 baseline.</summary>
+public sealed record GridPoint(string Generator, string Label, double Ratio, MetricStats Accuracy, MetricStats Precision,
+    MetricStats Recall, MetricStats F1);
+
+public sealed record DatasetReport(string Name, IReadOnlyList<string> TargetClasses, string RatioRule,
+    IReadOnlyList<TableRow> Rows, IReadOnlyList<GridPoint> Grid);
+
+/// <summary>What the quality gate let through for one generation run, and its contact sheets.</summary>
+public sealed record GateSummary(string Dataset, string Generator, string Label, long Seed,
+    IReadOnlyDictionary<string, int> Accepted, IReadOnlyDictionary<string, int> Rejected, IReadOnlyList<string> ContactSheets);
+
+/// <summary>The report's numbers, computed only from the files a sweep stored under its run folder. Paths are relative to it.</summary>
+public sealed record ReportModel(SweepSummary Sweep, IReadOnlyList<DatasetReport> Datasets, IReadOnlyList<GateSummary> Gates,
+    int FinishedCells, IReadOnlyList<CellResult> FailedCells);
+
+public static class SweepReport
+{
+    public const int BootstrapResamples = 2000;
+
+    public static ReportModel Build(string runDir)
+    {
+        runDir = Path.GetFullPath(runDir);
+        var summaryPath = Path.Combine(runDir, SweepSummary.FileName);
+        if (!File.Exists(summaryPath)) throw new FileNotFoundException($"{runDir}: no {SweepSummary.FileName} here; is this a sweep's output_dir?");
+        var sweep = AtomicFile.ReadJson<SweepSummary>(summaryPath);
+
+        var cells = new List<(CellResult Result, string Dir)>();
+        var cellsDir = Path.Combine(runDir, "cells");
+        if (Directory.Exists(cellsDir))
+            foreach (var file in Directory.EnumerateFiles(cellsDir, CellResult.FileName, SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                cells.Add((AtomicFile.ReadJson<CellResult>(file), Path.GetDirectoryName(file)!));
+        var finished = cells.Where(c => c.Result.Status == CellStatus.Finished).ToList();
+
+        var datasets = sweep.Datasets.Select(d => BuildDataset(runDir, sweep, d, finished.Where(c => c.Result.Dataset == d.Name).ToList())).ToList();
+        return new ReportModel(sweep, datasets, ReadGates(runDir, sweep), finished.Count,
+            cells.Where(c => c.Result.Status == CellStatus.Failed).Select(c => c.Result).ToList());
+    }
+
+    static DatasetReport BuildDataset(string runDir, SweepSummary sweep, DatasetSummary ds, List<(CellResult Result, string Dir)> cells)
+    {
+        var baseline = cells.Where(c => c.Result.Generator == "real").OrderBy(c => c.Result.Seed).ToList();
+        var rows = new List<TableRow>();
+        var grid = new List<GridPoint>();
+        if (baseline.Count > 0)
+        {
+            rows.Add(Row(runDir, "real", sweep.RealOnlyLabel, 0, baseline, ds.TargetClasses, null));
+            grid.Add(Point("real", sweep.RealOnlyLabel, 0, baseline));
+        }
+
+        foreach (var gen in sweep.Generators)
+        {
+            var byRatio = cells.Where(c => c.Result.Generator == gen.Name)
+                .GroupBy(c => c.Result.Ratio).OrderBy(g => g.Key)
+                .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Result.Seed).ToList());
+            foreach (var (ratio, group) in byRatio) grid.Add(Point(gen.Name, gen.Label, ratio, group));
+            if (byRatio.Count == 0) continue;
+
+            double chosen = sweep.ReportRatio is { } fixedRatio && byRatio.ContainsKey(fixedRatio)
+                ? fixedRatio
+                : byRatio.MaxBy(kv => kv.Value.Average(c => c.Result.MacroF1)).Key;
+            rows.Add(Row(runDir, gen.Name, gen.Label, chosen, byRatio[chosen], ds.TargetClasses, baseline));
+        }
+        var rule = sweep.ReportRatio is { } r
+            ? $"ratio {SweepPlanner.RatioText(r)} for every generator (report_ratio)"
+            : "for each generator, the ratio with its best mean test macro-F1 over seeds (picked on the test split, so " +
+              "optimistic; set report_ratio in experiments.yaml to fix the ratio in advance)";
+        return new DatasetReport(ds.Name, ds.TargetClasses, rule, rows, grid);
+    }
+
+    static GridPoint Point(string generator, string label, double ratio, List<(CellResult Result, string Dir)> runs) =>
+        new(generator, label, ratio, MetricStats.Of(runs.Select(c => c.Result.Accuracy)), MetricStats.Of(runs.Select(c => c.Result.MacroPrecision)),
+            MetricStats.Of(runs.Select(c => c.Result.MacroRecall)), MetricStats.Of(runs.Select(c => c.Result.MacroF1)));
+
+    static TableRow Row(string runDir, string generator, string label, double ratio, List<(CellResult Result, string Dir)> runs,
+        IReadOnlyList<string> targets, List<(CellResult Result, string Dir)>? baseline)
+    {
+        var results = runs.Select(c => c.Result).ToList();
+        var perClass = targets.ToDictionary(t => t, t => MetricStats.Of(results.Where(r => r.PerClassF1.ContainsKey(t)).Select(r => r.PerClassF1[t])));
+        var confusion = runs.Select(c => Path.Combine(c.Dir, "confusion.png")).FirstOrDefault(File.Exists);
+        long? confusionSeed = confusion is null ? null : runs.First(c => Path.Combine(c.Dir, "confusion.png") == confusion).Result.Seed;
+        return new TableRow(generator, label, ratio,
+            MetricStats.Of(results.Select(r => r.Accuracy)), MetricStats.Of(results.Select(r => r.MacroPrecision)),
+            MetricStats.Of(results.Select(r => r.MacroRecall)), MetricStats.Of(results.Select(r => r.MacroF1)),
+            perClass, baseline is null ? null : DeltaF1(baseline, runs),
+            confusion is null ? null : Path.GetRelativePath(runDir, confusion), confusionSeed);
+    }
+
+    /// <summary>Pairs runs by seed, aligns their predictions.csv on the test clips all of them share, and bootstraps ΔF1.</summary>
+    static ConfidenceInterval? DeltaF1(List<(CellResult Result, string Dir)> baseline, List<(CellResult Result, string Dir)> candidate)
+    {
+        var pairs = new List<(Dictionary<string, Prediction> Base, Dictionary<string, Prediction> Cand)>();
+        foreach (var (cand, candDir) in candidate)
+        {
+            var match = baseline.FirstOrDefault(b => b.Result.Seed == cand.Seed);
+            if (match.Result is null) continue;
+            var basePath = Path.Combine(match.Dir, PredictionsCsv.FileName);
+            var candPath = Path.Combine(candDir, PredictionsCsv.FileName);
+            if (!File.Exists(basePath) || !File.Exists(candPath)) continue;
+            pairs.Add((ByPath(PredictionsCsv.Read(basePath)), ByPath(PredictionsCsv.Read(candPath))));
+        }
+        if (pairs.Count == 0) return null;
+
+        var shared = pairs.Select(p => p.Base.Keys.Intersect(p.Cand.Keys)).Aggregate((a, b) => a.Intersect(b)).Order(StringComparer.Ordinal).ToArray();
+        if (shared.Length == 0) return null;
+        var classes = baseline[0].Result.Classes.ToList();
+        foreach (var p in pairs)
+            foreach (var pred in p.Base.Values.Concat(p.Cand.Values))
+                foreach (var name in new[] { pred.Label, pred.Predicted })
+                    if (!classes.Contains(name)) classes.Add(name);
+        var labels = shared.Select(path => classes.IndexOf(pairs[0].Base[path].Label)).ToArray();
+        var predictionPairs = pairs.Select(p => new PredictionPair(
+            shared.Select(path => classes.IndexOf(p.Base[path].Predicted)).ToArray(),
+            shared.Select(path => classes.IndexOf(p.Cand[path].Predicted)).ToArray())).ToList();
+        return PairedBootstrap.DeltaMacroF1(labels, predictionPairs, classes.Count, BootstrapResamples, seed: 0);
+    }
+
+    static Dictionary<string, Prediction> ByPath(IReadOnlyList<Prediction> rows)
+    {
+        var map = new Dictionary<string, Prediction>(StringComparer.Ordinal);
+        foreach (var r in rows) map[r.Path] = r;
+        return map;
+    }
+
+    static List<GateSummary> ReadGates(string runDir, SweepSummary sweep)
+    {
+        var gates = new List<GateSummary>();
+        foreach (var ds in sweep.Datasets)
+            foreach (var gen in sweep.Generators)
+                foreach (var seed in sweep.Seeds)
+                {
+                    var dir = Path.Combine(runDir, "generations", ds.Name, gen.Name, $"s{seed}");
+                    if (GenerationRecord.TryRead(dir) is not { } rec) continue;
+                    gates.Add(new GateSummary(ds.Name, gen.Name, gen.Label, seed, rec.Accepted, rec.Rejected,
+                        rec.ContactSheets.Select(s => Path.GetRelativePath(runDir, Path.Combine(dir, s))).Where(s => File.Exists(Path.Combine(runDir, s))).ToList()));
+                }
+        return gates;
+    }
+}

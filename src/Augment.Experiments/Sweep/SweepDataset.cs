@@ -1,0 +1,35 @@
+using Augment.Data;
+using Augment.Data.Datasets;
+using Augment.Experiments.Config;
+
+namespace Augment.Experiments.Sweep;
+
+/// <summary>A dataset of the sweep, loaded once: its spec, clips and the classes that receive synthetic clips.</summary>
+public sealed record SweepDataset(DatasetEntry Entry, DatasetSpec Spec, Dataset Data, IReadOnlyList<string> TargetClasses)
+{
+    public static SweepDataset Load(DatasetEntry entry, string sourcePath, IProgress<(int done, int total)>? renderProgress = null)
+    {
+        var spec = entry.IsDemo ? DemoSpec(entry, renderProgress) : entry.ToSpec(sourcePath);
+        var data = DatasetLoader.Load(spec with { Name = entry.Name });
+        if (data.Split(Splits.Train).Count() == 0) throw new InvalidDataException($"dataset {entry.Name}: no training clips under {spec.Root}");
+
+        foreach (var c in entry.TargetClasses.Where(c => !data.Classes.Contains(c)))
+            throw new InvalidDataException($"dataset {entry.Name}: target class '{c}' is not one of its classes ({string.Join(", ", data.Classes)})");
+        // Default targets: the scarce classes the spec trims with `keep`, else every class.
+        var targets = entry.TargetClasses.Count > 0 ? entry.TargetClasses
+            : spec.Keep.Count > 0 ? data.Classes.Where(spec.Keep.ContainsKey).ToList()
+            : data.Classes;
+        return new SweepDataset(entry, spec, data, targets);
+    }
+
+    // "adapter: demo" renders the embedded demo once; dataset.yaml is written last, so its presence means a full render.
+    static DatasetSpec DemoSpec(DatasetEntry entry, IProgress<(int done, int total)>? progress)
+    {
+        var specFile = Path.Combine(entry.Root, "dataset.yaml");
+        return File.Exists(specFile) ? DatasetSpecYaml.Load(specFile) : DemoDataset.Render(entry.Root, entry.Seed, entry.Demo, progress);
+    }
+
+    /// <summary>Demo clips rendered at the sweep's clip size, so decoding does no resizing work.</summary>
+    public static DemoOptions DemoSized(ClipSpec clip, DemoOptions options) =>
+        options with { Frames = clip.Frames, Size = Math.Max(clip.Height, clip.Width) };
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Augment.Data;
+using Augment.Data.Datasets;
+using Augment.Data.Video;
+using Augment.Experiments.Config;
+using Augment.Generator;
+using Augment.Generator.Backends;
+using Augment.Generator.Training;
+
+namespace Augment.Experiments.Sweep;
+
+/// <summary>
+/// The generator side of a sweep, each step done at most once and skipped when its marker file exists: the base model
+/// pretrained once per sweep (folder named by a hash of its settings), one LoRA adapter per dataset, one generation per
+/// (dataset, generator, seed) sized for the largest ratio. Interrupted steps resume from their own partial files
+/// (training checkpoints, per-clip sidecars of a generation).
+/// </summary>
+public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache)
+{
+    readonly GeneratorConfig generatorConfig = BuildConfig(config);
+
+    /// <summary>Generation runs actually executed by this instance (not skipped because already done).</summary>
+    public int GenerationsRun { get; private set; }
+
+    public static GeneratorConfig BuildConfig(ExperimentConfig config)
+    {
+        var g = GeneratorConfig.ForProfile(ProfileDefaults.Name(config.Profile)) with { Seed = config.Seeds[0] };
+        var s = config.Generator;
+        return g with
+        {
+            Pretrain = s.PretrainSteps is { } p ? g.Pretrain with { Steps = p } : g.Pretrain,
+            Adapt = s.AdaptSteps is { } a ? g.Adapt with { Steps = a } : g.Adapt,
+            Sampler = g.Sampler with { Steps = s.SampleSteps ?? g.Sampler.Steps, Cfg = s.Cfg ?? g.Sampler.Cfg },
+            Gate = s.Gate,
+        };
+    }
+
+    string BaseDir => Path.Combine(config.OutputDir, "generators",
+        "base-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { generatorConfig.Model, generatorConfig.Pretrain, generatorConfig.Seed, config.Generator.PretrainPool, config.Clip })));
+
+    public string EnsureBase(Action<string, double> report, CancellationToken cancel)
+    {
+        var checkpoint = Path.Combine(BaseDir, "base.ckpt");
+        var marker = Path.Combine(BaseDir, "base.json");
+        if (File.Exists(marker)) return checkpoint;
+        var pool = config.Generator.PretrainPool.Select(name => name == "general" ? GeneralPool(report) : datasets[name].Data).ToList();
+        var clock = Stopwatch.StartNew();
+        var result = GeneratorTraining.Pretrain(pool, config.Clip, cache, generatorConfig, checkpoint,
+            new SyncProgress<TrainProgress>(p => report($"pretraining base generator (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000})", (double)p.Step / p.TotalSteps)), cancel);
+        AtomicFile.WriteJson(marker, new { result.Steps, result.FinalLoss, result.Clips, Pool = pool.Select(d => d.Name), Seconds = clock.Elapsed.TotalSeconds });
+        return checkpoint;
+    }
+
+    public string EnsureAdapter(string dataset, Action<string, double> report, CancellationToken cancel)
+    {
+        var baseCheckpoint = EnsureBase(report, cancel);
+        var dir = Path.Combine(config.OutputDir, "generators", dataset,
+            "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
+        var adapter = Path.Combine(dir, "adapter.ckpt");
+        var marker = Path.Combine(dir, "adapter.json");
+        if (File.Exists(marker)) return adapter;
+        var clock = Stopwatch.StartNew();
+        var result = GeneratorTraining.Adapt(datasets[dataset].Data, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
+            new SyncProgress<TrainProgress>(p => report($"adapting LoRA to {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000})", (double)p.Step / p.TotalSteps)), cancel);
+        AtomicFile.WriteJson(marker, new { result.Steps, result.FinalLoss, result.Clips, Seconds = clock.Elapsed.TotalSeconds });
+        return adapter;
+    }
+
+    /// <summary>The generation for the largest ratio: ceil(maxRatio · n_c · oversample) clips of each targeted class c.</summary>
+    public GenerationRecord EnsureGeneration(GenerationPlan plan, Action<string, double> report, CancellationToken cancel)
+    {
+        if (GenerationRecord.TryRead(plan.Dir) is { } done) return done;
+        var ds = datasets[plan.Dataset];
+        var entry = config.Generators.First(g => g.Name == plan.Generator);
+        var trainCounts = ds.Data.Split(Splits.Train).GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Count());
+        var perClass = ds.TargetClasses.ToDictionary(c => c,
+            c => (int)Math.Ceiling(plan.MaxRatio * trainCounts.GetValueOrDefault(c) * config.Generator.Oversample));
+
+        var generator = Open(entry, plan.Dataset, report, cancel);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            GenerationsRun++;
+            var result = generator.Generate(new GenerationRequest(ds.Data, config.Clip, perClass, plan.Seed, plan.Dir), cache,
+                new SyncProgress<double>(f => report($"generating {entry.Label} clips for {plan.Dataset} (seed {plan.Seed})", f)), cancel);
+            var record = new GenerationRecord
+            {
+                Dataset = plan.Dataset, Generator = plan.Generator, Seed = plan.Seed, MaxRatio = plan.MaxRatio,
+                Requested = perClass, Accepted = result.Accepted, Rejected = result.Rejected,
+                Manifest = Path.GetRelativePath(plan.Dir, result.ManifestPath),
+                ContactSheets = result.ContactSheets.Select(s => Path.GetRelativePath(plan.Dir, s)).ToList(),
+                Seconds = clock.Elapsed.TotalSeconds,
+            };
+            AtomicFile.WriteJson(Path.Combine(plan.Dir, GenerationRecord.FileName), record);
+            return record;
+        }
+        finally
+        {
+            (generator as IDisposable)?.Dispose();
+        }
+    }
+
+    IVideoGenerator Open(GeneratorEntry entry, string dataset, Action<string, double> report, CancellationToken cancel) => entry.Backend switch
+    {
+        GeneratorBackend.Native => new NativeGenerator(entry.Name, EnsureBase(report, cancel),
+            entry.Adapt ? EnsureAdapter(dataset, report, cancel) : null, generatorConfig),
+        GeneratorBackend.Import => new ImportGenerator(entry.Name, entry.Manifest!, generatorConfig),
+        GeneratorBackend.Onnx => new OnnxGenerator(entry.Name, entry.Model!, generatorConfig),
+        _ => throw new InvalidOperationException($"generator {entry.Name} has no backend that generates clips"),
+    };
+
+    // The stand-in for a foundation model's general prior, rendered once next to the demo data (as large as the first
+    // demo dataset, so a tiny test sweep gets a tiny pool).
+    Dataset GeneralPool(Action<string, double> report)
+    {
+        var root = Path.Combine(config.OutputDir, "data", "general-pool");
+        var specFile = Path.Combine(root, "dataset.yaml");
+        var spec = File.Exists(specFile)
+            ? DatasetSpecYaml.Load(specFile)
+            : DemoDataset.RenderGeneralPool(root, seed: 0,
+                config.Datasets.FirstOrDefault(d => d.Demo is not null)?.Demo ?? SweepDataset.DemoSized(config.Clip, new DemoOptions()),
+                new SyncProgress<(int done, int total)>(p => report("rendering the general video pool", (double)p.done / p.total)));
+        return DatasetLoader.Load(spec);
+    }
+}
+
+/// <summary>IProgress that reports on the calling thread, so progress and cancellation decisions happen in order.</summary>
+public sealed class SyncProgress<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
+}

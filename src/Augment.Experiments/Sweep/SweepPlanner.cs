@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Augment.Experiments.Config;
+
+namespace Augment.Experiments.Sweep;
+
+/// <summary>One classifier training run of the grid. Generator null: the real-only baseline (ratio 0).</summary>
+public sealed record CellPlan(string Key, string Dataset, string? Generator, double Ratio, long Seed, string Dir)
+{
+    public bool IsRealOnly => Generator is null;
+}
+
+/// <summary>One generation run: enough clips for the largest ratio; every smaller ratio mixes a prefix of them.</summary>
+public sealed record GenerationPlan(string Dataset, string Generator, long Seed, double MaxRatio, string Dir);
+
+/// <summary>Everything a sweep will do, in the order it does it.</summary>
+public sealed record SweepPlan(
+    ExperimentConfig Config,
+    IReadOnlyList<CellPlan> Cells,
+    IReadOnlyList<GenerationPlan> Generations,
+    bool NeedsBaseGenerator,
+    IReadOnlyList<string> AdaptedDatasets,
+    string SweepKey)
+{
+    public string CellsDir => Path.Combine(Config.OutputDir, "cells");
+    public string ReportDir => Path.Combine(Config.OutputDir, "report");
+}
+
+/// <summary>
+/// Expands datasets × generators × ratios × seeds into cells. Ratio 0 is real-only: one cell per dataset × seed,
+/// shared by every generator (never trained twice). Each (dataset, generator, seed) is generated once.
+/// </summary>
+public static class SweepPlanner
+{
+    public static SweepPlan Plan(ExperimentConfig config)
+    {
+        var cells = new List<CellPlan>();
+        var generations = new List<GenerationPlan>();
+        var cellsDir = Path.Combine(config.OutputDir, "cells");
+        var synthetic = config.SyntheticGenerators.ToList();
+        var positiveRatios = config.Ratios.Where(r => r > 0).ToList();
+        bool baseline = config.Ratios.Contains(0) || config.Generators.Any(g => g.Backend == GeneratorBackend.None);
+
+        foreach (var ds in config.Datasets)
+        {
+            if (baseline)
+                foreach (var seed in config.Seeds)
+                    cells.Add(Cell(cellsDir, ds.Name, null, 0, seed));
+            if (positiveRatios.Count == 0) continue;
+            foreach (var gen in synthetic)
+                foreach (var seed in config.Seeds)
+                {
+                    generations.Add(new GenerationPlan(ds.Name, gen.Name, seed, positiveRatios[^1],
+                        Path.Combine(config.OutputDir, "generations", ds.Name, gen.Name, $"s{seed}")));
+                    foreach (var ratio in positiveRatios)
+                        cells.Add(Cell(cellsDir, ds.Name, gen.Name, ratio, seed));
+                }
+        }
+
+        var natives = positiveRatios.Count == 0 ? [] : synthetic.Where(g => g.Backend == GeneratorBackend.Native).ToList();
+        return new SweepPlan(config, cells, generations,
+            NeedsBaseGenerator: natives.Count > 0,
+            AdaptedDatasets: natives.Any(g => g.Adapt) ? config.Datasets.Select(d => d.Name).ToList() : [],
+            SweepKey: ShortHash(config.OutputDir));
+    }
+
+    public static string RatioText(double ratio) => ratio.ToString("0.###", CultureInfo.InvariantCulture);
+
+    static CellPlan Cell(string cellsDir, string dataset, string? generator, double ratio, long seed)
+    {
+        var gen = generator ?? "real";
+        var key = $"{dataset}/{gen}/r{RatioText(ratio)}/s{seed}";
+        return new CellPlan(key, dataset, generator, ratio, seed, Path.Combine(cellsDir, dataset, gen, $"r{RatioText(ratio)}", $"s{seed}"));
+    }
+
+    /// <summary>12 hex digits of SHA-256: stable names for sweeps and checkpoints keyed by their settings.</summary>
+    public static string ShortHash(string text) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12];
+}

@@ -1,0 +1,103 @@
+using Augment.Data;
+using Augment.Experiments.Config;
+
+namespace Augment.Experiments.Sweep;
+
+public enum CellStatus { Finished, Failed }
+
+/// <summary>
+/// result.json of one cell, written atomically when the cell ends. Its presence with status finished is what makes a
+/// resumed sweep skip the cell. Metric values are copied from the classifier's metrics.json in the same folder.
+/// </summary>
+public sealed record CellResult
+{
+    public required string Key { get; init; }
+    public required string Dataset { get; init; }
+    /// <summary>"real" for the real-only baseline.</summary>
+    public required string Generator { get; init; }
+    public required double Ratio { get; init; }
+    public required long Seed { get; init; }
+    public required CellStatus Status { get; init; }
+    public string? Error { get; init; }
+    public IReadOnlyList<string> Classes { get; init; } = [];
+    public IReadOnlyList<string> TargetClasses { get; init; } = [];
+    public double Accuracy { get; init; }
+    public double MacroPrecision { get; init; }
+    public double MacroRecall { get; init; }
+    public double MacroF1 { get; init; }
+    public IReadOnlyDictionary<string, double> PerClassF1 { get; init; } = new Dictionary<string, double>();
+    /// <summary>Synthetic clips actually mixed in, per class (may fall short of the ratio if the gate rejected many).</summary>
+    public IReadOnlyDictionary<string, int> SyntheticUsed { get; init; } = new Dictionary<string, int>();
+    public string? TrackingRunId { get; init; }
+    public double Seconds { get; init; }
+    public DateTimeOffset FinishedAt { get; init; }
+
+    public const string FileName = "result.json";
+
+    public static CellResult? TryRead(string cellDir)
+    {
+        var path = Path.Combine(cellDir, FileName);
+        return File.Exists(path) ? AtomicFile.ReadJson<CellResult>(path) : null;
+    }
+}
+
+/// <summary>generation.json: a finished generation run (its presence means "do not generate again").</summary>
+public sealed record GenerationRecord
+{
+    public required string Dataset { get; init; }
+    public required string Generator { get; init; }
+    public required long Seed { get; init; }
+    public required double MaxRatio { get; init; }
+    public required IReadOnlyDictionary<string, int> Requested { get; init; }
+    public required IReadOnlyDictionary<string, int> Accepted { get; init; }
+    public required IReadOnlyDictionary<string, int> Rejected { get; init; }
+    /// <summary>Relative to the generation folder.</summary>
+    public required string Manifest { get; init; }
+    /// <summary>Relative to the generation folder.</summary>
+    public required IReadOnlyList<string> ContactSheets { get; init; }
+    public double Seconds { get; init; }
+
+    public const string FileName = "generation.json";
+
+    public static GenerationRecord? TryRead(string dir)
+    {
+        var path = Path.Combine(dir, FileName);
+        return File.Exists(path) ? AtomicFile.ReadJson<GenerationRecord>(path) : null;
+    }
+}
+
+public sealed record DatasetSummary(string Name, IReadOnlyList<string> TargetClasses);
+
+public sealed record GeneratorSummary(string Name, string Label, string Backend);
+
+/// <summary>sweep.json: what the sweep was asked to do, so a report can be made from the run folder alone.</summary>
+public sealed record SweepSummary
+{
+    public required string Experiment { get; init; }
+    public required string Profile { get; init; }
+    public required string SweepKey { get; init; }
+    public required string ConfigPath { get; init; }
+    public required IReadOnlyList<DatasetSummary> Datasets { get; init; }
+    /// <summary>Synthetic generators in config order (the report's row order after the real-only row).</summary>
+    public required IReadOnlyList<GeneratorSummary> Generators { get; init; }
+    public required string RealOnlyLabel { get; init; }
+    public required IReadOnlyList<double> Ratios { get; init; }
+    public required IReadOnlyList<long> Seeds { get; init; }
+    public double? ReportRatio { get; init; }
+
+    public const string FileName = "sweep.json";
+
+    public static SweepSummary From(SweepPlan plan, IReadOnlyDictionary<string, IReadOnlyList<string>> targetClasses) => new()
+    {
+        Experiment = plan.Config.Experiment,
+        Profile = ProfileDefaults.Name(plan.Config.Profile),
+        SweepKey = plan.SweepKey,
+        ConfigPath = plan.Config.SourcePath,
+        Datasets = plan.Config.Datasets.Select(d => new DatasetSummary(d.Name, targetClasses.GetValueOrDefault(d.Name, d.TargetClasses))).ToList(),
+        Generators = plan.Config.SyntheticGenerators.Select(g => new GeneratorSummary(g.Name, g.Label, g.Backend.ToString().ToLowerInvariant())).ToList(),
+        RealOnlyLabel = plan.Config.RealOnlyLabel,
+        Ratios = plan.Config.Ratios,
+        Seeds = plan.Config.Seeds,
+        ReportRatio = plan.Config.ReportRatio,
+    };
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Globalization;
+using Augment.Classifier;
+using Augment.Data;
+using Augment.Data.Video;
+using Augment.Experiments.Config;
+using Augment.Experiments.Report;
+using Augment.Experiments.Tracking;
+
+namespace Augment.Experiments.Sweep;
+
+/// <summary>Where the sweep is: the current step (with its own fraction done) and the cells done so far.</summary>
+public sealed record SweepProgress(string Stage, double StageFraction, int CellsDone, int CellsTotal, CellResult? CellFinished = null);
+
+public sealed record SweepOutcome(int Total, int Finished, int Skipped, int Failed, bool Cancelled,
+    IReadOnlyList<CellResult> Failures, string? ReportHtml, string? ReportError)
+{
+    public bool Complete => !Cancelled && Finished + Skipped == Total;
+}
+
+/// <summary>
+/// Runs a plan's cells in order, each to a result.json written atomically in its own folder. A cell whose result.json
+/// says finished is skipped, so a sweep killed at any moment is finished by running it again; the pieces a cell needs
+/// (datasets, base generator, adapter, generation) are made on first need and reused. One failing cell is recorded and
+/// the others still run. Ends with the report.
+/// </summary>
+public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
+{
+    readonly ExperimentConfig config = plan.Config;
+    SweepGenerators? generators;
+
+    /// <summary>Generation runs executed by this runner (not skipped as already done).</summary>
+    public int GenerationsRun => generators?.GenerationsRun ?? 0;
+
+    /// <summary>Classifier trainings executed by this runner.</summary>
+    public int CellsTrained { get; private set; }
+
+    public SweepOutcome Run(IProgress<SweepProgress>? progress = null, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(config.OutputDir);
+        int total = plan.Cells.Count, done = plan.Cells.Count(c => CellResult.TryRead(c.Dir)?.Status == CellStatus.Finished);
+        void Report(string stage, double fraction) => progress?.Report(new SweepProgress(stage, fraction, done, total));
+
+        var cache = new ClipCache(Path.Combine(config.OutputDir, "cache"));
+        var datasets = new Dictionary<string, SweepDataset>();
+        var datasetErrors = new Dictionary<string, string>();
+        foreach (var entry in config.Datasets)
+        {
+            Report($"loading dataset {entry.Name}", 0);
+            try
+            {
+                datasets[entry.Name] = SweepDataset.Load(entry, config.SourcePath,
+                    new SyncProgress<(int done, int total)>(p => Report($"rendering demo dataset {entry.Name}", (double)p.done / p.total)));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                datasetErrors[entry.Name] = $"dataset {entry.Name} could not be loaded: {e.Message}";
+            }
+        }
+        AtomicFile.WriteJson(Path.Combine(config.OutputDir, SweepSummary.FileName),
+            SweepSummary.From(plan, datasets.ToDictionary(d => d.Key, d => d.Value.TargetClasses)));
+
+        var tracking = new SweepTracking(tracker, config.Experiment, plan.SweepKey, $"sweep {config.Experiment}", SweepParams());
+        generators = new SweepGenerators(config, datasets, cache);
+        var commit = GitCommit.Read(Path.GetDirectoryName(config.SourcePath)!);
+
+        var failures = new List<CellResult>();
+        int finished = 0, skipped = 0;
+        bool cancelled = false;
+        try
+        {
+            foreach (var cell in plan.Cells)
+            {
+                cancel.ThrowIfCancellationRequested();
+                if (CellResult.TryRead(cell.Dir) is { Status: CellStatus.Finished })
+                {
+                    tracking.CloseFinished(cell);
+                    skipped++;
+                    continue;
+                }
+                var result = datasetErrors.TryGetValue(cell.Dataset, out var loadError)
+                    ? Failed(cell, loadError, null, 0)
+                    : RunCell(cell, datasets[cell.Dataset], cache, tracking, commit, Report, cancel);
+                if (result.Status == CellStatus.Finished) { finished++; done++; }
+                else failures.Add(result);
+                progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            cancelled = true;
+        }
+        tracking.End(tracking.ParentRunId, cancelled ? RunStatus.Killed : failures.Count > 0 ? RunStatus.Failed : RunStatus.Finished);
+
+        string? html = null, reportError = null;
+        try
+        {
+            Report("writing the report", 0);
+            html = ReportWriter.Write(config.OutputDir).Html;
+        }
+        catch (Exception e)
+        {
+            reportError = e.Message;
+        }
+        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError);
+    }
+
+    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, SweepTracking tracking, string commit,
+        Action<string, double> report, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        string? runId = null;
+        try
+        {
+            string? manifest = null;
+            if (!cell.IsRealOnly)
+            {
+                var generation = plan.Generations.Single(g => g.Dataset == cell.Dataset && g.Generator == cell.Generator && g.Seed == cell.Seed);
+                var record = generators!.EnsureGeneration(generation, report, cancel);
+                manifest = Path.Combine(generation.Dir, record.Manifest);
+            }
+            runId = tracking.StartCell(cell, CellParams(cell, ds, commit));
+            var id = runId;
+            var options = config.Classifier with { Seed = cell.Seed, Resume = true };
+            var request = new TrainRequest(ds.Data, config.Clip, cache, options, new MixOptions(manifest, cell.Ratio, ds.TargetClasses), cell.Dir);
+            var trained = ClassifierTrainer.Train(request, new SyncProgress<EpochReport>(e =>
+            {
+                tracking.LogEpoch(id, e);
+                report($"{cell.Key}: epoch {e.Epoch}/{options.Epochs}, val macro-F1 {e.ValMacroF1:0.000}", (double)e.Epoch / options.Epochs);
+            }), cancel);
+            CellsTrained++;
+
+            var m = trained.Test;
+            tracking.LogTest(id, m, trained.History.Count == 0 ? 0 : trained.History[^1].Epoch);
+            tracking.LogArtifacts(id, cell.Dir, ResultFiles.MetricsJson, ResultFiles.ConfusionPng, ResultFiles.PredictionsCsv,
+                ResultFiles.CurvesPng, ResultFiles.MixJson);
+            var result = new CellResult
+            {
+                Key = cell.Key, Dataset = cell.Dataset, Generator = cell.Generator ?? "real", Ratio = cell.Ratio, Seed = cell.Seed,
+                Status = CellStatus.Finished, Classes = m.Classes, TargetClasses = ds.TargetClasses,
+                Accuracy = m.Accuracy, MacroPrecision = m.MacroPrecision, MacroRecall = m.MacroRecall, MacroF1 = m.MacroF1,
+                PerClassF1 = m.PerClass.ToDictionary(c => c.Label, c => c.F1),
+                SyntheticUsed = trained.Mix.Synthetic, TrackingRunId = id,
+                Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
+            };
+            // result.json first: if the sweep dies before EndRun, the next run closes the tracked run (CloseFinished).
+            AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result);
+            tracking.End(id, RunStatus.Finished);
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            if (runId is not null) TryEnd(tracking, runId, RunStatus.Killed);
+            throw;
+        }
+        catch (Exception e)
+        {
+            if (runId is not null) TryEnd(tracking, runId, RunStatus.Failed);
+            return Failed(cell, e.Message, runId, clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    static CellResult Failed(CellPlan cell, string error, string? runId, double seconds)
+    {
+        var result = new CellResult
+        {
+            Key = cell.Key, Dataset = cell.Dataset, Generator = cell.Generator ?? "real", Ratio = cell.Ratio, Seed = cell.Seed,
+            Status = CellStatus.Failed, Error = error, TrackingRunId = runId, Seconds = seconds, FinishedAt = DateTimeOffset.UtcNow,
+        };
+        AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result);
+        return result;
+    }
+
+    static void TryEnd(SweepTracking tracking, string runId, RunStatus status)
+    {
+        try { tracking.End(runId, status); }
+        catch (Exception) { /* the cell's own error is the one worth reporting */ }
+    }
+
+    Dictionary<string, string> SweepParams() => new()
+    {
+        ["config"] = config.SourcePath,
+        ["profile"] = ProfileDefaults.Name(config.Profile),
+        ["datasets"] = string.Join(",", config.Datasets.Select(d => d.Name)),
+        ["generators"] = string.Join(",", config.Generators.Select(g => g.Name)),
+        ["ratios"] = string.Join(",", config.Ratios.Select(SweepPlanner.RatioText)),
+        ["seeds"] = string.Join(",", config.Seeds),
+        ["cells"] = plan.Cells.Count.ToString(CultureInfo.InvariantCulture),
+    };
+
+    Dictionary<string, string> CellParams(CellPlan cell, SweepDataset ds, string commit)
+    {
+        var c = config.Classifier;
+        var generator = config.Generators.FirstOrDefault(g => g.Name == cell.Generator);
+        return new Dictionary<string, string>
+        {
+            ["dataset"] = cell.Dataset,
+            ["generator"] = cell.Generator ?? "real",
+            ["generator_backend"] = generator?.Backend.ToString().ToLowerInvariant() ?? "none",
+            ["ratio"] = SweepPlanner.RatioText(cell.Ratio),
+            ["seed"] = cell.Seed.ToString(CultureInfo.InvariantCulture),
+            ["model"] = c.Model,
+            ["profile"] = ProfileDefaults.Name(config.Profile),
+            ["git_commit"] = commit,
+            ["epochs"] = c.Epochs.ToString(CultureInfo.InvariantCulture),
+            ["width"] = c.Width.ToString(CultureInfo.InvariantCulture),
+            ["depth"] = c.Depth.ToString(CultureInfo.InvariantCulture),
+            ["batch_size"] = c.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["learning_rate"] = SweepTracking.Text(c.LearningRate),
+            ["balance"] = c.Balance,
+            ["clip"] = $"{config.Clip.Frames}x{config.Clip.Height}x{config.Clip.Width}",
+            ["target_classes"] = string.Join(",", ds.TargetClasses),
+        };
+    }
+}

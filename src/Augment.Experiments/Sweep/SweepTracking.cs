@@ -1,0 +1,99 @@
+using System.Globalization;
+using Augment.Classifier;
+using Augment.Experiments.Tracking;
+
+namespace Augment.Experiments.Sweep;
+
+/// <summary>
+/// The sweep's tracked runs: one parent run per sweep (output folder) and one child run per cell, tagged so that a
+/// resumed sweep finds them again (FindRuns on augment.sweep) instead of starting duplicates.
+/// </summary>
+public sealed class SweepTracking
+{
+    public const string SweepTag = "augment.sweep", CellTag = "augment.cell", RoleTag = "augment.role", ParentTag = "mlflow.parentRunId";
+
+    readonly IExperimentTracker tracker;
+    readonly string experimentId, sweepKey;
+    readonly Dictionary<string, TrackedRun> cellRuns;
+
+    public string ParentRunId { get; }
+
+    public SweepTracking(IExperimentTracker tracker, string experiment, string sweepKey, string sweepName, IReadOnlyDictionary<string, string> sweepParams)
+    {
+        this.tracker = tracker;
+        this.sweepKey = sweepKey;
+        experimentId = tracker.GetOrCreateExperiment(experiment);
+        var runs = tracker.FindRuns(experimentId, SweepTag, sweepKey);
+        var parent = runs.FirstOrDefault(r => r.Tags.GetValueOrDefault(RoleTag) == "sweep");
+        if (parent is null)
+        {
+            parent = tracker.StartRun(experimentId, sweepName, new Dictionary<string, string> { [SweepTag] = sweepKey, [RoleTag] = "sweep" });
+            // Only on creation: MLflow params are immutable, and a resumed sweep may have been given more seeds.
+            tracker.LogParams(parent.RunId, sweepParams);
+        }
+        ParentRunId = parent.RunId;
+        cellRuns = runs.Where(r => r.Tags.GetValueOrDefault(RoleTag) == "cell" && r.Tags.ContainsKey(CellTag))
+            .GroupBy(r => r.Tags[CellTag]).ToDictionary(g => g.Key, g => g.First());
+    }
+
+    string CellTagValue(CellPlan cell) => $"{sweepKey}:{cell.Key}";
+
+    /// <summary>The cell's run: the one a killed sweep left (running, killed or failed) or a new one.</summary>
+    public string StartCell(CellPlan cell, IReadOnlyDictionary<string, string> parameters)
+    {
+        var tag = CellTagValue(cell);
+        if (!cellRuns.TryGetValue(tag, out var run))
+        {
+            run = tracker.StartRun(experimentId, cell.Key.Replace('/', ' '), new Dictionary<string, string>
+            {
+                [SweepTag] = sweepKey, [RoleTag] = "cell", [CellTag] = tag, [ParentTag] = ParentRunId,
+                ["augment.dataset"] = cell.Dataset, ["augment.generator"] = cell.Generator ?? "real",
+            });
+            cellRuns[tag] = run;
+        }
+        tracker.LogParams(run.RunId, parameters);
+        return run.RunId;
+    }
+
+    /// <summary>A cell whose result.json exists but whose run was never closed (killed between the two writes).</summary>
+    public void CloseFinished(CellPlan cell)
+    {
+        if (cellRuns.TryGetValue(CellTagValue(cell), out var run) && run.Status != RunStatus.Finished)
+            tracker.EndRun(run.RunId, RunStatus.Finished);
+    }
+
+    public void LogEpoch(string runId, EpochReport e) => tracker.LogMetrics(runId,
+    [
+        Point("train_loss", e.TrainLoss, e.Epoch), Point("train_accuracy", e.TrainAccuracy, e.Epoch),
+        Point("val_loss", e.ValLoss, e.Epoch), Point("val_macro_f1", e.ValMacroF1, e.Epoch),
+        Point("val_accuracy", e.ValAccuracy, e.Epoch), Point("learning_rate", e.LearningRate, e.Epoch),
+    ]);
+
+    public void LogTest(string runId, EvaluationMetrics m, int step)
+    {
+        var points = new List<MetricPoint>
+        {
+            Point("test_accuracy", m.Accuracy, step), Point("test_macro_precision", m.MacroPrecision, step),
+            Point("test_macro_recall", m.MacroRecall, step), Point("test_macro_f1", m.MacroF1, step),
+            Point("test_weighted_f1", m.WeightedF1, step), Point("test_balanced_accuracy", m.BalancedAccuracy, step),
+        };
+        points.AddRange(m.PerClass.Select(c => Point($"test_f1/{SafeKey(c.Label)}", c.F1, step)));
+        tracker.LogMetrics(runId, points);
+    }
+
+    public void LogArtifacts(string runId, string dir, params string[] files)
+    {
+        foreach (var f in files)
+            if (File.Exists(Path.Combine(dir, f))) tracker.LogArtifact(runId, Path.Combine(dir, f));
+    }
+
+    public void End(string runId, RunStatus status) => tracker.EndRun(runId, status);
+
+    static MetricPoint Point(string key, double value, long step) => new(key, value, step, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    /// <summary>MLflow keys allow letters, digits, _ - . space and /; anything else in a class name becomes _.</summary>
+    public static string SafeKey(string name) =>
+        string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' or ' ' ? c : '_'));
+
+    public static string Text(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}

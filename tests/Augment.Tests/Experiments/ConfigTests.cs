@@ -1,0 +1,180 @@
+using Augment.Experiments.Config;
+using Augment.Experiments.Sweep;
+
+namespace Augment.Tests.Experiments;
+
+public class ConfigTests
+{
+    const string Valid = """
+        experiment: test
+        profile: tiny
+        output_dir: out
+        seeds: [0, 1, 2]
+        ratios: [0, 0.5, 1, 2]
+        datasets:
+          demo:
+            adapter: demo
+            target_classes: [polyp]
+          kvasir:
+            adapter: folder
+            root: /data/kvasir
+            keep: {ulcer: 5}
+        generators:
+          real: {backend: none, label: Real only}
+          hunyuanvideo: {backend: native, adapt: false, label: HunyuanVideo}
+          medgen: {backend: native, adapt: true, label: MedGen}
+        classifier:
+          epochs: 3
+          width: 4
+        """;
+
+    static ExperimentConfig Parse(string yaml) => ExperimentConfigLoader.Parse(yaml, "/tmp/cfg/experiments.yaml");
+
+    static ConfigError SingleError(string yaml)
+    {
+        var e = Assert.Throws<ConfigException>(() => Parse(yaml));
+        return Assert.Single(e.Errors);
+    }
+
+    [Fact]
+    public void Valid_file_reads_every_section()
+    {
+        var c = Parse(Valid);
+        Assert.Equal(Profile.Tiny, c.Profile);
+        Assert.Equal("/tmp/cfg/out", c.OutputDir);
+        Assert.Equal([0L, 1, 2], c.Seeds);
+        Assert.Equal([0, 0.5, 1, 2], c.Ratios);
+        Assert.Equal(["demo", "kvasir"], c.Datasets.Select(d => d.Name));
+        Assert.True(c.Datasets[0].IsDemo);
+        Assert.Equal("/tmp/cfg/out/data/demo", c.Datasets[0].Root);
+        Assert.Equal(["polyp"], c.Datasets[0].TargetClasses);
+        Assert.Equal("/data/kvasir", c.Datasets[1].Root);
+        Assert.Equal(["real", "hunyuanvideo", "medgen"], c.Generators.Select(g => g.Name));
+        Assert.True(c.Generators[2].Adapt);
+        Assert.False(c.Generators[1].Adapt);
+        Assert.Equal(3, c.Classifier.Epochs);
+        Assert.Equal(4, c.Classifier.Width);
+        Assert.Equal(ProfileDefaults.Classifier(Profile.Tiny).BatchSize, c.Classifier.BatchSize);
+        Assert.Equal(ProfileDefaults.Clip(Profile.Tiny), c.Clip);
+        Assert.Null(c.ReportRatio);
+    }
+
+    [Fact]
+    public void Profile_scales_clip_and_classifier()
+    {
+        var tiny = Parse(Valid.Replace("profile: tiny", "profile: tiny"));
+        var full = Parse(Valid.Replace("profile: tiny", "profile: full"));
+        Assert.True(full.Clip.Height > tiny.Clip.Height);
+        Assert.Equal(3, full.Classifier.Epochs); // explicit key wins over the profile
+        Assert.True(full.Classifier.BatchSize >= tiny.Classifier.BatchSize);
+    }
+
+    [Fact]
+    public void Unknown_key_names_key_and_line()
+    {
+        var e = SingleError(Valid.Replace("  epochs: 3", "  epoch: 3"));
+        Assert.Equal("classifier.epoch", e.Key);
+        Assert.Equal(19, e.Line);
+        Assert.Contains("unknown key", e.Message);
+    }
+
+    [Fact]
+    public void Bad_ratio_names_its_index_and_line()
+    {
+        var e = SingleError(Valid.Replace("[0, 0.5, 1, 2]", "[0, 0.5, -1, 2]"));
+        Assert.Equal("ratios[2]", e.Key);
+        Assert.Equal(5, e.Line);
+        var e2 = SingleError(Valid.Replace("[0, 0.5, 1, 2]", "[0, half]"));
+        Assert.Equal("ratios[1]", e2.Key);
+        Assert.Contains("not a number", e2.Message);
+    }
+
+    [Fact]
+    public void Unknown_backend_names_generator_and_line()
+    {
+        var e = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: sora}"));
+        Assert.Equal("generators.medgen.backend", e.Key);
+        Assert.Equal(17, e.Line);
+        Assert.Contains("native|import|onnx", e.Message);
+    }
+
+    [Fact]
+    public void Backend_settings_are_checked()
+    {
+        var missing = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: import}"));
+        Assert.Equal("generators.medgen.manifest", missing.Key);
+        var misplaced = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: onnx, model: m.onnx, adapt: true}"));
+        Assert.Equal("generators.medgen.adapt", misplaced.Key);
+    }
+
+    [Fact]
+    public void All_problems_are_reported_at_once_with_the_file_name()
+    {
+        var e = Assert.Throws<ConfigException>(() => Parse(Valid.Replace("profile: tiny", "profile: huge").Replace("seeds: [0, 1, 2]", "seeds: [0, 0]")));
+        Assert.Equal(2, e.Errors.Count);
+        Assert.Contains("/tmp/cfg/experiments.yaml:2: profile: 'huge' is not one of tiny|small|full", e.Message);
+        Assert.Contains(e.Errors, x => x.Key == "seeds[1]" && x.Line == 4);
+    }
+
+    [Fact]
+    public void Dataset_keys_are_checked_by_the_data_library_with_their_line()
+    {
+        var e = SingleError(Valid.Replace("keep: {ulcer: 5}", "keep: {ulcer: -5}"));
+        Assert.Equal("datasets.kvasir.keep.ulcer", e.Key);
+        Assert.Equal(13, e.Line);
+        var adapter = SingleError(Valid.Replace("adapter: folder", "adapter: dicom"));
+        Assert.Equal("datasets.kvasir.adapter", adapter.Key);
+        Assert.Equal(11, adapter.Line);
+    }
+
+    [Fact]
+    public void Generator_settings_and_gate_thresholds_are_read_and_checked()
+    {
+        var c = Parse(Valid + "\ngenerator:\n  sample_steps: 5\n  gate: {min_sharpness: 3, max_flicker: 40}");
+        Assert.Equal(5, c.Generator.SampleSteps);
+        Assert.Equal(3, c.Generator.Gate.MinSharpness);
+        Assert.Equal(40, c.Generator.Gate.MaxFlicker);
+        Assert.Equal(new Augment.Generator.GateOptions().MinMotion, c.Generator.Gate.MinMotion);
+        var e = SingleError(Valid + "\ngenerator:\n  gate: {sharpness: 3}");
+        Assert.Equal("generator.gate.sharpness", e.Key);
+        Assert.Equal(22, e.Line);
+    }
+
+    [Fact]
+    public void Report_ratio_must_be_a_listed_ratio()
+    {
+        Assert.Equal(1, Parse(Valid + "\nreport_ratio: 1").ReportRatio);
+        Assert.Null(Parse(Valid + "\nreport_ratio: best").ReportRatio);
+        Assert.Equal("report_ratio", SingleError(Valid + "\nreport_ratio: 3").Key);
+    }
+
+    [Fact]
+    public void Syntax_error_reports_its_line()
+    {
+        var e = SingleError("experiment: x\ndatasets: [unclosed\n");
+        Assert.Equal("(syntax)", e.Key);
+        Assert.True(e.Line >= 2);
+    }
+
+    [Fact]
+    public void Repository_default_file_is_valid_and_runs_on_the_demo()
+    {
+        var path = Path.Combine(RepoRoot(), "experiments.yaml");
+        var c = ExperimentConfigLoader.Load(path);
+        Assert.All(c.Datasets, d => Assert.True(d.IsDemo));
+        Assert.Equal(Profile.Tiny, c.Profile);
+        Assert.True(c.Seeds.Count >= 2);
+        Assert.Equal([0, 0.5, 1, 2], c.Ratios);
+        Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.None);
+        Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.Native && g.Adapt);
+        Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.Native && !g.Adapt);
+        Assert.NotEmpty(SweepPlanner.Plan(c).Cells);
+    }
+
+    internal static string RepoRoot()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "Augment.sln"))) dir = Path.GetDirectoryName(dir) ?? throw new DirectoryNotFoundException("Augment.sln not found above the test binaries");
+        return dir;
+    }
+}

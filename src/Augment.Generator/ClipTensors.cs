@@ -11,7 +11,7 @@ public static class ClipTensors
     {
         using var scope = NewDisposeScope();
         var x = clip.ToTensor().to(ScalarType.Float32).permute(0, 3, 1, 2); // [T,3,H,W]
-        x = Resample(x, frames, height, width, InterpolationMode.Area);
+        x = Resample(x, frames, height, width);
         return (x.permute(1, 0, 2, 3) / 127.5 - 1).contiguous().MoveToOuterDisposeScope();
     }
 
@@ -19,7 +19,7 @@ public static class ClipTensors
     {
         using var scope = NewDisposeScope();
         var pixels = ((x.detach().cpu().clamp(-1, 1) + 1) * 127.5).permute(1, 0, 2, 3); // [T,3,H,W]
-        pixels = Resample(pixels, frames, height, width, InterpolationMode.Bilinear);
+        pixels = Resample(pixels, frames, height, width);
         return Clip.FromTensor(pixels.permute(0, 2, 3, 1));
     }
 
@@ -31,7 +31,8 @@ public static class ClipTensors
         return FromModel(x, spec.Frames, spec.Height, spec.Width);
     }
 
-    static Tensor Resample(Tensor x, int frames, int height, int width, InterpolationMode mode)
+    // Area averaging when shrinking (no aliasing), bilinear when enlarging (area cannot upsample with align_corners).
+    static Tensor Resample(Tensor x, int frames, int height, int width)
     {
         long t = x.shape[0];
         if (t != frames)
@@ -41,8 +42,8 @@ public static class ClipTensors
         }
         if (x.shape[2] == height && x.shape[3] == width) return x;
         bool down = x.shape[2] >= height && x.shape[3] >= width;
-        return nn.functional.interpolate(x, new long[] { height, width },
-            mode: down ? InterpolationMode.Area : mode,
-            align_corners: down || mode == InterpolationMode.Nearest ? null : false);
+        return down
+            ? nn.functional.interpolate(x, new long[] { height, width }, mode: InterpolationMode.Area)
+            : nn.functional.interpolate(x, new long[] { height, width }, mode: InterpolationMode.Bilinear, align_corners: false);
     }
 }

@@ -23,7 +23,7 @@ public sealed record ExperimentConfig
     public required IReadOnlyList<long> Seeds { get; init; }
     /// <summary>Ascending; 0 is the real-only baseline.</summary>
     public required IReadOnlyList<double> Ratios { get; init; }
-    /// <summary>Null: each generator's row uses the ratio with its best mean macro-F1.</summary>
+    /// <summary>Null: each generator's row uses the ratio with its best mean validation macro-F1.</summary>
     public double? ReportRatio { get; init; }
     public required IReadOnlyList<DatasetEntry> Datasets { get; init; }
     /// <summary>In config order; this is the report's row order.</summary>

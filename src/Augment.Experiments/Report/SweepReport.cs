@@ -80,13 +80,13 @@ public static class SweepReport
 
             double chosen = sweep.ReportRatio is { } fixedRatio && byRatio.ContainsKey(fixedRatio)
                 ? fixedRatio
-                : byRatio.MaxBy(kv => kv.Value.Average(c => c.Result.MacroF1)).Key;
+                : byRatio.MaxBy(kv => kv.Value.Average(c => c.Result.ValMacroF1)).Key;
             rows.Add(Row(runDir, gen.Name, gen.Label, chosen, byRatio[chosen], ds.TargetClasses, baseline));
         }
         var rule = sweep.ReportRatio is { } r
             ? $"ratio {SweepPlanner.RatioText(r)} for every generator (report_ratio)"
-            : "for each generator, the ratio with its best mean test macro-F1 over seeds (picked on the test split, so " +
-              "optimistic; set report_ratio in experiments.yaml to fix the ratio in advance)";
+            : "for each generator, the ratio with its best mean validation macro-F1 over seeds (chosen without looking at " +
+              "the test split; set report_ratio in experiments.yaml to fix it in advance)";
         return new DatasetReport(ds.Name, ds.TargetClasses, rule, rows, grid);
     }
 

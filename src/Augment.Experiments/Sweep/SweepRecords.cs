@@ -25,6 +25,8 @@ public sealed record CellResult
     public double MacroPrecision { get; init; }
     public double MacroRecall { get; init; }
     public double MacroF1 { get; init; }
+    /// <summary>Validation macro-F1 of the kept (best) checkpoint: what ratios are chosen by, so the test split stays unseen.</summary>
+    public double ValMacroF1 { get; init; }
     public IReadOnlyDictionary<string, double> PerClassF1 { get; init; } = new Dictionary<string, double>();
     /// <summary>Synthetic clips actually mixed in, per class (may fall short of the ratio if the gate rejected many).</summary>
     public IReadOnlyDictionary<string, int> SyntheticUsed { get; init; } = new Dictionary<string, int>();

@@ -139,6 +139,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
                 Key = cell.Key, Dataset = cell.Dataset, Generator = cell.Generator ?? "real", Ratio = cell.Ratio, Seed = cell.Seed,
                 Status = CellStatus.Finished, Classes = m.Classes, TargetClasses = ds.TargetClasses,
                 Accuracy = m.Accuracy, MacroPrecision = m.MacroPrecision, MacroRecall = m.MacroRecall, MacroF1 = m.MacroF1,
+                ValMacroF1 = trained.History.Count > 0 ? trained.History.Max(e => e.ValMacroF1) : double.NaN,
                 PerClassF1 = m.PerClass.ToDictionary(c => c.Label, c => c.F1),
                 SyntheticUsed = trained.Mix.Synthetic, TrackingRunId = id,
                 Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,

@@ -242,6 +242,21 @@ public class ReportRatioTests(InterruptedTinySweep sweep)
         }
     }
 
+    [Fact]
+    public void Best_ratio_is_chosen_on_validation_not_test()
+    {
+        var ds = Assert.Single(Augment.Experiments.Report.SweepReport.Build(sweep.Config.OutputDir).Datasets);
+        Assert.Contains("validation", ds.RatioRule);
+        foreach (var row in ds.Rows.Skip(1))
+        {
+            var byRatio = sweep.Plan.Cells.Where(c => c.Generator == row.Generator)
+                .GroupBy(c => c.Ratio)
+                .ToDictionary(g => g.Key, g => g.Select(c => CellResult.TryRead(c.Dir)!).ToList());
+            Assert.All(byRatio.Values.SelectMany(v => v), c => Assert.InRange(c.ValMacroF1, 0, 1));
+            Assert.Equal(byRatio.MaxBy(kv => kv.Value.Average(c => c.ValMacroF1)).Key, row.Ratio);
+        }
+    }
+
     static void CopyTree(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))

@@ -15,11 +15,11 @@ public static class ResultFiles
     {
         var csv = new StringBuilder();
         csv.Append("path,label,predicted");
-        foreach (var c in classes) csv.Append(",score_").Append(Quote(c));
+        foreach (var c in classes) csv.Append(",score_").Append(Csv.Quote(c));
         csv.Append('\n');
         for (int i = 0; i < clips.Count; i++)
         {
-            csv.Append(Quote(clips[i].Path)).Append(',').Append(Quote(classes[labels[i]])).Append(',').Append(Quote(classes[Metrics.ArgMax(scores[i])]));
+            csv.Append(Csv.Quote(clips[i].Path)).Append(',').Append(Csv.Quote(classes[labels[i]])).Append(',').Append(Csv.Quote(classes[Metrics.ArgMax(scores[i])]));
             foreach (var s in scores[i]) csv.Append(',').Append(s.ToString("0.######", CultureInfo.InvariantCulture));
             csv.Append('\n');
         }
@@ -84,6 +84,4 @@ public static class ResultFiles
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         AtomicFile.Write(path, tmp => plot.SavePng(tmp, 800, 480));
     }
-
-    static string Quote(string s) => s.IndexOfAny([',', '"', '\n', '\r']) < 0 ? s : "\"" + s.Replace("\"", "\"\"") + "\"";
 }

@@ -56,7 +56,7 @@ public sealed class ImportGenerator : IVideoGenerator
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
-            var fields = SplitCsv(text);
+            var fields = Csv.SplitLine(text);
             if (line == 1 && fields[0].Trim().Equals("path", StringComparison.OrdinalIgnoreCase)) continue;
             string Where() => $"{csv}:{line}";
             if (fields.Count < 2 || fields[0].Trim() == "" || fields[1].Trim() == "")
@@ -74,28 +74,5 @@ public sealed class ImportGenerator : IVideoGenerator
         }
         if (list.Count == 0) throw new InvalidDataException($"{csv}: no clips listed");
         return list;
-    }
-
-    /// <summary>Comma-separated fields; double quotes protect commas in prompts ("" is a literal quote).</summary>
-    static List<string> SplitCsv(string line)
-    {
-        var fields = new List<string>();
-        var field = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else field.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
-            else field.Append(c);
-        }
-        fields.Add(field.ToString());
-        return fields;
     }
 }

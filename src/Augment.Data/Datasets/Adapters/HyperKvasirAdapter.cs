@@ -84,12 +84,12 @@ static class HyperKvasirAdapter
         using var reader = new StreamReader(csv);
         var header = reader.ReadLine() ?? throw new InvalidDataException($"{csv}: empty metadata CSV");
         char sep = header.Contains(';') ? ';' : ',';
-        var cols = ManifestAdapter.SplitCsv(header, sep).Select(c => c.Trim().ToLowerInvariant()).ToList();
+        var cols = Csv.SplitLine(header, sep).Select(c => c.Trim().ToLowerInvariant()).ToList();
         int name = cols.IndexOf("file-name"), finding = cols.IndexOf("finding");
         if (name < 0 || finding < 0) throw new InvalidDataException($"{csv}:1: header must have 'file-name' and 'finding' columns (found: {header})");
         for (string? line; (line = reader.ReadLine()) != null;)
         {
-            var f = ManifestAdapter.SplitCsv(line, sep);
+            var f = Csv.SplitLine(line, sep);
             if (f.Count <= Math.Max(name, finding) || string.IsNullOrWhiteSpace(f[name])) continue;
             map.TryAdd(f[name].Trim(), f[finding].Trim());
         }

@@ -59,7 +59,7 @@ static class ManifestAdapter
         using var reader = new StreamReader(file);
         var header = reader.ReadLine() ?? throw new InvalidDataException($"{file}: empty manifest");
         char sep = header.Contains(';') && !header.Contains(',') ? ';' : ',';
-        var cols = SplitCsv(header, sep).Select(c => c.Trim().ToLowerInvariant()).ToList();
+        var cols = Csv.SplitLine(header, sep).Select(c => c.Trim().ToLowerInvariant()).ToList();
         int Col(string name) => cols.IndexOf(name);
         int path = Col("path"), label = Col("label"), split = Col("split"), video = Col("video_id");
         if (path < 0 || label < 0) throw new InvalidDataException($"{file}:1: header must name 'path' and 'label' columns (found: {header})");
@@ -68,32 +68,9 @@ static class ManifestAdapter
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
-            var f = SplitCsv(text, sep);
+            var f = Csv.SplitLine(text, sep);
             string? At(int i) => i >= 0 && i < f.Count ? f[i] : null;
             yield return (line, At(path), At(label), At(split), At(video));
         }
-    }
-
-    /// <summary>One CSV line; fields may be double-quoted with "" escapes.</summary>
-    public static List<string> SplitCsv(string line, char sep)
-    {
-        var fields = new List<string>();
-        var sb = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else sb.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == sep) { fields.Add(sb.ToString()); sb.Clear(); }
-            else sb.Append(c);
-        }
-        fields.Add(sb.ToString());
-        return fields;
     }
 }

@@ -190,8 +190,10 @@ public static class VideoIO
     {
         int reported = (int)cap.Get(VideoCaptureProperties.FrameCount);
         using var frame = new Mat();
+        // Trust the header only if its last frame decodes where it should: seeking into a truncated file can land on
+        // the last frame that exists instead, which the position after the read gives away.
         if (reported > 1 && cap.Set(VideoCaptureProperties.PosFrames, reported - 1) && cap.Read(frame) && !frame.Empty()
-            && !cap.Grab())
+            && (int)cap.Get(VideoCaptureProperties.PosFrames) == reported && !cap.Grab())
             return reported;
         cap.Set(VideoCaptureProperties.PosFrames, 0);
         int n = 0;

@@ -59,6 +59,28 @@ public class VideoIOTests
     }
 
     [Fact]
+    public void ProbeCountsTheDecodableFramesOfAVideoCutAnywhere()
+    {
+        // Seeking to a truncated file's claimed last frame can land on the last frame that exists; Probe must notice.
+        using var dir = new TempDir();
+        Fixtures.WriteVideo(dir["full.avi"], frames: 40, size: 32, step: 5);
+        var bytes = File.ReadAllBytes(dir["full.avi"]);
+        int checkedCuts = 0;
+        for (int percent = 30; percent < 100; percent += 3)
+        {
+            var cut = dir[$"cut{percent}.avi"];
+            File.WriteAllBytes(cut, bytes[..(bytes.Length * percent / 100)]);
+            int decodable = 0;
+            using (var cap = new OpenCvSharp.VideoCapture(cut))
+                while (cap.IsOpened() && cap.Grab()) decodable++;
+            if (decodable == 0) continue; // too little left to open: Probe's VideoReadException is tested elsewhere
+            Assert.Equal(decodable, VideoIO.Probe(cut).FrameCount);
+            checkedCuts++;
+        }
+        Assert.True(checkedCuts >= 5, $"only {checkedCuts} cuts were decodable");
+    }
+
+    [Fact]
     public void CentreCropFillsWhileLetterboxPadsWithBlack()
     {
         using var dir = new TempDir();

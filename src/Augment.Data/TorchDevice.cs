@@ -16,7 +16,10 @@ public static class TorchDevice
         _ => throw new ArgumentException($"--device must be auto, cpu or cuda, not '{choice}'"),
     };
 
-    /// <summary>Makes CPU runs repeatable: fixed seed, deterministic kernels.</summary>
+    /// <summary>
+    /// Seeds libtorch's generator. It is process-wide, so same-seed-same-numbers holds for one training at a time per
+    /// process (the sweep runs its cells one after another).
+    /// </summary>
     public static void Seed(long seed)
     {
         random.manual_seed(seed);

@@ -91,7 +91,7 @@ public static class GeneratorBenchmark
             var clock = Stopwatch.StartNew();
             const int warmup = 10;
             var bench = config with { Pretrain = config.Pretrain with { Steps = warmup + steps + 1, CheckpointEvery = int.MaxValue } };
-            GeneratorTraining.PretrainOn(data, bench, Path.Combine(dir, "bench.ckpt"), ["bench"], new Reporter(p =>
+            GeneratorTraining.PretrainOn(data, bench, Path.Combine(dir, "bench.ckpt"), ["bench"], new SyncProgress<TrainProgress>(p =>
             {
                 times.Add(clock.Elapsed.TotalSeconds);
                 clock.Restart();
@@ -134,8 +134,4 @@ public static class GeneratorBenchmark
         return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 
-    sealed class Reporter(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
-    }
 }

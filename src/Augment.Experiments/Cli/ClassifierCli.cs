@@ -70,8 +70,3 @@ static class ClassifierCli
     }
 }
 
-/// <summary>Reports on the caller's thread, so a progress bar updates while a synchronous library call runs.</summary>
-sealed class SyncProgress<T>(Action<T> onReport) : IProgress<T>
-{
-    public void Report(T value) => onReport(value);
-}

@@ -142,16 +142,10 @@ public static class DatasetsCommand
             .Start(ctx =>
             {
                 var task = ctx.AddTask(what);
-                var gate = new object();
-                work(new Reporter((done, total) => { lock (gate) { task.MaxValue = Math.Max(1, total); task.Value = done; } }));
+                var gate = new object(); // probing reports from worker threads
+                work(new SyncProgress<(int done, int total)>(p => { lock (gate) { task.MaxValue = Math.Max(1, p.total); task.Value = p.done; } }));
                 task.Value = task.MaxValue;
             });
-    }
-
-    // Progress<T> posts to a synchronisation context; this calls straight through from the worker threads.
-    sealed class Reporter(Action<int, int> report) : IProgress<(int done, int total)>
-    {
-        public void Report((int done, int total) value) => report(value.done, value.total);
     }
 
     static void ShowCounts(Dataset data)

@@ -71,7 +71,7 @@ public static class GenerateCommand
                 {
                     int total = counts.Values.Sum();
                     var task = ctx.AddTask($"{generator.Name}: {total} clips", maxValue: Math.Max(1, total));
-                    result = generator.Generate(request, common.Cache(parse), new GeneratorCli.Reporter<double>(f => task.Value = f * task.MaxValue));
+                    result = generator.Generate(request, common.Cache(parse), new SyncProgress<double>(f => task.Value = f * task.MaxValue));
                     task.Value = task.MaxValue;
                 });
             (generator as IDisposable)?.Dispose();

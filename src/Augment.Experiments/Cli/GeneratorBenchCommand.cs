@@ -22,7 +22,7 @@ public static class GeneratorBenchCommand
             var config = GeneratorConfig.ForProfile(parse.GetValue(profile)!) with { Device = parse.GetValue(device)! };
             GeneratorBenchResult result = null!;
             AnsiConsole.Status().Start("benchmarking", ctx =>
-                result = GeneratorBenchmark.Run(config, progress: new GeneratorCli.Reporter<string>(s => ctx.Status(s))));
+                result = GeneratorBenchmark.Run(config, progress: new SyncProgress<string>(s => ctx.Status(s))));
             var m = result.Model;
             var main = new Table().Title($"generator ({parse.GetValue(profile)}, {result.Device}, {m.Frames}x{m.Height}x{m.Width}, {result.Parameters:N0} parameters)")
                 .AddColumns("measure", "value");

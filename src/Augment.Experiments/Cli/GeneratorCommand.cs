@@ -136,7 +136,7 @@ internal static class GeneratorCli
             .Start(ctx =>
             {
                 var task = ctx.AddTask($"{stage}: loading clips", maxValue: steps);
-                result = work(new Reporter<TrainProgress>(p =>
+                result = work(new SyncProgress<TrainProgress>(p =>
                 {
                     task.Description = $"{stage}: loss {p.Loss:F4}, {p.SecondsPerStep:F2} s/step";
                     task.Value = p.Step;
@@ -152,9 +152,4 @@ internal static class GeneratorCli
         AnsiConsole.MarkupLineInterpolated($"[green]Wrote[/] {Path.GetFullPath(result.Path)} ({result.Steps} steps on {result.Clips} clips, final loss {result.FinalLoss:F4}, sha256 {TensorArchive.Hash(result.Path)})");
     }
 
-    /// <summary>Calls straight through (Progress&lt;T&gt; would post to the thread pool and report out of order).</summary>
-    internal sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

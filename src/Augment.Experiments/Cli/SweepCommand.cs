@@ -1,3 +1,4 @@
+using Augment.Data;
 using System.CommandLine;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;

@@ -125,8 +125,3 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     }
 }
 
-/// <summary>IProgress that reports on the calling thread, so progress and cancellation decisions happen in order.</summary>
-public sealed class SyncProgress<T>(Action<T> handler) : IProgress<T>
-{
-    public void Report(T value) => handler(value);
-}

@@ -47,26 +47,5 @@ static class ClassifierCli
         table.AddRow("balanced accuracy", "", "", $"{m.BalancedAccuracy:0.000}", n.ToString());
         AnsiConsole.Write(table);
     }
-
-    /// <summary>Turns the errors a user can cause into one clear line and an exit code.</summary>
-    public static int Run(Func<int> action)
-    {
-        try { return action(); }
-        catch (NonFiniteLossException e)
-        {
-            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-            return 3;
-        }
-        catch (OperationCanceledException)
-        {
-            AnsiConsole.MarkupLine("[yellow]stopped; the last finished epoch is in last.ckpt — run again with --resume to continue[/]");
-            return 130;
-        }
-        catch (Exception e) when (e is DatasetSpecException or InvalidDataException or FileNotFoundException or ArgumentException or InvalidOperationException or KeyNotFoundException)
-        {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 1;
-        }
-    }
 }
 

@@ -19,7 +19,7 @@ public static class EvaluateCommand
 
         var cmd = new Command("evaluate", "Score a dataset split with a trained classifier checkpoint: metrics table, metrics.json, predictions.csv, confusion.png.");
         foreach (var o in new Option[] { checkpoint, dataset, split, device, cache, output }) cmd.Options.Add(o);
-        cmd.SetAction(parse => ClassifierCli.Run(() =>
+        cmd.SetAction(parse => CliVerb.Run(_ =>
         {
             var ckpt = parse.GetValue(checkpoint)!;
             // Clips are decoded at the size the model was trained on.

@@ -32,7 +32,7 @@ public static class GenerateCommand
             name, baseCkpt, adapter, import, onnx, dataset, perClass, ratio, classes, output, steps, cfg, shift, solver, keep,
         };
         common.AddTo(cmd);
-        cmd.SetAction(parse => GeneratorCli.Guarded(() =>
+        cmd.SetAction(parse => CliVerb.Run(cancel =>
         {
             var config = common.Config(parse);
             var sampler = config.Sampler;
@@ -71,7 +71,7 @@ public static class GenerateCommand
                 {
                     int total = counts.Values.Sum();
                     var task = ctx.AddTask($"{generator.Name}: {total} clips", maxValue: Math.Max(1, total));
-                    result = generator.Generate(request, common.Cache(parse), new SyncProgress<double>(f => task.Value = f * task.MaxValue));
+                    result = generator.Generate(request, common.Cache(parse), new SyncProgress<double>(f => task.Value = f * task.MaxValue), cancel);
                     task.Value = task.MaxValue;
                 });
             (generator as IDisposable)?.Dispose();

@@ -27,14 +27,14 @@ public static class GeneratorCommand
         var common = new GeneratorCli.CommonOptions();
         var cmd = new Command("pretrain", "Pretrain the base model (the 'hunyuanvideo' stand-in) with flow matching on a pool of datasets.") { datasets, output, steps };
         common.AddTo(cmd);
-        cmd.SetAction(parse => GeneratorCli.Guarded(() =>
+        cmd.SetAction(parse => CliVerb.Run(cancel =>
         {
             var config = common.Config(parse);
             if (parse.GetValue(steps) is int s) config = config with { Pretrain = config.Pretrain with { Steps = s } };
             var pool = parse.GetValue(datasets)!.Select(p => GeneratorCli.LoadDataset(p)).ToList();
             var spec = common.Spec(parse);
-            var result = GeneratorCli.Train("pretrain", config.Pretrain.Steps, (progress, cancel) =>
-                GeneratorTraining.Pretrain(pool, spec, common.Cache(parse), config, parse.GetValue(output)!, progress, cancel));
+            var result = GeneratorCli.Train("pretrain", config.Pretrain.Steps, cancel, (progress, token) =>
+                GeneratorTraining.Pretrain(pool, spec, common.Cache(parse), config, parse.GetValue(output)!, progress, token));
             GeneratorCli.Report(result);
             return 0;
         }));
@@ -58,7 +58,7 @@ public static class GeneratorCommand
             dataset, baseCkpt, output, rank, alpha, targets, steps, lr, keep,
         };
         common.AddTo(cmd);
-        cmd.SetAction(parse => GeneratorCli.Guarded(() =>
+        cmd.SetAction(parse => CliVerb.Run(cancel =>
         {
             var config = common.Config(parse);
             var lora = config.Lora;
@@ -71,8 +71,8 @@ public static class GeneratorCommand
             config = config with { Lora = lora, Adapt = adapt };
             var target = GeneratorCli.LoadDataset(parse.GetValue(dataset)!, parse.GetValue(keep));
             var spec = common.Spec(parse);
-            var result = GeneratorCli.Train("adapt", adapt.Steps, (progress, cancel) =>
-                GeneratorTraining.Adapt(target, spec, common.Cache(parse), config, parse.GetValue(baseCkpt)!, parse.GetValue(output)!, progress, cancel));
+            var result = GeneratorCli.Train("adapt", adapt.Steps, cancel, (progress, token) =>
+                GeneratorTraining.Adapt(target, spec, common.Cache(parse), config, parse.GetValue(baseCkpt)!, parse.GetValue(output)!, progress, token));
             GeneratorCli.Report(result);
             return 0;
         }));
@@ -111,25 +111,10 @@ internal static class GeneratorCli
         public ClipCache Cache(ParseResult parse) => new(parse.GetValue(CacheDir)!);
     }
 
-    /// <summary>Runs a verb; bad input (files, specs, checkpoints) ends with one clear line and exit code 2, not a stack trace.</summary>
-    public static int Guarded(Func<int> verb)
-    {
-        try
-        {
-            return verb();
-        }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException
-                                      or InvalidOperationException or KeyNotFoundException or DatasetSpecException or VideoReadException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-    }
-
     public static Dataset LoadDataset(string specPath, string[]? keep = null) =>
         DatasetLoader.Load(KeepOption.Apply(DatasetSpecYaml.Load(specPath), keep));
 
-    public static TrainResult Train(string stage, int steps, Func<IProgress<TrainProgress>, CancellationToken, TrainResult> work)
+    public static TrainResult Train(string stage, int steps, CancellationToken cancel, Func<IProgress<TrainProgress>, CancellationToken, TrainResult> work)
     {
         TrainResult result = null!;
         AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -140,7 +125,7 @@ internal static class GeneratorCli
                 {
                     task.Description = $"{stage}: loss {p.Loss:F4}, {p.SecondsPerStep:F2} s/step";
                     task.Value = p.Step;
-                }), CancellationToken.None);
+                }), cancel);
                 task.Value = steps;
             });
         return result;
@@ -151,5 +136,4 @@ internal static class GeneratorCli
         foreach (var q in result.Quarantined) AnsiConsole.MarkupLineInterpolated($"[yellow]quarantined[/] {q.Path}: {q.Reason}");
         AnsiConsole.MarkupLineInterpolated($"[green]Wrote[/] {Path.GetFullPath(result.Path)} ({result.Steps} steps on {result.Clips} clips, final loss {result.FinalLoss:F4}, sha256 {TensorArchive.Hash(result.Path)})");
     }
-
 }

@@ -38,7 +38,7 @@ public static class TrainCommand
         var cmd = new Command("train", "Train a video classifier on the real training split plus optional synthetic clips; early-stops on validation macro-F1 and reports test metrics.");
         foreach (var o in new Option[] { dataset, synthetic, ratio, targets, model, width, depth, epochs, batch, lr, balance, patience, noAugment, seed, device, threads, frames, size, cache, output, resume, keep })
             cmd.Options.Add(o);
-        cmd.SetAction(parse => ClassifierCli.Run(() =>
+        cmd.SetAction(parse => CliVerb.Run(cancel =>
         {
             var spec = new ClipSpec(parse.GetValue(frames), parse.GetValue(size), parse.GetValue(size));
             var options = d with
@@ -53,27 +53,20 @@ public static class TrainCommand
             var data = ClassifierCli.LoadDataset(parse.GetValue(dataset)!, spec, parse.GetValue(keep));
             var outDir = parse.GetValue(output)!;
 
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-            Console.CancelKeyPress += onCancel;
             TrainResult result = null!;
-            try
-            {
-                AnsiConsole.Progress().AutoClear(false)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                    .Start(ctx =>
-                    {
-                        var task = ctx.AddTask($"training {options.Model}", maxValue: options.Epochs);
-                        result = ClassifierTrainer.Train(new TrainRequest(data, spec, new ClipCache(parse.GetValue(cache)!), options, mix, outDir),
-                            new SyncProgress<EpochReport>(r =>
-                            {
-                                task.Value = r.Epoch;
-                                task.Description = $"epoch {r.Epoch}/{options.Epochs}  loss {r.TrainLoss:0.000}  val F1 {r.ValMacroF1:0.000}{(r.Best ? " *" : "")}";
-                            }), cancel.Token);
-                        task.Value = task.MaxValue;
-                    });
-            }
-            finally { Console.CancelKeyPress -= onCancel; }
+            AnsiConsole.Progress().AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask($"training {options.Model}", maxValue: options.Epochs);
+                    result = ClassifierTrainer.Train(new TrainRequest(data, spec, new ClipCache(parse.GetValue(cache)!), options, mix, outDir),
+                        new SyncProgress<EpochReport>(r =>
+                        {
+                            task.Value = r.Epoch;
+                            task.Description = $"epoch {r.Epoch}/{options.Epochs}  loss {r.TrainLoss:0.000}  val F1 {r.ValMacroF1:0.000}{(r.Best ? " *" : "")}";
+                        }), cancel);
+                    task.Value = task.MaxValue;
+                });
 
             var realCount = result.Mix.Real.Values.Sum();
             var synthCount = result.Mix.Synthetic.Values.Sum();
@@ -82,7 +75,7 @@ public static class TrainCommand
             ClassifierCli.WriteMetrics(result.Test, $"test metrics ({data.Name})");
             AnsiConsole.MarkupLine($"results in [blue]{Markup.Escape(Path.GetFullPath(outDir))}[/]");
             return 0;
-        }));
+        }, resumeHint: "the last finished epoch is in last.ckpt; run again with --resume to continue"));
         return cmd;
     }
 }

@@ -5,32 +5,12 @@ using Spectre.Console;
 
 namespace Augment.Experiments.Cli;
 
-/// <summary>What train and evaluate share: loading the dataset with a progress bar, the metrics table, error messages.</summary>
+/// <summary>What train and evaluate share: the clip-cache default and the metrics table.</summary>
 static class ClassifierCli
 {
     public static string DefaultCacheDir =>
         Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
             ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "augment", "clips");
-
-    public static Dataset LoadDataset(string specPath, ClipSpec clip, string[]? keep = null)
-    {
-        var spec = KeepOption.Apply(DatasetSpecYaml.Load(specPath), keep);
-        Dataset dataset = null!;
-        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask($"loading {Markup.Escape(spec.Name)}");
-                dataset = DatasetLoader.Load(spec, clip, new SyncProgress<(int done, int total)>(p =>
-                {
-                    task.MaxValue = Math.Max(1, p.total);
-                    task.Value = p.done;
-                }));
-                task.Value = task.MaxValue;
-            });
-        if (dataset.Quarantined.Count > 0)
-            AnsiConsole.MarkupLine($"[yellow]{dataset.Quarantined.Count} file(s) quarantined[/] (run `augment datasets validate` for the list)");
-        return dataset;
-    }
 
     public static void WriteMetrics(EvaluationMetrics m, string title)
     {

@@ -35,7 +35,7 @@ public static class DatasetsCommand
             DatasetSpec spec = null!;
             try
             {
-                WithProgress(parse.GetValue(general) ? "Rendering general pool" : "Rendering demo clips", progress =>
+                DatasetCli.WithProgress(parse.GetValue(general) ? "Rendering general pool" : "Rendering demo clips", progress =>
                     spec = parse.GetValue(general)
                         ? DemoDataset.RenderGeneralPool(dir, parse.GetValue(seed), options, progress)
                         : DemoDataset.Render(dir, parse.GetValue(seed), options, progress));
@@ -124,28 +124,13 @@ public static class DatasetsCommand
         try
         {
             var spec = KeepOption.Apply(DatasetSpecYaml.Load(specPath), keep);
-            Dataset data = null!;
-            if (quiet) data = DatasetLoader.Load(spec, clip);
-            else WithProgress($"Probing {spec.Name}", p => data = DatasetLoader.Load(spec, clip, p));
-            return data;
+            return quiet ? DatasetLoader.Load(spec, clip) : DatasetCli.Probe(spec, clip);
         }
         catch (Exception e) when (e is DatasetSpecException or IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"invalid dataset spec: {e.Message}");
             return null;
         }
-    }
-
-    static void WithProgress(string what, Action<IProgress<(int done, int total)>> work)
-    {
-        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask(what);
-                var gate = new object(); // probing reports from worker threads
-                work(new SyncProgress<(int done, int total)>(p => { lock (gate) { task.MaxValue = Math.Max(1, p.total); task.Value = p.done; } }));
-                task.Value = task.MaxValue;
-            });
     }
 
     static void ShowCounts(Dataset data)

@@ -24,7 +24,7 @@ public static class EvaluateCommand
             var ckpt = parse.GetValue(checkpoint)!;
             // Clips are decoded at the size the model was trained on.
             var spec = Checkpoint.ReadState(ckpt).Spec;
-            var data = ClassifierCli.LoadDataset(parse.GetValue(dataset)!, spec);
+            var data = DatasetCli.Load(parse.GetValue(dataset)!, null, spec);
             var splitName = parse.GetValue(split)!;
             var outDir = parse.GetValue(output)!;
             var metrics = AnsiConsole.Status().Start($"scoring {splitName}", _ =>

@@ -53,7 +53,7 @@ public static class GenerateCommand
                 Console.Error.WriteLine("give exactly one of --per-class N or --ratio r");
                 return 2;
             }
-            var data = GeneratorCli.LoadDataset(parse.GetValue(dataset)!, parse.GetValue(keep));
+            var data = DatasetCli.Load(parse.GetValue(dataset)!, parse.GetValue(keep));
             var wanted = parse.GetValue(classes) is { Length: > 0 } only ? only : data.Classes.ToArray();
             foreach (var label in wanted) data.ClassIndex(label);
             var counts = wanted.ToDictionary(label => label, label => parse.GetValue(perClass) ??

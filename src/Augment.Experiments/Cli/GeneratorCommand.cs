@@ -31,7 +31,7 @@ public static class GeneratorCommand
         {
             var config = common.Config(parse);
             if (parse.GetValue(steps) is int s) config = config with { Pretrain = config.Pretrain with { Steps = s } };
-            var pool = parse.GetValue(datasets)!.Select(p => GeneratorCli.LoadDataset(p)).ToList();
+            var pool = parse.GetValue(datasets)!.Select(p => DatasetCli.Load(p, null)).ToList();
             var spec = common.Spec(parse);
             var result = GeneratorCli.Train("pretrain", config.Pretrain.Steps, cancel, (progress, token) =>
                 GeneratorTraining.Pretrain(pool, spec, common.Cache(parse), config, parse.GetValue(output)!, progress, token));
@@ -69,7 +69,7 @@ public static class GeneratorCommand
             if (parse.GetValue(steps) is int s) adapt = adapt with { Steps = s };
             if (parse.GetValue(lr) is double l) adapt = adapt with { LearningRate = l };
             config = config with { Lora = lora, Adapt = adapt };
-            var target = GeneratorCli.LoadDataset(parse.GetValue(dataset)!, parse.GetValue(keep));
+            var target = DatasetCli.Load(parse.GetValue(dataset)!, parse.GetValue(keep));
             var spec = common.Spec(parse);
             var result = GeneratorCli.Train("adapt", adapt.Steps, cancel, (progress, token) =>
                 GeneratorTraining.Adapt(target, spec, common.Cache(parse), config, parse.GetValue(baseCkpt)!, parse.GetValue(output)!, progress, token));
@@ -110,9 +110,6 @@ internal static class GeneratorCli
 
         public ClipCache Cache(ParseResult parse) => new(parse.GetValue(CacheDir)!);
     }
-
-    public static Dataset LoadDataset(string specPath, string[]? keep = null) =>
-        DatasetLoader.Load(KeepOption.Apply(DatasetSpecYaml.Load(specPath), keep));
 
     public static TrainResult Train(string stage, int steps, CancellationToken cancel, Func<IProgress<TrainProgress>, CancellationToken, TrainResult> work)
     {

@@ -50,7 +50,7 @@ public static class TrainCommand
             };
             var targetList = parse.GetValue(targets)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var mix = parse.GetValue(synthetic) is { } manifest ? new MixOptions(manifest, parse.GetValue(ratio), targetList) : new MixOptions();
-            var data = ClassifierCli.LoadDataset(parse.GetValue(dataset)!, spec, parse.GetValue(keep));
+            var data = DatasetCli.Load(parse.GetValue(dataset)!, parse.GetValue(keep), spec);
             var outDir = parse.GetValue(output)!;
 
             TrainResult result = null!;

@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using System.Text.Json;
 using Augment.Classifier.Models;
 using Augment.Data;
@@ -17,6 +18,8 @@ public sealed record CheckpointState
     public int Epoch { get; init; }
     /// <summary>Optimizer steps taken so far (drives the learning-rate schedule).</summary>
     public long Step { get; init; }
+    /// <summary>Steps skipped so far for a non-finite loss or gradient.</summary>
+    public int SkippedSteps { get; init; }
     public double BestValMacroF1 { get; init; } = double.NegativeInfinity;
     public double BestValLoss { get; init; } = double.PositiveInfinity;
     public int BestEpoch { get; init; }
@@ -37,6 +40,10 @@ public static class Checkpoint
 
     public static void Save(string path, CheckpointState state, VideoClassifier model, OptimizerHelper? optimizer)
     {
+        // The last line of defence: a checkpoint never stores NaN/Inf over a good one.
+        foreach (var (name, value) in model.state_dict())
+            if (NonFinite.Count(value) > 0)
+                throw new InvalidOperationException($"{path}: '{name}' holds NaN/Inf; checkpoint not written");
         AtomicFile.Write(path, tmp =>
         {
             using var file = new FileStream(tmp, FileMode.Create, FileAccess.Write);

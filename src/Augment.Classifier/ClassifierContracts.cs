@@ -30,8 +30,8 @@ public sealed record ClassifierOptions
     public long Seed { get; init; }
     public bool Resume { get; init; }
 
-    /// <summary>Fault injection for tests: fill the input batch at (epoch, step within epoch) with NaN.</summary>
-    internal (int Epoch, int Step)? PoisonBatchAt { get; init; }
+    /// <summary>Fault injection for tests: fill a gradient with NaN at the optimizer steps this returns true for.</summary>
+    internal Func<long, bool>? PoisonGradients { get; init; }
 }
 
 /// <summary>
@@ -46,6 +46,8 @@ public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccura
     public double Seconds { get; init; }
     /// <summary>True when this epoch's weights became best.ckpt.</summary>
     public bool Best { get; init; }
+    /// <summary>Optimizer steps skipped so far because their loss or gradient was not finite.</summary>
+    public int SkippedSteps { get; init; }
 }
 
 public sealed record ClassMetrics(string Label, double Precision, double Recall, double F1, int Support);
@@ -79,6 +81,10 @@ public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnly
 /// history.json, confusion.png, curves.png, best.ckpt, last.ckpt (resume point), and quarantine.json when a clip was
 /// unreadable.
 /// </summary>
-public sealed record TrainResult(EvaluationMetrics Test, IReadOnlyList<EpochReport> History, MixSummary Mix, string OutDir);
+public sealed record TrainResult(EvaluationMetrics Test, IReadOnlyList<EpochReport> History, MixSummary Mix, string OutDir)
+{
+    /// <summary>Optimizer steps skipped over the whole run (non-finite loss or gradient).</summary>
+    public int SkippedSteps { get; init; }
+}
 
 public sealed record TrainRequest(Dataset Dataset, ClipSpec Spec, ClipCache Cache, ClassifierOptions Options, MixOptions Mix, string OutDir);

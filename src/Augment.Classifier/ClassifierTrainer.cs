@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Augment.Classifier.Models;
 using Augment.Data;
 using Augment.Data.Datasets;
+using Augment.Data.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,7 +13,8 @@ namespace Augment.Classifier;
 /// Trains a video classifier on a real + synthetic mix, early-stops on validation macro-F1 and evaluates the best
 /// epoch on the test split. Every epoch ends with an atomic last.ckpt (weights, optimizer, schedule position), so a
 /// killed or cancelled run resumes where it stopped. Each epoch's sampling and augmentation are seeded from
-/// (seed, epoch) alone, which makes a resumed run equal to an uninterrupted one on the CPU.
+/// (seed, epoch) alone, which makes a resumed run equal to an uninterrupted one on the CPU. A step whose loss or
+/// gradient is not finite is skipped and counted (<see cref="StepGuard"/>); too many stop the run.
 /// </summary>
 public static class ClassifierTrainer
 {
@@ -43,6 +45,7 @@ public static class ClassifierTrainer
         if (o.Epochs < 1 || o.BatchSize < 1) throw new ArgumentException("epochs and batch size must be at least 1");
         if (o.Balance is not ("sampler" or "weights" or "none")) throw new ArgumentException($"balance must be sampler, weights or none, not '{o.Balance}'");
         var classes = train.Classes;
+        ComputePath.Ensure();
         using var threads = new TorchThreads(o.Threads);
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.MixJson), mix);
@@ -91,6 +94,11 @@ public static class ClassifierTrainer
         int stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
         var schedule = new LearningRateSchedule(o.LearningRate, (long)o.WarmupEpochs * stepsPerEpoch, (long)o.Epochs * stepsPerEpoch);
         var history = state.History.ToList();
+        var guard = new StepGuard("classifier training", () => File.Exists(lastPath) ? lastPath : null, state.SkippedSteps, state.Step);
+        // A skipped step must leave BatchNorm's running statistics as they were too, not only weights and optimizer.
+        var buffers = model.buffers().ToList();
+        var goodBuffers = buffers.Select(b => b.detach().clone()).ToList();
+        using var ___ = new DisposeAll(goodBuffers);
 
         for (int epoch = state.Epoch + 1; epoch <= o.Epochs && state.EpochsWithoutImprovement < o.Patience; epoch++)
         {
@@ -109,40 +117,54 @@ public static class ClassifierTrainer
                 double lr = schedule.At(step);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                 var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null).to(dtype);
-                if (o.PoisonBatchAt == (epoch, stepInEpoch)) x.fill_(float.NaN);
                 var y = tensor(rows.Select(r => (long)train.Labels[r]).ToArray(), device: device);
                 var logits = model.call(x).to(ScalarType.Float32);
                 var loss = nn.functional.cross_entropy(logits, y, classWeights, label_smoothing: o.LabelSmoothing);
-                double lossValue = loss.item<float>();
-                if (!double.IsFinite(lossValue)) throw NonFinite(epoch, stepInEpoch, "training loss", lastPath);
-                optimizer.zero_grad();
-                loss.backward();
-                double gradNorm = nn.utils.clip_grad_norm_(model.parameters(), o.GradClip);
-                if (!double.IsFinite(gradNorm)) throw NonFinite(epoch, stepInEpoch, "gradient norm", lastPath);
-                optimizer.step();
-                lossSum += lossValue * rows.Length;
-                correct += (int)logits.argmax(1).eq(y).sum().item<long>();
-                seen += rows.Length;
+                double lossValue = loss.item<float>(), gradNorm = double.NaN;
+                if (double.IsFinite(lossValue))
+                {
+                    optimizer.zero_grad();
+                    loss.backward();
+                    if (o.PoisonGradients?.Invoke(step) == true) model.parameters().First().grad!.fill_(float.NaN);
+                    gradNorm = nn.utils.clip_grad_norm_(model.parameters(), o.GradClip);
+                }
+                if (guard.Admit(step, lossValue, gradNorm))
+                {
+                    optimizer.step();
+                    Copy(buffers, goodBuffers);
+                    lossSum += lossValue * rows.Length;
+                    correct += (int)logits.argmax(1).eq(y).sum().item<long>();
+                    seen += rows.Length;
+                }
+                else
+                {
+                    Copy(goodBuffers, buffers);
+                }
                 step++;
                 stepInEpoch++;
             }
 
             var (valScores, valLoss) = ClassifierEvaluator.Predict(model, val, device, Math.Max(o.BatchSize, 32));
-            if (!double.IsFinite(valLoss)) throw NonFinite(epoch, stepInEpoch, "validation loss", lastPath);
+            // The weights are finite (every update was checked), so a non-finite validation pass is a kernel glitch: redo it once.
+            if (!double.IsFinite(valLoss)) (valScores, valLoss) = ClassifierEvaluator.Predict(model, val, device, Math.Max(o.BatchSize, 32));
+            if (!double.IsFinite(valLoss))
+                throw new NonFiniteTrainingException("classifier validation", step, $"validation loss after epoch {epoch}", "it stayed non-finite when recomputed", File.Exists(lastPath) ? lastPath : null);
             var valMetrics = Metrics.Compute(classes, val.Labels, valScores);
             // Better macro-F1 wins; an equal macro-F1 with a lower validation loss also counts as better.
             bool improved = valMetrics.MacroF1 > state.BestValMacroF1 + 1e-12
                             || (Math.Abs(valMetrics.MacroF1 - state.BestValMacroF1) <= 1e-12 && valLoss < state.BestValLoss);
-            var report = new EpochReport(epoch, lossSum / seen, (double)correct / seen, valLoss, valMetrics.MacroF1, valMetrics.Accuracy, schedule.At(step - 1))
+            var report = new EpochReport(epoch, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : (double)correct / seen, valLoss, valMetrics.MacroF1, valMetrics.Accuracy, schedule.At(step - 1))
             {
                 Seconds = clock.Elapsed.TotalSeconds,
                 Best = improved,
+                SkippedSteps = guard.Skipped,
             };
             history.Add(report);
             state = state with
             {
                 Epoch = epoch,
                 Step = step,
+                SkippedSteps = guard.Skipped,
                 History = history.ToList(),
                 BestValMacroF1 = improved ? valMetrics.MacroF1 : state.BestValMacroF1,
                 BestValLoss = improved ? valLoss : state.BestValLoss,
@@ -163,15 +185,23 @@ public static class ClassifierTrainer
         {
             best.to(device, dtype);
             var metrics = ClassifierEvaluator.Score(best, test, device, outDir, $"test (best epoch {state.BestEpoch})", Math.Max(o.BatchSize, 32));
-            return new TrainResult(metrics, history, mix, outDir);
+            return new TrainResult(metrics, history, mix, outDir) { SkippedSteps = guard.Skipped };
         }
     }
 
     static AdamW NewOptimizer(VideoClassifier model, ClassifierOptions o) =>
         optim.AdamW(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
 
-    static NonFiniteLossException NonFinite(int epoch, int step, string what, string lastPath) =>
-        new(epoch, step, what, File.Exists(lastPath) ? lastPath : null);
+    static void Copy(List<Tensor> from, List<Tensor> to)
+    {
+        using var _ = no_grad();
+        for (int i = 0; i < from.Count; i++) to[i].copy_(from[i]);
+    }
+
+    sealed class DisposeAll(List<Tensor> tensors) : IDisposable
+    {
+        public void Dispose() => tensors.ForEach(t => t.Dispose());
+    }
 
     static string DtypeName(ScalarType t) => t == ScalarType.BFloat16 ? "bfloat16" : "float32";
 }

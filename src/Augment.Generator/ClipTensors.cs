@@ -1,4 +1,5 @@
 using Augment.Data;
+using Augment.Data.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,8 +16,10 @@ public static class ClipTensors
         return (x.permute(1, 0, 2, 3) / 127.5 - 1).contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>Model output to pixels; NaN/Inf anywhere throws <see cref="NonFiniteOutputException"/> (clamping would hide it).</summary>
     public static Clip FromModel(Tensor x, int frames, int height, int width)
     {
+        if (NonFinite.Count(x) is > 0 and var bad) throw new NonFiniteOutputException(bad);
         using var scope = NewDisposeScope();
         var pixels = ((x.detach().cpu().clamp(-1, 1) + 1) * 127.5).permute(1, 0, 2, 3); // [T,3,H,W]
         pixels = Resample(pixels, frames, height, width);

@@ -45,6 +45,8 @@ public sealed record TrainConfig
     public string TimeSampling { get; init; } = "logit-normal";
     public double GradClip { get; init; } = 1.0;
     public int CheckpointEvery { get; init; } = 50;
+    /// <summary>Fault injection for tests: fill a gradient with NaN at the steps this returns true for.</summary>
+    internal Func<int, bool>? PoisonGradients { get; init; }
 }
 
 /// <summary>LoRA on the attention projections: rank, alpha and which of q,k,v,out it adapts.</summary>

@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -26,6 +27,8 @@ public static class TensorArchive
             foreach (var (name, value) in list)
             {
                 using var cpu = value.detach().cpu().to(ScalarType.Float32).contiguous();
+                // The last line of defence: a checkpoint never stores NaN/Inf over a good one.
+                if (NonFinite.Count(cpu) > 0) throw new InvalidOperationException($"{path}: tensor '{name}' holds NaN/Inf; checkpoint not written");
                 w.Write(name);
                 w.Write((int)cpu.dim());
                 foreach (var d in cpu.shape) w.Write(d);
@@ -35,16 +38,19 @@ public static class TensorArchive
         AtomicFile.WriteAllBytes(path, ms.ToArray());
     }
 
+    /// <summary>The JSON header alone, without reading the tensors.</summary>
+    public static TMeta ReadHeader<TMeta>(string path)
+    {
+        using var r = Open(path);
+        return Header<TMeta>(r, path);
+    }
+
     public static (TMeta Meta, Dictionary<string, Tensor> Tensors) Read<TMeta>(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint", path);
+        using var r = Open(path);
         try
         {
-            using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
-            if (Encoding.ASCII.GetString(r.ReadBytes(Magic.Length)) != Magic)
-                throw new InvalidDataException($"{path}: not an Augment checkpoint (bad magic)");
-            var meta = JsonSerializer.Deserialize<TMeta>(r.ReadString(), AtomicFile.Json)
-                       ?? throw new InvalidDataException($"{path}: empty header");
+            var meta = Header<TMeta>(r, path);
             int count = r.ReadInt32();
             var tensors = new Dictionary<string, Tensor>(count);
             for (int i = 0; i < count; i++)
@@ -59,6 +65,23 @@ public static class TensorArchive
                 tensors[name] = tensor(values, shape);
             }
             return (meta, tensors);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{path}: truncated checkpoint");
+        }
+    }
+
+    static BinaryReader Open(string path) =>
+        File.Exists(path) ? new BinaryReader(File.OpenRead(path), Encoding.UTF8) : throw new FileNotFoundException($"{path}: no such checkpoint", path);
+
+    static TMeta Header<TMeta>(BinaryReader r, string path)
+    {
+        try
+        {
+            if (Encoding.ASCII.GetString(r.ReadBytes(Magic.Length)) != Magic)
+                throw new InvalidDataException($"{path}: not an Augment checkpoint (bad magic)");
+            return JsonSerializer.Deserialize<TMeta>(r.ReadString(), AtomicFile.Json) ?? throw new InvalidDataException($"{path}: empty header");
         }
         catch (EndOfStreamException)
         {

@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using System.CommandLine;
 using Augment.Classifier;
 using Augment.Data;
@@ -25,6 +26,7 @@ public static class ClassifierBenchCommand
         foreach (var o in new Option[] { model, width, depth, batch, frames, size, device, seconds, threads, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            var numerics = ComputePath.Ensure();
             var options = defaults with { Model = parse.GetValue(model)!, Width = parse.GetValue(width), Depth = parse.GetValue(depth), Threads = parse.GetValue(threads), BatchSize = parse.GetValue(batch), Device = parse.GetValue(device)! };
             var spec = new ClipSpec(parse.GetValue(frames), parse.GetValue(size), parse.GetValue(size));
             var work = Path.Combine(Path.GetTempPath(), $"augment-bench-classifier-{Environment.ProcessId}");
@@ -39,7 +41,7 @@ public static class ClassifierBenchCommand
                 if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
             }
 
-            var table = new Table().Title($"classifier benchmark: {result.Model}, {spec.Frames}×{spec.Height}×{spec.Width}, batch {result.BatchSize}, {result.Device}, {result.Threads} threads");
+            var table = new Table().Title($"classifier benchmark: {result.Model}, {spec.Frames}×{spec.Height}×{spec.Width}, batch {result.BatchSize}, {result.Device}, {result.Threads} threads, oneDNN {(numerics.OneDnnEnabled ? $"on ({numerics.Isa})" : "off")}");
             table.AddColumn("measure");
             table.AddColumn(new TableColumn("value").RightAligned());
             void Row(string name, string value) => table.AddRow(name, value);

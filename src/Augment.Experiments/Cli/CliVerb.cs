@@ -1,4 +1,4 @@
-using Augment.Classifier;
+using Augment.Data.Numerics;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
 using Spectre.Console;
@@ -8,7 +8,7 @@ namespace Augment.Experiments.Cli;
 /// <summary>
 /// How every training, generation and evaluation verb ends: bad input gives one clear line and exit 2 (no stack trace),
 /// Ctrl+C stops cleanly at the next step with exit 130 (the work so far is checkpointed and a rerun resumes), and a
-/// non-finite loss gives exit 3.
+/// run stopped by too many non-finite training steps gives exit 3.
 /// </summary>
 static class CliVerb
 {
@@ -19,9 +19,10 @@ static class CliVerb
         Console.CancelKeyPress += onCancel;
         try
         {
+            ComputePath.Ensure();
             return verb(cancel.Token);
         }
-        catch (NonFiniteLossException e)
+        catch (NonFiniteTrainingException e)
         {
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
             return 3;

@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using System.CommandLine;
 using Augment.Data;
 using Augment.Generator;
@@ -19,12 +20,13 @@ public static class GeneratorBenchCommand
         };
         cmd.SetAction(parse =>
         {
+            var numerics = ComputePath.Ensure();
             var config = GeneratorConfig.ForProfile(parse.GetValue(profile)!) with { Device = parse.GetValue(device)! };
             GeneratorBenchResult result = null!;
             AnsiConsole.Status().Start("benchmarking", ctx =>
                 result = GeneratorBenchmark.Run(config, progress: new SyncProgress<string>(s => ctx.Status(s))));
             var m = result.Model;
-            var main = new Table().Title($"generator ({parse.GetValue(profile)}, {result.Device}, {m.Frames}x{m.Height}x{m.Width}, {result.Parameters:N0} parameters)")
+            var main = new Table().Title($"generator ({parse.GetValue(profile)}, {result.Device}, {m.Frames}x{m.Height}x{m.Width}, {result.Parameters:N0} parameters, oneDNN {(numerics.OneDnnEnabled ? $"on ({numerics.Isa})" : "off")})")
                 .AddColumns("measure", "value");
             main.AddRow("GEMM ceiling (libtorch, this run)", $"{result.GemmCeilingGflops:F1} GFLOP/s");
             main.AddRow($"training step (batch {result.BatchSize})", $"{result.TrainStepSeconds * 1000:F0} ms");

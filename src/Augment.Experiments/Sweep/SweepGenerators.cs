@@ -39,7 +39,24 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     string BaseDir => Path.Combine(config.OutputDir, "generators",
         "base-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { generatorConfig.Model, generatorConfig.Pretrain, generatorConfig.Seed, config.Generator.PretrainPool, config.Clip })));
 
-    public string EnsureBase(Action<string, double> report, CancellationToken cancel)
+    // A training stage that stopped (e.g. too many non-finite steps) fails every cell that needs it, without retraining each time.
+    readonly Dictionary<string, string> failedStages = [];
+
+    T Once<T>(string stage, Func<T> run)
+    {
+        if (failedStages.TryGetValue(stage, out var error)) throw new InvalidOperationException($"{stage} failed earlier in this sweep: {error}");
+        try { return run(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failedStages[stage] = e.Message;
+            throw;
+        }
+    }
+
+    public string EnsureBase(Action<string, double> report, CancellationToken cancel) =>
+        Once("base generator pretraining", () => TrainBase(report, cancel));
+
+    string TrainBase(Action<string, double> report, CancellationToken cancel)
     {
         var checkpoint = Path.Combine(BaseDir, "base.ckpt");
         var marker = Path.Combine(BaseDir, "base.json");
@@ -47,14 +64,19 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         var pool = config.Generator.PretrainPool.Select(name => name == "general" ? GeneralPool(report) : datasets[name].Data).ToList();
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Pretrain(pool, config.Clip, cache, generatorConfig, checkpoint,
-            new SyncProgress<TrainProgress>(p => report($"pretraining base generator (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000})", (double)p.Step / p.TotalSteps)), cancel);
-        AtomicFile.WriteJson(marker, new { result.Steps, result.FinalLoss, result.Clips, Pool = pool.Select(d => d.Name), Seconds = clock.Elapsed.TotalSeconds });
+            new SyncProgress<TrainProgress>(p => report($"pretraining base generator (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
+        AtomicFile.WriteJson(marker, new { result.Steps, result.FinalLoss, result.SkippedSteps, result.Clips, Pool = pool.Select(d => d.Name), Seconds = clock.Elapsed.TotalSeconds });
         return checkpoint;
     }
 
     public string EnsureAdapter(string dataset, Action<string, double> report, CancellationToken cancel)
     {
         var baseCheckpoint = EnsureBase(report, cancel);
+        return Once($"LoRA adaptation to {dataset}", () => TrainAdapter(dataset, baseCheckpoint, report, cancel));
+    }
+
+    string TrainAdapter(string dataset, string baseCheckpoint, Action<string, double> report, CancellationToken cancel)
+    {
         var dir = Path.Combine(config.OutputDir, "generators", dataset,
             "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
         var adapter = Path.Combine(dir, "adapter.ckpt");
@@ -62,10 +84,12 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         if (File.Exists(marker)) return adapter;
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Adapt(datasets[dataset].Data, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
-            new SyncProgress<TrainProgress>(p => report($"adapting LoRA to {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000})", (double)p.Step / p.TotalSteps)), cancel);
-        AtomicFile.WriteJson(marker, new { result.Steps, result.FinalLoss, result.Clips, Seconds = clock.Elapsed.TotalSeconds });
+            new SyncProgress<TrainProgress>(p => report($"adapting LoRA to {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
+        AtomicFile.WriteJson(marker, new { result.Steps, result.FinalLoss, result.SkippedSteps, result.Clips, Seconds = clock.Elapsed.TotalSeconds });
         return adapter;
     }
+
+    static string Skips(TrainProgress p) => p.SkippedSteps == 0 ? "" : $", {p.SkippedSteps} non-finite steps skipped";
 
     /// <summary>The generation for the largest ratio: ceil(maxRatio · n_c · oversample) clips of each targeted class c.</summary>
     public GenerationRecord EnsureGeneration(GenerationPlan plan, Action<string, double> report, CancellationToken cancel)

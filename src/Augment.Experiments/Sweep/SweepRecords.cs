@@ -30,6 +30,8 @@ public sealed record CellResult
     public IReadOnlyDictionary<string, double> PerClassF1 { get; init; } = new Dictionary<string, double>();
     /// <summary>Synthetic clips actually mixed in, per class (may fall short of the ratio if the gate rejected many).</summary>
     public IReadOnlyDictionary<string, int> SyntheticUsed { get; init; } = new Dictionary<string, int>();
+    /// <summary>Classifier optimizer steps skipped because their loss or gradient was not finite.</summary>
+    public int SkippedSteps { get; init; }
     public string? TrackingRunId { get; init; }
     public double Seconds { get; init; }
     public DateTimeOffset FinishedAt { get; init; }
@@ -86,6 +88,8 @@ public sealed record SweepSummary
     public required IReadOnlyList<double> Ratios { get; init; }
     public required IReadOnlyList<long> Seeds { get; init; }
     public double? ReportRatio { get; init; }
+    /// <summary>How this machine computed: the oneDNN ISA cap, whether oneDNN was on, the self-check's verdict.</summary>
+    public string? Numerics { get; init; }
 
     public const string FileName = "sweep.json";
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Augment.Classifier;
 using Augment.Data;
+using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Experiments.Config;
 using Augment.Experiments.Report;
@@ -57,8 +58,9 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
                 datasetErrors[entry.Name] = $"dataset {entry.Name} could not be loaded: {e.Message}";
             }
         }
+        var numerics = ComputePath.Ensure();
         AtomicFile.WriteJson(Path.Combine(config.OutputDir, SweepSummary.FileName),
-            SweepSummary.From(plan, datasets.ToDictionary(d => d.Key, d => d.Value.TargetClasses)));
+            SweepSummary.From(plan, datasets.ToDictionary(d => d.Key, d => d.Value.TargetClasses)) with { Numerics = Describe(numerics) });
 
         var tracking = new SweepTracking(tracker, config.Experiment, plan.SweepKey, $"sweep {config.Experiment}", SweepParams());
         generators = new SweepGenerators(config, datasets, cache);
@@ -119,16 +121,25 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
                 var record = generators!.EnsureGeneration(generation, report, cancel);
                 manifest = Path.Combine(generation.Dir, record.Manifest);
             }
+            var mix = new MixOptions(manifest, cell.Ratio, ds.TargetClasses);
+            // An augmented cell that cannot get the synthetic clips it asks for would only measure real data again.
+            if (manifest is not null && Shortfall(SyntheticMixer.Mix(ds.Data, mix).Summary, manifest) is { } planned)
+                return Failed(cell, planned, null, clock.Elapsed.TotalSeconds);
             runId = tracking.StartCell(cell, CellParams(cell, ds, commit));
             var id = runId;
             var options = config.Classifier with { Seed = cell.Seed, Resume = true };
-            var request = new TrainRequest(ds.Data, config.Clip, cache, options, new MixOptions(manifest, cell.Ratio, ds.TargetClasses), cell.Dir);
+            var request = new TrainRequest(ds.Data, config.Clip, cache, options, mix, cell.Dir);
             var trained = ClassifierTrainer.Train(request, new SyncProgress<EpochReport>(e =>
             {
                 tracking.LogEpoch(id, e);
                 report($"{cell.Key}: epoch {e.Epoch}/{options.Epochs}, val macro-F1 {e.ValMacroF1:0.000}", (double)e.Epoch / options.Epochs);
             }), cancel);
             CellsTrained++;
+            if (manifest is not null && Shortfall(trained.Mix, manifest) is { } loaded)
+            {
+                TryEnd(tracking, id, RunStatus.Failed);
+                return Failed(cell, loaded, id, clock.Elapsed.TotalSeconds);
+            }
 
             var m = trained.Test;
             tracking.LogTest(id, m, trained.History.Count == 0 ? 0 : trained.History[^1].Epoch);
@@ -141,7 +152,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
                 Accuracy = m.Accuracy, MacroPrecision = m.MacroPrecision, MacroRecall = m.MacroRecall, MacroF1 = m.MacroF1,
                 ValMacroF1 = trained.History.Count > 0 ? trained.History.Max(e => e.ValMacroF1) : double.NaN,
                 PerClassF1 = m.PerClass.ToDictionary(c => c.Label, c => c.F1),
-                SyntheticUsed = trained.Mix.Synthetic, TrackingRunId = id,
+                SyntheticUsed = trained.Mix.Synthetic, SkippedSteps = trained.SkippedSteps, TrackingRunId = id,
                 Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
             };
             // result.json first: if the sweep dies before EndRun, the next run closes the tracked run (CloseFinished).
@@ -160,6 +171,27 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
             return Failed(cell, e.Message, runId, clock.Elapsed.TotalSeconds);
         }
     }
+
+    /// <summary>"synthetic shortfall: …" naming each targeted class that got fewer clips than its ratio asks for, or null.</summary>
+    static string? Shortfall(MixSummary mix, string manifest)
+    {
+        var short_ = mix.Requested.Where(r => mix.Synthetic.GetValueOrDefault(r.Key) < r.Value).ToList();
+        if (short_.Count == 0) return null;
+        var rejected = SyntheticManifest.Read(manifest).Where(e => !e.Accepted).ToList();
+        var parts = short_.Select(r =>
+        {
+            var reasons = rejected.Where(e => e.Label == r.Key)
+                .SelectMany(e => (e.RejectReason ?? "rejected").Split("; ").Select(reason => reason.Split(" (")[0]))
+                .GroupBy(reason => reason).OrderByDescending(g => g.Count()).Take(3).Select(g => $"{g.Key} ×{g.Count()}");
+            var why = string.Join(", ", reasons);
+            return $"{r.Key} needs {r.Value} synthetic clips, got {mix.Synthetic.GetValueOrDefault(r.Key)}" + (why.Length > 0 ? $" (gate rejections: {why})" : "");
+        });
+        return $"synthetic shortfall: {string.Join("; ", parts)}";
+    }
+
+    static string Describe(NumericsState n) =>
+        $"oneDNN ISA {n.Isa} ({n.IsaReason}); oneDNN kernels {(n.OneDnnEnabled ? "on" : "off")}; self-check: " +
+        (n.Check is null ? $"skipped ({ComputePath.CheckSetting})" : n.Check.Ok ? "passed" : "failed") + (n.Notice is null ? "" : $"; {n.Notice}");
 
     static CellResult Failed(CellPlan cell, string error, string? runId, double seconds)
     {

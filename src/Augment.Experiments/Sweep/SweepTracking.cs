@@ -67,6 +67,7 @@ public sealed class SweepTracking
         Point("train_loss", e.TrainLoss, e.Epoch), Point("train_accuracy", e.TrainAccuracy, e.Epoch),
         Point("val_loss", e.ValLoss, e.Epoch), Point("val_macro_f1", e.ValMacroF1, e.Epoch),
         Point("val_accuracy", e.ValAccuracy, e.Epoch), Point("learning_rate", e.LearningRate, e.Epoch),
+        Point("skipped_steps", e.SkippedSteps, e.Epoch),
     ]);
 
     public void LogTest(string runId, EvaluationMetrics m, int step)

@@ -1,5 +1,6 @@
 using Augment.Data;
 using Augment.Data.Datasets;
+using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Generator.Gate;
 
@@ -93,6 +94,10 @@ public static class GenerationRun
         {
             return (entry with { Accepted = false, RejectReason = $"unreadable: {e.Problem}" }, null);
         }
+        catch (NonFiniteOutputException e)
+        {
+            return (entry with { Accepted = false, RejectReason = e.Message }, null);
+        }
         var verdict = gate.Evaluate(clip);
         return (entry with { GateScores = verdict.Scores, Accepted = verdict.Accepted, RejectReason = verdict.Reason }, clip);
     }
@@ -105,7 +110,8 @@ public static class GenerationRun
         catch (System.Text.Json.JsonException) { return null; }
         bool same = entry.Generator == generator.Name && entry.CheckpointHash == generator.CheckpointHash
                     && entry.Seed == job.Seed && entry.Steps == steps && entry.Cfg == cfg;
-        bool complete = File.Exists(mp4) || entry.RejectReason?.StartsWith("unreadable") == true;
+        bool complete = File.Exists(mp4) || entry.RejectReason?.StartsWith("unreadable") == true
+                        || entry.RejectReason?.StartsWith("non-finite output") == true;
         return same && complete ? entry : null;
     }
 

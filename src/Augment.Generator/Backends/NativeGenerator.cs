@@ -1,5 +1,6 @@
 using TorchSharp;
 using Augment.Data;
+using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Generator.Model;
 using Augment.Generator.Sampling;
@@ -20,6 +21,7 @@ public sealed class NativeGenerator : IVideoGenerator
 
     public NativeGenerator(string name, string baseCheckpoint, string? adapterPath, GeneratorConfig config)
     {
+        ComputePath.Ensure();
         Name = name;
         this.config = config;
         device = TorchDevice.Resolve(config.Device);

@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 namespace Augment.Generator.Training;
 
 /// <summary>Header of a base checkpoint: the model shape and how far training got.</summary>
-public sealed record BaseHeader(string Kind, ModelConfig Model, int Step, int TotalSteps, long Seed, IReadOnlyList<string> Datasets, double Loss = double.NaN);
+public sealed record BaseHeader(string Kind, ModelConfig Model, int Step, int TotalSteps, long Seed, IReadOnlyList<string> Datasets, double Loss = double.NaN, int SkippedSteps = 0);
 
 /// <summary>Header of a LoRA adapter: its settings and the base it was trained on.</summary>
 public sealed record AdapterHeader(string Kind, int Rank, double Alpha, IReadOnlyList<string> Targets, string BaseHash,
-    int Step, int TotalSteps, long Seed, string Dataset, double Loss = double.NaN);
+    int Step, int TotalSteps, long Seed, string Dataset, double Loss = double.NaN, int SkippedSteps = 0);
 
 /// <summary>
 /// Base checkpoints hold model/, ema/ and adam_m|adam_v/ tensors; adapters hold the same groups for the LoRA

@@ -2,6 +2,7 @@ using TorchSharp;
 using System.Diagnostics;
 using Augment.Data;
 using Augment.Data.Datasets;
+using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Generator.Model;
 using TorchSharp.Modules;
@@ -10,16 +11,17 @@ using static TorchSharp.torch;
 namespace Augment.Generator.Training;
 
 /// <summary>One optimisation step as the CLI shows it.</summary>
-public sealed record TrainProgress(string Stage, int Step, int TotalSteps, double Loss, double SecondsPerStep);
+public sealed record TrainProgress(string Stage, int Step, int TotalSteps, double Loss, double SecondsPerStep, int SkippedSteps = 0);
 
 /// <summary>What a training stage produced.</summary>
-public sealed record TrainResult(string Path, int Steps, double FinalLoss, int Clips, IReadOnlyList<QuarantineEntry> Quarantined);
+public sealed record TrainResult(string Path, int Steps, double FinalLoss, int Clips, IReadOnlyList<QuarantineEntry> Quarantined, int SkippedSteps);
 
 /// <summary>
 /// The two training stages. Pretrain: the base model (the "HunyuanVideo" stand-in) on a broad pool. Adapt: LoRA on the
 /// attention projections, base frozen, on one dataset's training split (MedGen = base + this adapter). Both are seeded
 /// per step (batch, noise, t and condition dropout come from Seeds.Derive(seed, stage/step)), checkpoint atomically and
-/// resume from the last checkpoint bit-identically.
+/// resume from the last checkpoint bit-identically. A step whose loss or gradient is not finite is skipped and counted
+/// in the checkpoint header (<see cref="StepGuard"/>); too many stop training with the last checkpoint untouched.
 /// </summary>
 public static class GeneratorTraining
 {
@@ -30,7 +32,8 @@ public static class GeneratorTraining
         var data = TrainingSet.Load(pool, spec, cache, config.Model);
         var datasets = pool.Select(d => d.Name).ToList();
         var loss = PretrainOn(data, config, checkpointPath, datasets, progress, cancel);
-        return new TrainResult(checkpointPath, config.Pretrain.Steps, loss, data.Count, data.Quarantined);
+        var skipped = TensorArchive.ReadHeader<BaseHeader>(checkpointPath).SkippedSteps;
+        return new TrainResult(checkpointPath, config.Pretrain.Steps, loss, data.Count, data.Quarantined, skipped);
     }
 
     public static TrainResult Adapt(Dataset target, ClipSpec spec, ClipCache cache, GeneratorConfig config, string baseCheckpoint,
@@ -40,7 +43,8 @@ public static class GeneratorTraining
         var (model, header) = Checkpoints.LoadBase(baseCheckpoint);
         var data = TrainingSet.Load([target], spec, cache, header.Model);
         var loss = AdaptOn(model, data, config, TensorArchive.Hash(baseCheckpoint), adapterPath, target.Name, progress, cancel);
-        return new TrainResult(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined);
+        var skipped = TensorArchive.ReadHeader<AdapterHeader>(adapterPath).SkippedSteps;
+        return new TrainResult(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined, skipped);
     }
 
     /// <summary>
@@ -58,7 +62,7 @@ public static class GeneratorTraining
         var tc = config.Pretrain;
         var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
         var ema = new Ema(trainable, tc.Ema);
-        int start = 0;
+        int start = 0, skipped = 0;
         double lastLoss = double.NaN;
         if (File.Exists(checkpointPath))
         {
@@ -70,11 +74,12 @@ public static class GeneratorTraining
             optimizer.Load(tensors, header.Step);
             start = header.Step;
             lastLoss = header.Loss;
+            skipped = header.SkippedSteps;
         }
-        void Save(int step, double loss) => TensorArchive.Write(checkpointPath,
-            new BaseHeader(Checkpoints.BaseKind, config.Model, step, tc.Steps, config.Seed, datasets, loss),
+        void Save(int step, double loss, int skippedSteps) => TensorArchive.Write(checkpointPath,
+            new BaseHeader(Checkpoints.BaseKind, config.Model, step, tc.Steps, config.Seed, datasets, loss, skippedSteps),
             trainable.Select(p => ("model/" + p.name, (Tensor)p.parameter)).Concat(ema.State()).Concat(optimizer.State()));
-        return Run("pretrain", model, trainable, optimizer, ema, data, tc, config.Seed, start, lastLoss, Save, device, progress, cancel);
+        return Run("pretrain", model, trainable, optimizer, ema, data, tc, config.Seed, start, lastLoss, skipped, checkpointPath, Save, device, progress, cancel);
     }
 
     /// <summary>Adds LoRA to model (a loaded base), freezes everything else and trains the adapter; resumes from adapterPath.</summary>
@@ -90,7 +95,7 @@ public static class GeneratorTraining
         var tc = config.Adapt;
         var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
         var ema = new Ema(trainable, tc.Ema);
-        int start = 0;
+        int start = 0, skipped = 0;
         double lastLoss = double.NaN;
         if (File.Exists(adapterPath))
         {
@@ -104,20 +109,24 @@ public static class GeneratorTraining
                 optimizer.Load(tensors, header.Step);
                 start = header.Step;
                 lastLoss = header.Loss;
+                skipped = header.SkippedSteps;
             }
         }
-        void Save(int step, double loss) => TensorArchive.Write(adapterPath,
-            new AdapterHeader(Checkpoints.AdapterKind, config.Lora.Rank, config.Lora.Alpha, config.Lora.Targets, baseHash, step, tc.Steps, config.Seed, dataset, loss),
+        void Save(int step, double loss, int skippedSteps) => TensorArchive.Write(adapterPath,
+            new AdapterHeader(Checkpoints.AdapterKind, config.Lora.Rank, config.Lora.Alpha, config.Lora.Targets, baseHash, step, tc.Steps, config.Seed, dataset, loss, skippedSteps),
             trainable.Select(p => ("model/" + p.Name, (Tensor)p.Param)).Concat(ema.State()).Concat(optimizer.State()));
-        return Run("adapt", model, trainable, optimizer, ema, data, tc, config.Seed, start, lastLoss, Save, device, progress, cancel);
+        return Run("adapt", model, trainable, optimizer, ema, data, tc, config.Seed, start, lastLoss, skipped, adapterPath, Save, device, progress, cancel);
     }
 
     static double Run(string stage, VideoDiT model, List<(string Name, Parameter Param)> trainable, AdamW optimizer, Ema ema,
-        TrainingSet data, TrainConfig tc, long seed, int start, double lastLoss, Action<int, double> save, Device device,
-        IProgress<TrainProgress>? progress, CancellationToken cancel)
+        TrainingSet data, TrainConfig tc, long seed, int start, double lastLoss, int skipped, string checkpointPath,
+        Action<int, double, int> save, Device device, IProgress<TrainProgress>? progress, CancellationToken cancel)
     {
+        ComputePath.Ensure();
         model.train();
         var parameters = trainable.Select(p => p.Param).ToList();
+        var guard = new StepGuard(stage == "pretrain" ? "generator pretraining" : "LoRA adaptation",
+            () => File.Exists(checkpointPath) ? checkpointPath : null, skipped, start);
         var clock = Stopwatch.StartNew();
         for (int step = start; step < tc.Steps; step++)
         {
@@ -133,15 +142,23 @@ public static class GeneratorTraining
                 var noise = randn(x0.shape, generator: generator).to(device);
                 var t = FlowMatching.SampleTimes(tc.BatchSize, tc.TimeSampling, tc.Shift, generator).to(device);
                 var loss = FlowMatching.Loss(model.forward(FlowMatching.Interpolate(x0, noise, t), t, bags), x0, noise);
-                optimizer.ZeroGrad();
-                loss.backward();
-                nn.utils.clip_grad_norm_(parameters, tc.GradClip);
-                optimizer.Step();
-                ema.Update();
-                lastLoss = loss.item<float>();
+                double lossValue = loss.item<float>(), gradNorm = double.NaN;
+                if (double.IsFinite(lossValue))
+                {
+                    optimizer.ZeroGrad();
+                    loss.backward();
+                    if (tc.PoisonGradients?.Invoke(step) == true) parameters[0].grad!.fill_(float.NaN);
+                    gradNorm = nn.utils.clip_grad_norm_(parameters, tc.GradClip);
+                }
+                if (guard.Admit(step, lossValue, gradNorm))
+                {
+                    optimizer.Step();
+                    ema.Update();
+                    lastLoss = lossValue;
+                }
             }
-            progress?.Report(new TrainProgress(stage, step + 1, tc.Steps, lastLoss, clock.Elapsed.TotalSeconds / (step + 1 - start)));
-            if ((step + 1) % tc.CheckpointEvery == 0 || step + 1 == tc.Steps) save(step + 1, lastLoss);
+            progress?.Report(new TrainProgress(stage, step + 1, tc.Steps, lastLoss, clock.Elapsed.TotalSeconds / (step + 1 - start), guard.Skipped));
+            if ((step + 1) % tc.CheckpointEvery == 0 || step + 1 == tc.Steps) save(step + 1, lastLoss, guard.Skipped);
         }
         model.eval();
         return lastLoss;

@@ -1,4 +1,5 @@
 using Augment.Classifier;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Classifier;
 
@@ -65,24 +66,46 @@ public class TrainerTests
     }
 
     [Fact]
-    public void NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint()
+    public void IsolatedNonFiniteGradientIsSkippedCountedAndTrainingGoesOn()
+    {
+        using var train = TinyClips.Make(3, 4, 16, seed: 1);
+        var result = ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train),
+            Tiny() with { Epochs = 3, PoisonGradients = step => step == 2 }, TinyClips.TempDir());
+
+        Assert.Equal(1, result.SkippedSteps);
+        Assert.Equal([0, 1, 1], result.History.Select(h => h.SkippedSteps));
+        Assert.All(result.History, h => Assert.True(double.IsFinite(h.TrainLoss) && double.IsFinite(h.ValLoss)));
+    }
+
+    [Fact]
+    public void PersistentNonFiniteGradientsStopTrainingAndLeaveTheLastGoodWeights()
     {
         using var train = TinyClips.Make(2, 4, 16, seed: 1);
+        // One step per epoch: epochs 1-2 train, then every step is poisoned.
+        var options = Tiny() with { Epochs = 20, Patience = 100, PoisonGradients = step => step >= 2 };
         var dir = TinyClips.TempDir();
-        var options = Tiny() with { Epochs = 3, PoisonBatchAt = (2, 0) };
 
-        var e = Assert.Throws<NonFiniteLossException>(() =>
+        var e = Assert.Throws<NonFiniteTrainingException>(() =>
             ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), options, dir));
 
-        Assert.Equal(2, e.Epoch);
-        Assert.Equal(0, e.Step);
-        Assert.Contains("epoch 2, step 0", e.Message);
+        Assert.Equal("classifier training", e.Stage);
+        Assert.Equal(2 + StepGuard.MaxConsecutive - 1, e.Step);
+        Assert.Equal("gradient norm", e.Tensor);
+        Assert.Contains("in a row", e.Message);
         Assert.Equal(Path.Combine(dir, ResultFiles.LastCheckpoint), e.LastGoodCheckpoint);
-        var (model, state) = Checkpoint.Load(e.LastGoodCheckpoint!);
-        using (model)
+
+        // The checkpoint holds exactly the weights of two clean epochs: no skipped step touched them.
+        var clean = TinyClips.TempDir();
+        ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), options with { Epochs = 2, PoisonGradients = null }, clean);
+        var (stopped, state) = Checkpoint.Load(e.LastGoodCheckpoint!);
+        var (reference, _) = Checkpoint.Load(Path.Combine(clean, ResultFiles.LastCheckpoint));
+        using (stopped)
+        using (reference)
         {
-            Assert.Equal(1, state.Epoch);
-            Assert.All(model.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
+            Assert.Equal(StepGuard.MaxConsecutive - 1, state.SkippedSteps);
+            var a = stopped.state_dict();
+            var b = reference.state_dict();
+            foreach (var (name, value) in a) Assert.True(value.eq(b[name]).all().item<bool>(), $"{name} changed during skipped steps");
         }
     }
 

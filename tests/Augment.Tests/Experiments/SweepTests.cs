@@ -291,6 +291,32 @@ public class SweepFailureTests
     }
 
     [Fact]
+    public void Cells_whose_generation_yields_no_accepted_clips_fail_with_the_shortfall()
+    {
+        var dir = TinySweep.TempDir("sweep-shortfall");
+        using var cleanup = new DeleteOnDispose(dir);
+        var config = TinySweep.Config(dir, TinySweep.NativeGenerators, ratios: "[0, 1]", seeds: "[0]");
+        // A gate no clip can pass: every generated clip is "too dark".
+        File.WriteAllText(config.SourcePath, File.ReadAllText(config.SourcePath).Replace("min_sharpness: 0, min_motion: 0", "min_luma: 255"));
+        config = ExperimentConfigLoader.Load(config.SourcePath);
+        var outcome = new SweepRunner(SweepPlanner.Plan(config), TinySweep.Tracker(config)).Run();
+
+        Assert.Equal(1, outcome.Finished);
+        Assert.Equal(2, outcome.Failed);
+        Assert.False(outcome.Complete);
+        foreach (var failure in outcome.Failures)
+        {
+            Assert.StartsWith("synthetic shortfall:", failure.Error);
+            Assert.Contains("got 0", failure.Error);
+            Assert.True(failure.Error!.Contains("too dark"), failure.Error);
+            Assert.Null(failure.TrackingRunId); // no classifier was trained on real data alone under an augmented name
+        }
+        Assert.NotNull(outcome.ReportHtml);
+        var report = File.ReadAllText(Path.Combine(config.OutputDir, "report", "report.md"));
+        Assert.Contains("synthetic shortfall", report);
+    }
+
+    [Fact]
     public void Git_commit_is_read_from_the_repository_files()
     {
         var root = ConfigTests.RepoRoot();

@@ -132,3 +132,37 @@ public class GenerationTests
         Assert.Throws<InvalidDataException>(() => new OnnxGenerator("onnx", Path.Combine(dir, "junk.onnx"), config));
     }
 }
+
+public class NonFiniteGenerationTests
+{
+    [Fact]
+    public void NonFiniteModelOutputIsRejectedAndNeverWritten()
+    {
+        var dir = TinyFixtures.TempDir();
+        var dataset = TinyFixtures.WriteDataset(dir);
+        var cache = new ClipCache(Path.Combine(dir, "cache"));
+        var basePath = Path.Combine(dir, "base.ckpt");
+        GeneratorTraining.PretrainOn(TinyFixtures.RedBlue(2), TinyFixtures.Config(pretrainSteps: 2), basePath, ["tiny"]);
+        var generator = new NativeGenerator("hunyuanvideo", basePath, null, TinyFixtures.Config());
+        var spec = new ClipSpec(Frames: 8, Height: 32, Width: 32);
+        var outDir = Path.Combine(dir, "out");
+
+        // A backend whose model output holds NaN in one clip out of two.
+        var result = GenerationRun.Execute(generator, new GenerationRequest(dataset, spec, new Dictionary<string, int> { ["red"] = 2 }, 5, outDir),
+            cache, new GateOptions { MinSharpness = 0, MinMotion = 0 }, steps: 1, cfg: 1,
+            job =>
+            {
+                var x = TorchSharp.torch.zeros(3, 8, 32, 32);
+                if (job.Index == 1) x[0, 3, 5, 7] = TorchSharp.torch.tensor(float.NaN);
+                return ClipTensors.FromModel(x, 8, 32, 32);
+            }, progress: null, CancellationToken.None);
+
+        var entries = SyntheticManifest.Read(result.ManifestPath);
+        Assert.Equal(2, entries.Count);
+        var bad = entries.Single(e => e.Path.EndsWith("1.mp4"));
+        Assert.False(bad.Accepted);
+        Assert.StartsWith("non-finite output", bad.RejectReason);
+        Assert.False(File.Exists(Path.Combine(outDir, bad.Path)));
+        Assert.True(File.Exists(Path.Combine(outDir, entries.Single(e => e.Path.EndsWith("0.mp4")).Path)));
+    }
+}

@@ -1,0 +1,46 @@
+namespace Augment.Data.Numerics;
+
+/// <summary>
+/// Decides, step by step, whether an optimiser update may be applied. A step whose loss or gradient norm is NaN/Inf is
+/// skipped (weights and optimiser state untouched), as mixed-precision training skips overflowing steps: an isolated
+/// kernel glitch then costs one batch. Too many skips mean something systematic, and training stops:
+/// <see cref="MaxConsecutive"/> in a row, or more than <see cref="MaxShare"/> of the steps once
+/// <see cref="ShareAfter"/> steps have been seen.
+/// </summary>
+public sealed class StepGuard(string stage, Func<string?> lastGoodCheckpoint, int skippedBefore = 0, long stepsBefore = 0)
+{
+    public const int MaxConsecutive = 8;
+    public const double MaxShare = 0.05;
+    public const int ShareAfter = 100;
+
+    int consecutive;
+
+    /// <summary>Steps skipped so far (including those of the run this one resumed).</summary>
+    public int Skipped { get; private set; } = skippedBefore;
+
+    /// <summary>Steps judged so far (including those of the run this one resumed).</summary>
+    public long Steps { get; private set; } = stepsBefore;
+
+    /// <summary>Raised with a human-readable line whenever a step is skipped.</summary>
+    public event Action<string>? StepSkipped;
+
+    /// <summary>True: apply the update. False: skip it. Throws when the skips pass a limit.</summary>
+    public bool Admit(long step, double loss, double gradNorm)
+    {
+        Steps++;
+        string? bad = !double.IsFinite(loss) ? "loss" : !double.IsFinite(gradNorm) ? "gradient norm" : null;
+        if (bad is null)
+        {
+            consecutive = 0;
+            return true;
+        }
+        Skipped++;
+        consecutive++;
+        StepSkipped?.Invoke($"{stage}: step {step} skipped, {bad} is {(bad == "loss" ? loss : gradNorm)} ({Skipped} skipped so far)");
+        if (consecutive >= MaxConsecutive)
+            throw new NonFiniteTrainingException(stage, step, bad, $"{consecutive} steps in a row were non-finite (limit {MaxConsecutive})", lastGoodCheckpoint());
+        if (Steps >= ShareAfter && Skipped > MaxShare * Steps)
+            throw new NonFiniteTrainingException(stage, step, bad, $"{Skipped} of {Steps} steps were non-finite (limit {MaxShare:P0})", lastGoodCheckpoint());
+        return false;
+    }
+}

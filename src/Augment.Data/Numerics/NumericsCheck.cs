@@ -49,9 +49,15 @@ public static class NumericsCheck
 
             // The generator's shapes: a strided patch-embedding Conv3d and a padded 3×3×3 conv.
             var x3 = Fixed(random, 2, 3, 4, 8, 8);
-            var w3a = Fixed(random, 16, 3, 2, 4, 4);
+            var w3a = Fixed(random, 32, 3, 2, 4, 4);
             var w3b = Fixed(random, 3, 3, 3, 3, 3);
             foreach (var (what, got, reference) in Conv3dCase(x3, w3a, w3b)) Compare(what, got, reference);
+
+            // The classifier's (2+1)D factorisation: a (1,3,3) spatial and a (3,1,1) temporal conv.
+            var xc = Fixed(random, 2, 8, 4, 12, 12);
+            var ws = Fixed(random, 8, 8, 1, 3, 3);
+            var wt = Fixed(random, 8, 8, 3, 1, 1);
+            foreach (var (what, got, reference) in FactorisedCase(xc, ws, wt)) Compare(what, got, reference);
 
             var a = Fixed(random, 64, 48);
             var b = Fixed(random, 48, 32);
@@ -100,6 +106,25 @@ public static class NumericsCheck
         var y = coarse + nn.functional.conv3d(coarse, wb.detach(), padding: new long[] { 1, 1, 1 });
         y.pow(2).sum().backward();
         return (y.detach(), x.grad!, wa.grad!);
+    }
+
+    static IEnumerable<(string, Tensor, Tensor)> FactorisedCase(Tensor x, Tensor ws, Tensor wt)
+    {
+        var (y, gx, gws) = Factorised(x, ws, wt);
+        var (ry, rgx, rgws) = Factorised(x.to(ScalarType.Float64), ws.to(ScalarType.Float64), wt.to(ScalarType.Float64));
+        yield return ("(2+1)D conv forward", y, ry);
+        yield return ("(2+1)D conv input gradient", gx, rgx);
+        yield return ("(2+1)D conv weight gradient", gws, rgws);
+    }
+
+    static (Tensor, Tensor, Tensor) Factorised(Tensor x, Tensor ws, Tensor wt)
+    {
+        x = x.detach().requires_grad_(true);
+        ws = ws.detach().requires_grad_(true);
+        var h = nn.functional.relu(nn.functional.conv3d(x, ws, strides: new long[] { 1, 2, 2 }, padding: new long[] { 0, 1, 1 }));
+        var y = nn.functional.conv3d(h, wt.detach(), padding: new long[] { 1, 0, 0 });
+        y.pow(2).sum().backward();
+        return (y.detach(), x.grad!, ws.grad!);
     }
 
     static Tensor Fixed(Random random, params long[] shape)

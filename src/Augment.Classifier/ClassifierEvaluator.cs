@@ -31,7 +31,10 @@ public static class ClassifierEvaluator
     internal static EvaluationMetrics Score(VideoClassifier model, ClipSet set, Device device, string outDir, string title, int batchSize = 32)
     {
         if (set.Count == 0) throw new InvalidOperationException($"{title}: no readable clips to evaluate");
-        var (scores, _) = Predict(model, set, device, batchSize);
+        var (scores, loss) = Predict(model, set, device, batchSize);
+        // Non-finite scores would still argmax to some class and give plausible-looking metrics: redo once, then refuse.
+        if (!double.IsFinite(loss)) (scores, loss) = Predict(model, set, device, batchSize);
+        if (!double.IsFinite(loss)) throw new InvalidOperationException($"{title}: the model's scores are not finite (twice in a row); run 'augment doctor'");
         var metrics = Metrics.Compute(set.Classes, set.Labels, scores);
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.MetricsJson), metrics);

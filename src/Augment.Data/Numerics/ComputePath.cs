@@ -35,6 +35,7 @@ public static class ComputePath
         {
             if (state is not null) return state;
             var (cap, reason) = isa ??= DecideIsa();
+            OneDnn.DisableNnpack();
             if (cap == "off") OneDnn.Enabled = false;
             if (Environment.GetEnvironmentVariable(CheckSetting)?.Trim().ToLowerInvariant() is "skip" or "0" or "off" or "false")
                 return state = new NumericsState(cap, reason, OneDnn.Enabled, null, null);

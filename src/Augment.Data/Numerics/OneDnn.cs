@@ -54,14 +54,17 @@ public static class OneDnn
     public static bool Enabled
     {
         get { TorchReady(); return UserEnabledMkldnn(GlobalContext()); }
-        set
-        {
-            TorchReady();
-            SetUserEnabledMkldnn(GlobalContext(), value);
-            // Without oneDNN, ATen tries NNPACK for 2D convolutions; it cannot run on most x86 servers and warns on
-            // every call, so it goes off too (ATen's im2col + GEMM kernels remain).
-            if (!value) SetUserEnabledNnpack(GlobalContext(), false);
-        }
+        set { TorchReady(); SetUserEnabledMkldnn(GlobalContext(), value); }
+    }
+
+    /// <summary>
+    /// Turns ATen's NNPACK path off. ATen falls back to it for 2D convolutions oneDNN does not take; on x86 servers it
+    /// cannot initialise and prints a warning on every call, and ATen's own im2col + GEMM kernels do the work anyway.
+    /// </summary>
+    public static void DisableNnpack()
+    {
+        TorchReady();
+        SetUserEnabledNnpack(GlobalContext(), false);
     }
 
     /// <summary>The oneDNN version libtorch was built with, e.g. "3.7.1".</summary>

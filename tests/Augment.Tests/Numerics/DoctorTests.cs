@@ -1,0 +1,26 @@
+using System.CommandLine;
+using Augment.Experiments.Cli;
+
+namespace Augment.Tests.Numerics;
+
+[Collection("Console")] // redirects Console.Out
+public class DoctorTests
+{
+    [Fact]
+    public void DoctorReportsAHealthyMachineAndItsStressCounts()
+    {
+        var root = new RootCommand("augment");
+        root.Subcommands.Add(DoctorCommand.Create());
+        var previous = Console.Out;
+        var writer = new StringWriter();
+        Console.SetOut(writer);
+        int code;
+        try { code = root.Parse(["doctor", "--output", Path.GetTempPath(), "--stress", "3"]).Invoke(); }
+        finally { Console.SetOut(previous); }
+
+        var output = writer.ToString();
+        Assert.True(code == 0, output);
+        foreach (var row in new[] { "oneDNN ISA cap", "numerics self-check", "decode mp4v", "decode h264", "free disk", "non-finite steps" })
+            Assert.Contains(row, output);
+    }
+}

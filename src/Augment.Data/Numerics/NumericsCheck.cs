@@ -42,22 +42,24 @@ public static class NumericsCheck
         for (int r = 0; r < repeats; r++)
         {
             // The layer pattern of the classifier's stem: strided 3×3 conv, then a (3,1) conv, both without bias.
-            var x2 = Fixed(random, 4, 3, 17, 17);
-            var w2a = Fixed(random, 8, 3, 3, 3);
-            var w2b = Fixed(random, 8, 8, 3, 1);
-            foreach (var (what, got, reference) in Conv2dCase(x2, w2a, w2b)) Compare(what, got, reference);
+            foreach (var (what, got, reference) in Against64("conv2d", Fixed(random, 4, 3, 17, 17), Fixed(random, 8, 3, 3, 3), Fixed(random, 8, 8, 3, 1),
+                         (x, w, w2) => nn.functional.conv2d(nn.functional.relu(nn.functional.conv2d(x, w, strides: [2, 2])), w2, padding: [1, 0])))
+                Compare(what, got, reference);
 
-            // The generator's shapes: a strided patch-embedding Conv3d and a padded 3×3×3 conv.
-            var x3 = Fixed(random, 2, 3, 4, 8, 8);
-            var w3a = Fixed(random, 32, 3, 2, 4, 4);
-            var w3b = Fixed(random, 3, 3, 3, 3, 3);
-            foreach (var (what, got, reference) in Conv3dCase(x3, w3a, w3b)) Compare(what, got, reference);
+            // The generator's shapes: a strided patch-embedding Conv3d, unpatchified, plus a padded 3×3×3 conv.
+            foreach (var (what, got, reference) in Against64("conv3d", Fixed(random, 2, 3, 4, 8, 8), Fixed(random, 32, 3, 2, 4, 4), Fixed(random, 3, 3, 3, 3, 3),
+                         (x, w, w2) =>
+                         {
+                             var coarse = nn.functional.conv3d(x, w, strides: [2, 4, 4])[.., ..3]
+                                 .repeat_interleave(2, 2).repeat_interleave(4, 3).repeat_interleave(4, 4);
+                             return coarse + nn.functional.conv3d(coarse, w2, padding: [1, 1, 1]);
+                         }))
+                Compare(what, got, reference);
 
             // The classifier's (2+1)D factorisation: a (1,3,3) spatial and a (3,1,1) temporal conv.
-            var xc = Fixed(random, 2, 8, 4, 12, 12);
-            var ws = Fixed(random, 8, 8, 1, 3, 3);
-            var wt = Fixed(random, 8, 8, 3, 1, 1);
-            foreach (var (what, got, reference) in FactorisedCase(xc, ws, wt)) Compare(what, got, reference);
+            foreach (var (what, got, reference) in Against64("(2+1)D conv", Fixed(random, 2, 8, 4, 12, 12), Fixed(random, 8, 8, 1, 3, 3), Fixed(random, 8, 8, 3, 1, 1),
+                         (x, w, w2) => nn.functional.conv3d(nn.functional.relu(nn.functional.conv3d(x, w, strides: [1, 2, 2], padding: [0, 1, 1])), w2, padding: [1, 0, 0])))
+                Compare(what, got, reference);
 
             var a = Fixed(random, 64, 48);
             var b = Fixed(random, 48, 32);
@@ -69,62 +71,26 @@ public static class NumericsCheck
         return new NumericsVerdict(ok, detail, worst, nonFinite);
     }
 
-    static IEnumerable<(string, Tensor, Tensor)> Conv2dCase(Tensor x, Tensor wa, Tensor wb)
+    /// <summary>
+    /// A two-layer network f(x, w, w2) in float32 and in float64: its output, and the gradients of Σy² with respect to
+    /// the input and the first weight, each paired with its float64 reference.
+    /// </summary>
+    static IEnumerable<(string, Tensor, Tensor)> Against64(string name, Tensor x, Tensor w, Tensor w2, Func<Tensor, Tensor, Tensor, Tensor> network)
     {
-        var (y, gx, gwa) = Conv2d(x, wa, wb);
-        var (ry, rgx, rgwa) = Conv2d(x.to(ScalarType.Float64), wa.to(ScalarType.Float64), wb.to(ScalarType.Float64));
-        yield return ("conv2d forward", y, ry);
-        yield return ("conv2d input gradient", gx, rgx);
-        yield return ("conv2d weight gradient", gwa, rgwa);
+        var (y, gx, gw) = Gradients(network, x, w, w2);
+        var (ry, rgx, rgw) = Gradients(network, x.to(ScalarType.Float64), w.to(ScalarType.Float64), w2.to(ScalarType.Float64));
+        yield return ($"{name} forward", y, ry);
+        yield return ($"{name} input gradient", gx, rgx);
+        yield return ($"{name} weight gradient", gw, rgw);
     }
 
-    static (Tensor, Tensor, Tensor) Conv2d(Tensor x, Tensor wa, Tensor wb)
+    static (Tensor, Tensor, Tensor) Gradients(Func<Tensor, Tensor, Tensor, Tensor> network, Tensor x, Tensor w, Tensor w2)
     {
         x = x.detach().requires_grad_(true);
-        wa = wa.detach().requires_grad_(true);
-        var h = nn.functional.relu(nn.functional.conv2d(x, wa, strides: new long[] { 2, 2 }));
-        var y = nn.functional.conv2d(h, wb.detach(), padding: new long[] { 1, 0 });
+        w = w.detach().requires_grad_(true);
+        var y = network(x, w, w2.detach());
         y.pow(2).sum().backward();
-        return (y.detach(), x.grad!, wa.grad!);
-    }
-
-    static IEnumerable<(string, Tensor, Tensor)> Conv3dCase(Tensor x, Tensor wa, Tensor wb)
-    {
-        var (y, gx, gwa) = Conv3d(x, wa, wb);
-        var (ry, rgx, rgwa) = Conv3d(x.to(ScalarType.Float64), wa.to(ScalarType.Float64), wb.to(ScalarType.Float64));
-        yield return ("conv3d forward", y, ry);
-        yield return ("conv3d input gradient", gx, rgx);
-        yield return ("conv3d weight gradient", gwa, rgwa);
-    }
-
-    static (Tensor, Tensor, Tensor) Conv3d(Tensor x, Tensor wa, Tensor wb)
-    {
-        x = x.detach().requires_grad_(true);
-        wa = wa.detach().requires_grad_(true);
-        var h = nn.functional.conv3d(x, wa, strides: new long[] { 2, 4, 4 });
-        var coarse = h[.., ..3].repeat_interleave(2, 2).repeat_interleave(4, 3).repeat_interleave(4, 4);
-        var y = coarse + nn.functional.conv3d(coarse, wb.detach(), padding: new long[] { 1, 1, 1 });
-        y.pow(2).sum().backward();
-        return (y.detach(), x.grad!, wa.grad!);
-    }
-
-    static IEnumerable<(string, Tensor, Tensor)> FactorisedCase(Tensor x, Tensor ws, Tensor wt)
-    {
-        var (y, gx, gws) = Factorised(x, ws, wt);
-        var (ry, rgx, rgws) = Factorised(x.to(ScalarType.Float64), ws.to(ScalarType.Float64), wt.to(ScalarType.Float64));
-        yield return ("(2+1)D conv forward", y, ry);
-        yield return ("(2+1)D conv input gradient", gx, rgx);
-        yield return ("(2+1)D conv weight gradient", gws, rgws);
-    }
-
-    static (Tensor, Tensor, Tensor) Factorised(Tensor x, Tensor ws, Tensor wt)
-    {
-        x = x.detach().requires_grad_(true);
-        ws = ws.detach().requires_grad_(true);
-        var h = nn.functional.relu(nn.functional.conv3d(x, ws, strides: new long[] { 1, 2, 2 }, padding: new long[] { 0, 1, 1 }));
-        var y = nn.functional.conv3d(h, wt.detach(), padding: new long[] { 1, 0, 0 });
-        y.pow(2).sum().backward();
-        return (y.detach(), x.grad!, ws.grad!);
+        return (y.detach(), x.grad!, w.grad!);
     }
 
     static Tensor Fixed(Random random, params long[] shape)

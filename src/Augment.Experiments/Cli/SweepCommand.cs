@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using Augment.Data;
 using System.CommandLine;
 using Augment.Experiments.Config;
@@ -78,6 +79,10 @@ public static class SweepCommand
             $"Cells: {outcome.Finished} run now, {outcome.Skipped} already done, [{(outcome.Failed > 0 ? "red" : "green")}]{outcome.Failed} failed[/] of {outcome.Total}.");
         foreach (var f in outcome.Failures)
             AnsiConsole.MarkupLineInterpolated($"[red]  {f.Key}: {f.Error}[/]");
+        var withSkips = plan.Cells.Select(c => CellResult.TryRead(c.Dir)).Where(r => r is { SkippedSteps: > 0 }).ToList();
+        if (withSkips.Count > 0)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{withSkips.Count} cell(s) skipped {withSkips.Sum(r => r!.SkippedSteps)} training steps whose loss or gradient was not finite (skipped_steps in their result.json).[/]");
+        if (ComputePath.Ensure() is { Notice: { } notice }) AnsiConsole.MarkupLineInterpolated($"[yellow]{notice}[/]");
         if (outcome.Cancelled) AnsiConsole.MarkupLine("[yellow]Cancelled. Run the same command again to finish the grid.[/]");
         AnsiConsole.MarkupLineInterpolated($"Tracking: {trackingUri}");
         if (outcome.ReportHtml is not null) AnsiConsole.MarkupLineInterpolated($"Report: [bold]{outcome.ReportHtml}[/]");

@@ -55,7 +55,7 @@ public sealed class ClipSet : IDisposable
         {
             if (decoded[i] is not { } clip)
             {
-                quarantined.Add(new QuarantineEntry(clips[i].Path, problems[i]!));
+                quarantined.Add(new QuarantineEntry(clips[i].Path, problems[i]!, QuarantineKind.Unreadable));
                 continue;
             }
             if (clip.Pixels.Length != clipBytes)

@@ -45,10 +45,24 @@ public sealed class Clip
 
 /// <summary>
 /// One labelled clip of a dataset: a whole video or a window of it. Every clip cut from one video shares its
-/// <see cref="VideoId"/>, so splits keep a video on one side.
+/// <see cref="VideoId"/>, and every video of one <see cref="Group"/> (a patient, a source recording) its group, so
+/// splits keep a video, and a group, on one side.
 /// </summary>
 public sealed record ClipRef(string Path, string Label, string Split, string VideoId,
-    int StartFrame = 0, int FrameCount = -1, string Source = "real");
+    int StartFrame = 0, int FrameCount = -1, string Source = "real", string? Group = null)
+{
+    /// <summary>What a split keeps together: the group when there is one, else the video.</summary>
+    public string SplitUnit => Group is null ? "video:" + VideoId : "group:" + Group;
+}
 
-/// <summary>A file that could not be used, and why.</summary>
-public sealed record QuarantineEntry(string Path, string Reason);
+/// <summary>A file that could not be used, why, and what kind of problem it is (<see cref="QuarantineKind"/>), set where the decision is made.</summary>
+public sealed record QuarantineEntry(string Path, string Reason, string Kind);
+
+/// <summary>The kinds of quarantine.csv rows.</summary>
+public static class QuarantineKind
+{
+    public const string Unreadable = "unreadable", Unlabelled = "unlabelled", UnknownLabel = "unknown-label", Excluded = "excluded",
+        Duplicate = "duplicate", LabelConflict = "label-conflict", OutsideRoot = "outside-root", Short = "short",
+        NotVideo = "not-a-video", BadEntry = "bad-entry", Missing = "missing", SymlinkLoop = "symlink-loop",
+        PermissionDenied = "permission-denied", NotAnnotated = "not-annotated";
+}

@@ -16,19 +16,10 @@ public static class ClassPrompts
 
     public static IReadOnlyList<ClassPrompt> Load(string path)
     {
-        var stream = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(path);
-            stream.Load(reader);
-        }
-        catch (YamlException e)
-        {
-            throw new InvalidDataException($"{path}:{e.Start.Line}: {e.InnerException?.Message ?? e.Message}", e);
-        }
+        var stream = YamlFile.LoadData(path);
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root
             || !root.Children.TryGetValue(new YamlScalarNode("classes"), out var node) || node is not YamlSequenceNode list)
-            throw new InvalidDataException($"{path}: expected a 'classes:' list of {{name, prompt}} entries");
+            throw new InvalidDataException($"{path}:{(stream.Documents.Count == 0 ? 1 : stream.Documents[0].RootNode.Start.Line)}: expected a 'classes:' list of {{name, prompt}} entries");
         var result = new List<ClassPrompt>();
         foreach (var item in list)
         {

@@ -18,6 +18,10 @@ public sealed class Dataset
     public IReadOnlyDictionary<string, Augment.Data.Video.VideoInfo> VideoInfos { get; init; } = new Dictionary<string, Augment.Data.Video.VideoInfo>();
     /// <summary>Training clips per class removed by the scarcity setting (spec.Keep).</summary>
     public IReadOnlyDictionary<string, int> KeptOut { get; init; } = new Dictionary<string, int>();
+    /// <summary>What a reader must know before trusting a run on this dataset (empty splits, label disagreements, …).</summary>
+    public IReadOnlyList<DatasetWarning> Warnings { get; init; } = [];
+    /// <summary>Hidden and tool files and folders that were not read (.ipynb_checkpoints, __MACOSX, .DS_Store, …).</summary>
+    public IReadOnlyList<string> Junk { get; init; } = [];
 
     public IEnumerable<ClipRef> Split(string split) => Clips.Where(c => c.Split == split);
 
@@ -27,6 +31,9 @@ public sealed class Dataset
         throw new KeyNotFoundException($"dataset '{Name}' has no class '{label}' (classes: {string.Join(", ", Classes)})");
     }
 }
+
+/// <summary>A warning about a dataset; <see cref="Fatal"/>: a sweep on it would be meaningless (validate exits 1).</summary>
+public sealed record DatasetWarning(string Text, bool Fatal);
 
 public static class Splits
 {

@@ -29,7 +29,7 @@ public static class DatasetLoader
             if (known is not null && !known.Contains(e.Label))
             {
                 adapted.CountUnmapped(e.Label);
-                quarantined.Add(new(e.Path, $"unknown label '{e.Label}' (classes: {string.Join(", ", known.Order(StringComparer.Ordinal))})"));
+                quarantined.Add(new(e.Path, $"unknown label '{e.Label}' (classes: {string.Join(", ", known.Order(StringComparer.Ordinal))})", QuarantineKind.UnknownLabel));
             }
             else entries.Add(e);
         }
@@ -43,11 +43,11 @@ public static class DatasetLoader
             if (!infos.TryGetValue(e.Path, out var info)) continue;
             if (clip is { Pad: PadPolicy.Reject } && info.FrameCount < clip.Frames)
             {
-                quarantined.Add(new(e.Path, $"too short: {info.FrameCount} frames, a clip needs {clip.Frames} (pad policy Reject)"));
+                quarantined.Add(new(e.Path, $"too short: {info.FrameCount} frames, a clip needs {clip.Frames} (pad policy Reject)", QuarantineKind.Short));
                 continue;
             }
             foreach (var (start, count) in Windows(spec, e, info.FrameCount, clip?.Frames ?? 1))
-                clips.Add(new ClipRef(e.Path, e.Label, e.Split ?? "", e.VideoId, start, count));
+                clips.Add(new ClipRef(e.Path, e.Label, e.Split ?? "", e.VideoId, start, count, Group: e.Group));
         }
 
         var classes = adapted.Classes?.ToList()
@@ -72,7 +72,27 @@ public static class DatasetLoader
             Unmapped = adapted.Unmapped,
             KeptOut = keptOut,
             VideoInfos = clips.Select(c => c.Path).Distinct().ToDictionary(p => p, p => infos[p]),
+            Warnings = [.. adapted.Warnings, .. Warnings(clips, adapted)],
+            Junk = adapted.Junk,
         };
+    }
+
+    /// <summary>What makes a dataset unfit for a sweep, or its numbers suspect, in words.</summary>
+    static IEnumerable<DatasetWarning> Warnings(List<ClipRef> clips, AdapterResult adapted)
+    {
+        if (clips.Count == 0)
+        {
+            yield return new("no usable clips" + (adapted.Missing.Count > 0 ? $" ({adapted.Missing.Count} videos missing)" : ""), Fatal: true);
+            yield break;
+        }
+        foreach (var split in new[] { Splits.Train, Splits.Val, Splits.Test })
+            if (!clips.Any(c => c.Split == split))
+                yield return new($"split '{split}' is empty: a sweep needs train, val and test clips", Fatal: true);
+        var spread = clips.Where(c => c.Group is not null).GroupBy(c => c.Group!)
+            .Select(g => (Group: g.Key, Splits: g.Select(c => c.Split).Distinct().Order().ToList())).Where(g => g.Splits.Count > 1).ToList();
+        if (spread.Count > 0)
+            yield return new($"{spread.Count} group(s) sit in more than one of the dataset's own splits (e.g. '{spread[0].Group}' in {string.Join(" and ", spread[0].Splits)}): " +
+                             "clips of one patient or source on both sides of a split inflate the test scores", Fatal: true);
     }
 
     static AdapterResult Adapt(DatasetSpec spec) => spec.Adapter.ToLowerInvariant() switch
@@ -90,8 +110,9 @@ public static class DatasetLoader
 
     sealed record PromptSource(IReadOnlyList<ClassPrompt> Classes, bool Restricts);
 
-    // spec.Prompts, else the bundled datasets/<name>/classes.yaml, else <root>/classes.yaml. A file that belongs to
-    // this dataset's data (explicit or in its root) also defines which labels are valid.
+    // spec.Prompts, else <root>/classes.yaml, else the bundled datasets/<name>/classes.yaml. A file that belongs to
+    // this dataset's data (explicit or in its root) also defines which labels are valid; the bundled one, matched by
+    // name only, never overrides the data's own.
     static PromptSource FindPrompts(DatasetSpec spec)
     {
         if (spec.Prompts is { } explicitFile)
@@ -99,10 +120,10 @@ public static class DatasetLoader
             if (!File.Exists(explicitFile)) throw new FileNotFoundException($"{explicitFile}: prompts file not found", explicitFile);
             return new(ClassPrompts.Load(explicitFile), true);
         }
-        var bundled = BundledFile(spec.Name, ClassPrompts.FileName);
-        if (File.Exists(bundled)) return new(ClassPrompts.Load(bundled), false);
         var inRoot = Path.Combine(spec.Root, ClassPrompts.FileName);
         if (File.Exists(inRoot)) return new(ClassPrompts.Load(inRoot), true);
+        var bundled = BundledFile(spec.Name, ClassPrompts.FileName);
+        if (File.Exists(bundled)) return new(ClassPrompts.Load(bundled), false);
         return new([], false);
     }
 
@@ -112,7 +133,7 @@ public static class DatasetLoader
         var kept = new List<VideoEntry>();
         foreach (var e in entries)
         {
-            if (PathGuard.Escapes(e.Path, roots) is { } why) quarantined.Add(new(e.Path, why));
+            if (PathGuard.Escapes(e.Path, roots) is { } why) quarantined.Add(new(e.Path, why, QuarantineKind.OutsideRoot));
             else kept.Add(e);
         }
         return kept;
@@ -126,31 +147,54 @@ public static class DatasetLoader
         {
             var key = PathGuard.RealPath(e.Path);
             if (first.TryGetValue(key, out var earlier))
-                quarantined.Add(new(e.Path, earlier.Label == e.Label
-                    ? $"duplicate entry (already listed as '{earlier.Label}')"
-                    : $"duplicate entry with a conflicting label '{e.Label}' (already listed as '{earlier.Label}')"));
+                quarantined.Add(earlier.Label == e.Label
+                    ? new(e.Path, $"duplicate entry (already listed as '{earlier.Label}')", QuarantineKind.Duplicate)
+                    : new(e.Path, $"duplicate entry with a conflicting label '{e.Label}' (already listed as '{earlier.Label}')", QuarantineKind.LabelConflict));
             else { first[key] = e; kept.Add(e); }
         }
         return DeduplicateContent(kept, quarantined);
     }
 
     // The same video copied under two names (or two classes) would leak between splits. Only files of equal size are
-    // hashed, so this costs almost nothing on real data.
+    // hashed, so this costs almost nothing on real data. A file that cannot be read is quarantined here, not fatal.
     static List<VideoEntry> DeduplicateContent(List<VideoEntry> entries, List<QuarantineEntry> quarantined)
     {
-        var sameSize = entries.Where(e => File.Exists(e.Path)).GroupBy(e => new FileInfo(e.Path).Length).Where(g => g.Count() > 1 && g.Key > 0);
         var drop = new HashSet<VideoEntry>();
-        foreach (var group in sameSize)
-            foreach (var copies in group.GroupBy(e => ClipCache.ContentHash(e.Path)).Where(g => g.Count() > 1))
+        var sizes = new Dictionary<VideoEntry, long>();
+        foreach (var e in entries.Where(e => File.Exists(e.Path)))
+        {
+            try { sizes[e] = new FileInfo(e.Path).Length; }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { Unreadable(e, ex); }
+        }
+        foreach (var group in sizes.GroupBy(kv => kv.Value, kv => kv.Key).Where(g => g.Count() > 1 && g.Key > 0))
+        {
+            var hashes = new List<(VideoEntry Entry, string Hash)>();
+            foreach (var e in group)
+            {
+                try { hashes.Add((e, ClipCache.ContentHash(e.Path))); }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { Unreadable(e, ex); }
+            }
+            foreach (var copies in hashes.GroupBy(h => h.Hash, h => h.Entry).Where(g => g.Count() > 1))
                 foreach (var copy in copies.Skip(1))
                 {
                     drop.Add(copy);
                     var original = copies.First();
-                    quarantined.Add(new(copy.Path, original.Label == copy.Label
-                        ? $"duplicate entry: same content as {original.Path}"
-                        : $"duplicate entry: same content as {original.Path}, which is labelled '{original.Label}' not '{copy.Label}'"));
+                    quarantined.Add(original.Label == copy.Label
+                        ? new(copy.Path, $"duplicate entry: same content as {original.Path}", QuarantineKind.Duplicate)
+                        : new(copy.Path, $"duplicate entry: same content as {original.Path}, which is labelled '{original.Label}' not '{copy.Label}'", QuarantineKind.LabelConflict));
                 }
+        }
         return entries.Where(e => !drop.Contains(e)).ToList();
+
+        void Unreadable(VideoEntry e, Exception ex)
+        {
+            drop.Add(e);
+            quarantined.Add(ex is UnauthorizedAccessException
+                ? new(e.Path, "permission denied: the file cannot be read", QuarantineKind.PermissionDenied)
+                : ex.Message.Contains("symbolic links", StringComparison.OrdinalIgnoreCase)
+                    ? new(e.Path, "symlink loop: the link never reaches a file", QuarantineKind.SymlinkLoop)
+                    : new(e.Path, $"cannot be read: {ex.Message}", QuarantineKind.Unreadable));
+        }
     }
 
     static Dictionary<string, VideoInfo> Probe(List<VideoEntry> entries, List<QuarantineEntry> quarantined, IProgress<(int, int)>? progress)
@@ -168,13 +212,19 @@ public static class DatasetLoader
                 else infos[e.Path] = info;
             }
             catch (VideoReadException ex) { bad[e.Path] = ex.Problem; }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OpenCvSharp.OpenCVException)
+            catch (UnauthorizedAccessException) { bad[e.Path] = "permission denied: the file cannot be read"; }
+            catch (Exception ex) when (ex is IOException or OpenCvSharp.OpenCVException)
             {
                 bad[e.Path] = $"unreadable: {ex.Message}";
             }
             progress?.Report((Interlocked.Increment(ref done), entries.Count));
         });
-        foreach (var e in entries) if (bad.TryGetValue(e.Path, out var why)) quarantined.Add(new(e.Path, why));
+        foreach (var e in entries)
+            if (bad.TryGetValue(e.Path, out var why))
+                quarantined.Add(new(e.Path, why,
+                    why.StartsWith("permission denied") ? QuarantineKind.PermissionDenied
+                    : !File.Exists(e.Path) && !Directory.Exists(e.Path) ? QuarantineKind.Missing
+                    : QuarantineKind.Unreadable));
         return new Dictionary<string, VideoInfo>(infos, StringComparer.Ordinal);
     }
 
@@ -196,25 +246,28 @@ public static class DatasetLoader
     }
 
     /// <summary>Keeps the dataset's own splits; clips without one (or in a "train+val" pool) get a seeded split,
-    /// stratified by class and grouped by video so no video sits on two sides.</summary>
+    /// stratified by class and grouped by split unit (a group when the adapter found one, else a video), so no
+    /// patient or video sits on two sides. A unit is stratified by the class most of its clips have.</summary>
     static List<ClipRef> AssignSplits(DatasetSpec spec, List<ClipRef> clips)
     {
         var result = clips.Where(c => c.Split is Splits.Train or Splits.Val or Splits.Test).ToList();
         foreach (var pool in clips.Where(c => c.Split is not (Splits.Train or Splits.Val or Splits.Test)).GroupBy(c => c.Split))
         {
             bool withTest = pool.Key != "train+val";
-            foreach (var byClass in pool.GroupBy(c => c.Label).OrderBy(g => g.Key, StringComparer.Ordinal))
+            var units = pool.GroupBy(c => c.SplitUnit)
+                .Select(g => (Unit: g.Key, Class: g.GroupBy(c => c.Label).OrderByDescending(l => l.Count()).ThenBy(l => l.Key, StringComparer.Ordinal).First().Key))
+                .ToList();
+            var splitOf = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var byClass in units.GroupBy(u => u.Class).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                var videos = byClass.Select(c => c.VideoId).Distinct().Order(StringComparer.Ordinal).ToList();
-                var rng = Seeds.Random(spec.Seed, $"split/{pool.Key}/{byClass.Key}");
-                Shuffle(videos, rng);
-                int n = videos.Count;
+                var list = byClass.Select(u => u.Unit).Order(StringComparer.Ordinal).ToList();
+                Shuffle(list, Seeds.Random(spec.Seed, $"split/{pool.Key}/{byClass.Key}"));
+                int n = list.Count;
                 int nTest = withTest && spec.TestFraction > 0 && n >= 2 ? Math.Max(1, (int)Math.Round(n * spec.TestFraction)) : 0;
                 int nVal = spec.ValFraction > 0 && n - nTest >= 2 ? Math.Max(1, (int)Math.Round(n * spec.ValFraction)) : 0;
-                var splitOf = new Dictionary<string, string>(StringComparer.Ordinal);
-                for (int i = 0; i < n; i++) splitOf[videos[i]] = i < nTest ? Splits.Test : i < nTest + nVal ? Splits.Val : Splits.Train;
-                result.AddRange(byClass.Select(c => c with { Split = splitOf[c.VideoId] }));
+                for (int i = 0; i < n; i++) splitOf[list[i]] = i < nTest ? Splits.Test : i < nTest + nVal ? Splits.Val : Splits.Train;
             }
+            result.AddRange(pool.Select(c => c with { Split = splitOf[c.SplitUnit] }));
         }
         return result;
     }
@@ -226,7 +279,7 @@ public static class DatasetLoader
         foreach (var (cls, n) in spec.Keep)
         {
             if (!classes.Contains(cls))
-                throw new DatasetSpecException(spec.Name, 0, $"keep.{cls}", $"no such class (classes: {string.Join(", ", classes)})");
+                throw new DatasetSpecException(spec.Where($"keep.{cls}"), 0, $"keep.{cls}", $"dataset '{spec.Name}' has no such class (classes: {string.Join(", ", classes)})");
             var train = clips.Where(c => c.Split == Splits.Train && c.Label == cls).ToList();
             if (train.Count <= n) { keptOut[cls] = 0; continue; }
             var videos = train.GroupBy(c => c.VideoId).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.OrderBy(c => c.StartFrame).ToList()).ToList();

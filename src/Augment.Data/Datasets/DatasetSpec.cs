@@ -32,4 +32,19 @@ public sealed record DatasetSpec
     /// <summary>SurgVisDom: domain folder → split ("train+val", "test", "skip").</summary>
     public IReadOnlyDictionary<string, string> DomainSplits { get; init; } = new Dictionary<string, string>();
     public long Seed { get; init; }
+    /// <summary>
+    /// What a split keeps together. folder (default where class folders hold subfolders): the first subfolder below
+    /// the class folder; file: every file on its own; anything else: a regex on the file name whose first capture
+    /// (or whole match) names the group. Manifests can give a group column instead.
+    /// </summary>
+    public string? GroupBy { get; init; }
+    /// <summary>HyperKvasir: which label wins when the class folder and the metadata CSV disagree (folder | csv).</summary>
+    public string LabelSource { get; init; } = "folder";
+    /// <summary>The YAML file the spec came from, and the line of each key (e.g. "keep.polyp"), for error messages.</summary>
+    public string? SourceFile { get; init; }
+    public IReadOnlyDictionary<string, int> Lines { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>"file:line" of a key when known, else the dataset name.</summary>
+    public string Where(string key) =>
+        SourceFile is null ? $"dataset '{Name}'" : Lines.TryGetValue(key, out var line) ? $"{SourceFile}:{line}" : SourceFile;
 }

@@ -26,22 +26,15 @@ public static class DatasetSpecYaml
 
     static readonly string[] Keys =
         ["name", "adapter", "root", "video_dir", "manifest", "mapping", "prompts", "keep", "val_fraction",
-         "test_fraction", "clips_per_video", "window_frames", "domain_splits", "seed"];
+         "test_fraction", "clips_per_video", "window_frames", "domain_splits", "seed", "group_by", "label_source"];
 
     /// <summary>A file holding one spec mapping.</summary>
     public static DatasetSpec Load(string path)
     {
         if (!File.Exists(path)) throw new DatasetSpecException(path, 0, "file", "not found");
-        var stream = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(path);
-            stream.Load(reader);
-        }
-        catch (YamlException e)
-        {
-            throw new DatasetSpecException(path, (int)e.Start.Line, "yaml", e.InnerException?.Message ?? e.Message);
-        }
+        YamlStream stream;
+        try { stream = YamlFile.Load(path); }
+        catch (YamlFileException e) { throw new DatasetSpecException(path, (int)e.Line, "yaml", e.Problem); }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode map)
             throw new DatasetSpecException(path, 1, "document", "expected a mapping of dataset keys");
         return FromNode(map, Path.GetDirectoryName(Path.GetFullPath(path))!, path);
@@ -57,7 +50,7 @@ public static class DatasetSpecYaml
         var values = new Dictionary<string, (YamlNode Node, int Line)>();
         foreach (var (k, v) in node.Children)
         {
-            var key = ((YamlScalarNode)k).Value ?? "";
+            var key = KeyText(k, sourceName);
             int line = (int)k.Start.Line;
             if (callerKeys?.Contains(key) == true) continue;
             if (!Keys.Contains(key))
@@ -69,7 +62,8 @@ public static class DatasetSpecYaml
         string Required(string key)
         {
             if (!values.TryGetValue(key, out var v)) throw new DatasetSpecException(sourceName, nodeLine, key, "required key is missing");
-            return Scalar(v.Node, key, v.Line, sourceName);
+            var text = Scalar(v.Node, key, v.Line, sourceName);
+            return string.IsNullOrWhiteSpace(text) ? throw new DatasetSpecException(sourceName, v.Line, key, "is empty") : text;
         }
         string? Optional(string key) => values.TryGetValue(key, out var v) ? Scalar(v.Node, key, v.Line, sourceName) : null;
         string? OptionalPath(string key) => Optional(key) is { } p ? Path.GetFullPath(Path.Combine(baseDir, p)) : null;
@@ -88,12 +82,23 @@ public static class DatasetSpecYaml
             throw new DatasetSpecException(sourceName, values["adapter"].Line, "adapter", $"'{adapter}' is not one of {string.Join(", ", Adapters)}");
         var root = Path.GetFullPath(Path.Combine(baseDir, Required("root")));
 
+        var lines = values.ToDictionary(kv => kv.Key, kv => kv.Value.Line);
         var keep = new Dictionary<string, int>();
         foreach (var (cls, text, line) in Pairs(values, "keep", sourceName))
         {
             if (!int.TryParse(text, CultureInfo.InvariantCulture, out var n) || n < 0)
                 throw new DatasetSpecException(sourceName, line, $"keep.{cls}", $"'{text}' is not a clip count >= 0");
             keep[cls] = n;
+            lines[$"keep.{cls}"] = line;
+        }
+        var labelSource = Optional("label_source")?.ToLowerInvariant() ?? "folder";
+        if (labelSource is not ("folder" or "csv"))
+            throw new DatasetSpecException(sourceName, values["label_source"].Line, "label_source", $"'{labelSource}' is not folder or csv");
+        var groupBy = Optional("group_by");
+        if (groupBy is not (null or "folder" or "file"))
+        {
+            try { _ = new System.Text.RegularExpressions.Regex(groupBy); }
+            catch (ArgumentException e) { throw new DatasetSpecException(sourceName, values["group_by"].Line, "group_by", $"neither folder, file nor a valid regex: {e.Message}"); }
         }
         var domains = new Dictionary<string, string>();
         foreach (var (domain, split, line) in Pairs(values, "domain_splits", sourceName))
@@ -119,6 +124,10 @@ public static class DatasetSpecYaml
             WindowFrames = Number("window_frames", 0, n => n >= 0, "a whole number >= 0"),
             DomainSplits = domains,
             Seed = Number("seed", 0L, _ => true, "a whole number"),
+            GroupBy = groupBy,
+            LabelSource = labelSource,
+            SourceFile = sourceName,
+            Lines = lines,
         };
         if (spec.ValFraction + spec.TestFraction >= 1)
             throw new DatasetSpecException(sourceName, values.TryGetValue("test_fraction", out var tf) ? tf.Line : nodeLine,
@@ -151,11 +160,16 @@ public static class DatasetSpecYaml
             sb.Append("domain_splits:\n");
             foreach (var (d, s) in spec.DomainSplits) sb.Append($"  {Quote(d)}: {Quote(s)}\n");
         }
+        if (spec.GroupBy is { } g) sb.Append($"group_by: {Quote(g)}\n");
+        if (spec.LabelSource != "folder") sb.Append($"label_source: {spec.LabelSource}\n");
         sb.Append($"seed: {spec.Seed}\n");
         AtomicFile.WriteAllText(path, sb.ToString());
     }
 
     static string Quote(string s) => "'" + s.Replace("'", "''") + "'";
+
+    static string KeyText(YamlNode key, string source) =>
+        key is YamlScalarNode { Value: { } v } ? v : throw new DatasetSpecException(source, (int)key.Start.Line, "key", "a key must be a plain name");
 
     static string Scalar(YamlNode node, string key, int line, string source) =>
         node is YamlScalarNode { Value: { } v } ? v
@@ -168,6 +182,9 @@ public static class DatasetSpecYaml
         if (v.Node is YamlScalarNode { Value: null or "" or "~" or "null" }) yield break;
         if (v.Node is not YamlMappingNode map) throw new DatasetSpecException(source, v.Line, key, "expected a mapping");
         foreach (var (k, val) in map.Children)
-            yield return (((YamlScalarNode)k).Value ?? "", Scalar(val, $"{key}.{k}", (int)k.Start.Line, source), (int)k.Start.Line);
+        {
+            var name = KeyText(k, source);
+            yield return (name, Scalar(val, $"{key}.{name}", (int)k.Start.Line, source), (int)k.Start.Line);
+        }
     }
 }

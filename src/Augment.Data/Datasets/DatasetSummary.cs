@@ -37,10 +37,10 @@ public static class DatasetSummary
             data.Quarantined.Count, data.Missing.Count, data.Unmapped, data.KeptOut);
     }
 
-    /// <summary>Quarantined entries (kind: from the reason) then missing videos.</summary>
+    /// <summary>Quarantined entries then missing videos.</summary>
     public static IReadOnlyList<QuarantineRow> QuarantineRows(Dataset data) =>
-        data.Quarantined.Select(q => new QuarantineRow(Kind(q.Reason), q.Path, q.Reason))
-            .Concat(data.Missing.Select(m => new QuarantineRow("missing", m, "video file not found")))
+        data.Quarantined.Select(q => new QuarantineRow(q.Kind, q.Path, q.Reason))
+            .Concat(data.Missing.Select(m => new QuarantineRow(QuarantineKind.Missing, m, "video file not found")))
             .ToList();
 
     /// <summary>Writes quarantine.csv at <paramref name="csvPath"/> and the same rows as JSON beside it.</summary>
@@ -52,15 +52,6 @@ public static class DatasetSummary
         AtomicFile.WriteAllText(csvPath, sb.ToString());
         AtomicFile.WriteJson(Path.ChangeExtension(csvPath, ".json"), new { dataset = data.Name, rows, unmapped = data.Unmapped });
     }
-
-    static string Kind(string reason) =>
-        reason.Contains("unlabelled") ? "unlabelled"
-        : reason.Contains("unknown label") || reason.Contains("maps to no class") ? "unknown-label"
-        : reason.Contains("excluded") ? "excluded"
-        : reason.Contains("duplicate") ? "duplicate"
-        : reason.Contains("escapes") || reason.Contains("symlink") ? "outside-root"
-        : reason.Contains("too short") || reason.Contains("needs") ? "short"
-        : "unreadable";
 
     static Range3? Summarise(IEnumerable<double> values)
     {

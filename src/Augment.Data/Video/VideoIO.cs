@@ -146,11 +146,19 @@ public static class VideoIO
         return img;
     }
 
+    /// <summary>Decodes every frame image: a corrupt one late in the folder must be found by validate, not in training.</summary>
     static VideoInfo ProbeFrameFolder(string dir)
     {
         var files = FrameFiles(dir);
-        using var first = ReadFrame(files[0]);
-        return new VideoInfo(files.Length, 25, first.Width, first.Height);
+        int width = 0, height = 0;
+        foreach (var file in files)
+        {
+            Mat frame;
+            try { frame = ReadFrame(file); }
+            catch (VideoReadException) { throw new VideoReadException(dir, $"frame image {Path.GetFileName(file)} cannot be decoded"); }
+            using (frame) if (width == 0) (width, height) = (frame.Width, frame.Height);
+        }
+        return new VideoInfo(files.Length, 25, width, height);
     }
 
     static Clip ReadFrameFolder(string dir, ClipSpec spec, int start, int count)
@@ -186,19 +194,27 @@ public static class VideoIO
     }
 
     // Trusts the header count only if its last frame decodes; otherwise counts by grabbing every frame.
+    /// <summary>Frames in the video; called with the first frame already read, so the answer is at least 1.</summary>
     static int CountFrames(VideoCapture cap)
     {
         int reported = (int)cap.Get(VideoCaptureProperties.FrameCount);
         using var frame = new Mat();
+        // A header of 0 or 1: count on from the frame already read (a 1-frame file may refuse to rewind).
+        if (reported <= 1)
+        {
+            int rest = 0;
+            while (cap.Grab()) rest++;
+            return 1 + rest;
+        }
         // Trust the header only if its last frame decodes where it should: seeking into a truncated file can land on
         // the last frame that exists instead, which the position after the read gives away.
-        if (reported > 1 && cap.Set(VideoCaptureProperties.PosFrames, reported - 1) && cap.Read(frame) && !frame.Empty()
+        if (cap.Set(VideoCaptureProperties.PosFrames, reported - 1) && cap.Read(frame) && !frame.Empty()
             && (int)cap.Get(VideoCaptureProperties.PosFrames) == reported && !cap.Grab())
             return reported;
         cap.Set(VideoCaptureProperties.PosFrames, 0);
         int n = 0;
         while (cap.Grab()) n++;
-        return n;
+        return Math.Max(1, n);
     }
 
     static int WindowLength(int total, int start, int count)

@@ -58,7 +58,8 @@ public static class DatasetsCommand
         var quarantine = new Option<string>("--quarantine") { Description = "Where to write the quarantine list (CSV; a .json beside it).", DefaultValueFactory = _ => "quarantine.csv" };
         var (frames, pad) = ClipOptions();
         var keep = KeepOption.Create();
-        var cmd = new Command("validate", "Load a dataset spec, probe every video, print a per-split, per-class table and list unusable files with reasons. Exits 0 unless the spec itself is invalid.")
+        var cmd = new Command("validate", "Load a dataset spec, probe every video, print a per-split, per-class table, list unusable files with reasons " +
+                                          "and end with warnings. Exit 0: usable; 1: a sweep on it would be meaningless (e.g. an empty split); 2: the spec is invalid.")
         {
             specArg, quarantine, frames, pad, keep,
         };
@@ -76,11 +77,18 @@ public static class DatasetsCommand
                 foreach (var r in rows.Take(25)) table.AddRow(Markup.Escape(r.Kind), Markup.Escape(r.Path), Markup.Escape(r.Reason));
                 AnsiConsole.Write(table);
                 if (rows.Count > 25) AnsiConsole.MarkupLineInterpolated($"… and {rows.Count - 25} more");
+                AnsiConsole.MarkupLineInterpolated($"by kind: {string.Join(", ", rows.GroupBy(r => r.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))}");
             }
             foreach (var (finding, n) in data.Unmapped.OrderByDescending(kv => kv.Value))
                 AnsiConsole.MarkupLineInterpolated($"[yellow]unmapped[/] '{finding}': {n}");
-            AnsiConsole.MarkupLineInterpolated($"{data.Clips.Count} clips usable, {rows.Count} set aside; quarantine list: {path}");
-            return 0;
+            AnsiConsole.MarkupLineInterpolated($"{data.Clips.Count} clips usable, {rows.Count} set aside, {data.Junk.Count} hidden/tool files and folders skipped (e.g. .ipynb_checkpoints, __MACOSX); quarantine list: {path}");
+            if (data.Warnings.Count > 0)
+            {
+                AnsiConsole.MarkupLine("[bold]Warnings[/]");
+                foreach (var w in data.Warnings)
+                    AnsiConsole.MarkupLineInterpolated($"  [{(w.Fatal ? "red" : "yellow")}]{(w.Fatal ? "✗" : "!")} {w.Text}[/]");
+            }
+            return data.Warnings.Any(w => w.Fatal) ? 1 : 0;
         });
         return cmd;
     }
@@ -89,12 +97,16 @@ public static class DatasetsCommand
     {
         var specArg = new Argument<string>("spec") { Description = "Dataset spec YAML." };
         var json = new Option<bool>("--json") { Description = "Print the statistics as JSON (for machines)." };
+        var (frames, pad) = ClipOptions();
         var keep = KeepOption.Create();
-        var cmd = new Command("stats", "Counts per split and class, frame counts, sizes and frame rates of a dataset.") { specArg, json, keep };
+        var cmd = new Command("stats", "Counts per split and class (the same clip windows as validate), frame counts, sizes and frame rates of a dataset.")
+        {
+            specArg, json, frames, pad, keep,
+        };
         cmd.SetAction(parse =>
         {
             bool asJson = parse.GetValue(json);
-            var data = LoadOrReport(parse.GetValue(specArg)!, parse.GetValue(keep), null, quiet: asJson);
+            var data = LoadOrReport(parse.GetValue(specArg)!, parse.GetValue(keep), new ClipSpec(parse.GetValue(frames), Pad: parse.GetValue(pad)), quiet: asJson);
             if (data is null) return 2;
             var stats = DatasetSummary.Stats(data);
             if (asJson)
@@ -145,5 +157,8 @@ public static class DatasetsCommand
         AnsiConsole.Write(table);
         foreach (var (cls, n) in data.KeptOut.Where(kv => kv.Value > 0))
             AnsiConsole.MarkupLineInterpolated($"scarcity: {n} training clips of '{cls}' left out (keep)");
+        var groups = data.Clips.Where(c => c.Group is not null).ToList();
+        if (groups.Count > 0)
+            AnsiConsole.MarkupLineInterpolated($"groups (patients or sources, each kept in one split): {string.Join(", ", splits.Select(sp => $"{sp} {groups.Where(c => c.Split == sp).Select(c => c.Group).Distinct().Count()}"))}; {data.Clips.Count - groups.Count} clips have no group");
     }
 }

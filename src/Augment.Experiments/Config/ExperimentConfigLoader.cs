@@ -41,11 +41,11 @@ public static class ExperimentConfigLoader
     /// <summary>Parses YAML text; sourcePath names the file in errors and anchors relative paths.</summary>
     public static ExperimentConfig Parse(string yaml, string sourcePath, string? outputOverride = null)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e)
+        YamlStream stream;
+        try { stream = YamlFile.Parse(yaml, sourcePath); }
+        catch (YamlFileException e)
         {
-            throw new ConfigException(sourcePath, [new ConfigError((int)e.Start.Line, "(syntax)", e.InnerException?.Message ?? e.Message)]);
+            throw new ConfigException(sourcePath, [new ConfigError((int)e.Line, "(syntax)", e.Problem)]);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ConfigException(sourcePath, [new ConfigError(1, "(file)", "expected a mapping of settings at the top level")]);

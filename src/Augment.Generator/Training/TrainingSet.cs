@@ -38,7 +38,7 @@ public sealed class TrainingSet
             foreach (var clip in dataset.Split(Splits.Train))
             {
                 try { items.Add((cache.Get(clip, spec), clip.Label, PromptOf(dataset, clip.Label))); }
-                catch (VideoReadException e) { quarantined.Add(new QuarantineEntry(e.VideoPath, e.Problem)); }
+                catch (VideoReadException e) { quarantined.Add(new QuarantineEntry(e.VideoPath, e.Problem, QuarantineKind.Unreadable)); }
             }
         if (items.Count == 0)
             throw new InvalidOperationException($"no readable training clips in {string.Join(", ", datasets.Select(d => d.Name))}");

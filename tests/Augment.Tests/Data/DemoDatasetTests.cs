@@ -105,6 +105,6 @@ public class BundledFilesTests
         var spec = DatasetSpecYaml.FromNode(node, "/base", "experiments.yaml", new HashSet<string> { "target_classes" });
         Assert.Equal(("demo", "/base/data/demo", 4L), (spec.Name, spec.Root, spec.Seed));
         var e = Assert.Throws<DatasetSpecException>(() => DatasetSpecYaml.FromNode(node, "/base", "experiments.yaml"));
-        Assert.Equal("experiments.yaml:5: target_classes: unknown key (expected one of: name, adapter, root, video_dir, manifest, mapping, prompts, keep, val_fraction, test_fraction, clips_per_video, window_frames, domain_splits, seed)", e.Message);
+        Assert.Equal("experiments.yaml:5: target_classes: unknown key (expected one of: name, adapter, root, video_dir, manifest, mapping, prompts, keep, val_fraction, test_fraction, clips_per_video, window_frames, domain_splits, seed, group_by, label_source)", e.Message);
     }
 }

@@ -28,13 +28,16 @@ public static class Fixtures
         return new Clip(px, frames, height, width);
     }
 
-    /// <summary>A ramp video whose red and blue levels come from its file name, so no two fixture files share content
-    /// (identical files are quarantined as duplicates by the loader).</summary>
+    static int written;
+
+    /// <summary>A ramp video whose red and blue levels are unique to it among the first 20,000 of the test run, so no
+    /// two fixture files share content (identical files are quarantined as duplicates by the loader; levels from a
+    /// hash of the path collided in a few percent of runs of a test with 49 files).</summary>
     public static string WriteVideo(string path, int frames = 6, int size = 16, int step = 12)
     {
         System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        int hash = Seeds.Derive(0, System.IO.Path.GetFullPath(path));
-        VideoIO.WriteMp4(path, Ramp(frames, size, size, step, red: (byte)(150 + hash % 100), blue: (byte)(20 + hash / 100 % 200)));
+        int n = Interlocked.Increment(ref written);
+        VideoIO.WriteMp4(path, Ramp(frames, size, size, step, red: (byte)(150 + n % 100), blue: (byte)(20 + n / 100 % 200)));
         return path;
     }
 

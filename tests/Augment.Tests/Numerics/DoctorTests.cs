@@ -11,14 +11,8 @@ public class DoctorTests
     {
         var root = new RootCommand("augment");
         root.Subcommands.Add(DoctorCommand.Create());
-        var previous = Console.Out;
-        var writer = new StringWriter();
-        Console.SetOut(writer);
-        int code;
-        try { code = root.Parse(["doctor", "--output", Path.GetTempPath(), "--stress", "3"]).Invoke(); }
-        finally { Console.SetOut(previous); }
+        var (code, output) = CliCapture.Run(() => root.Parse(["doctor", "--output", Path.GetTempPath(), "--stress", "3"]).Invoke());
 
-        var output = writer.ToString();
         Assert.True(code == 0, output);
         foreach (var row in new[] { "oneDNN ISA cap", "numerics self-check", "decode mp4v", "decode h264", "free disk", "non-finite steps" })
             Assert.Contains(row, output);

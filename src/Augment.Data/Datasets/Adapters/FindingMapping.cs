@@ -18,26 +18,35 @@ public sealed partial class FindingMapping
 
     public static FindingMapping Load(string path)
     {
-        var stream = new YamlStream();
-        try { using var reader = new StreamReader(path); stream.Load(reader); }
-        catch (YamlException e) { throw new InvalidDataException($"{path}:{e.Start.Line}: {e.InnerException?.Message ?? e.Message}", e); }
+        var stream = YamlFile.LoadData(path);
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new InvalidDataException($"{path}: expected a mapping with classes, findings and excluded");
         YamlNode? Get(string key) => root.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
         if (Get("classes") is not YamlSequenceNode classes || classes.Children.Count == 0)
-            throw new InvalidDataException($"{path}: 'classes' must list the class names");
-        var mapping = new FindingMapping { Classes = classes.Children.Select(c => ((YamlScalarNode)c).Value!.Trim()).ToList() };
+            throw new InvalidDataException($"{path}:{root.Start.Line}: 'classes' must list the class names");
+        string Text(YamlNode node, string what) => node is YamlScalarNode { Value: { } v }
+            ? v.Trim() : throw new InvalidDataException($"{path}:{node.Start.Line}: {what} must be a single name, not a list or mapping");
+        var mapping = new FindingMapping { Classes = classes.Children.Select(c => Text(c, "a class")).ToList() };
         foreach (var c in mapping.Classes) mapping._classes[Layout.Normalise(c)] = c;
-        if (Get("findings") is YamlMappingNode findings)
+        if (Get("findings") is { } findingsNode)
+        {
+            if (findingsNode is not YamlMappingNode findings)
+                throw new InvalidDataException($"{path}:{findingsNode.Start.Line}: 'findings' must map each finding to a class");
             foreach (var (k, v) in findings.Children)
             {
-                var cls = ((YamlScalarNode)v).Value?.Trim() ?? "";
+                var finding = Text(k, "a finding");
+                var cls = Text(v, $"the class of finding '{finding}'");
                 if (!mapping.Classes.Contains(cls))
-                    throw new InvalidDataException($"{path}:{v.Start.Line}: finding '{k}' maps to '{cls}', which is not in 'classes'");
-                mapping._findings[Key(((YamlScalarNode)k).Value ?? "")] = cls;
+                    throw new InvalidDataException($"{path}:{v.Start.Line}: finding '{finding}' maps to '{cls}', which is not in 'classes'");
+                mapping._findings[Key(finding)] = cls;
             }
-        if (Get("excluded") is YamlSequenceNode excluded)
-            foreach (var e in excluded.Children) mapping._excluded.Add(Key(((YamlScalarNode)e).Value ?? ""));
+        }
+        if (Get("excluded") is { } excludedNode)
+        {
+            if (excludedNode is not YamlSequenceNode excluded)
+                throw new InvalidDataException($"{path}:{excludedNode.Start.Line}: 'excluded' must list findings");
+            foreach (var e in excluded.Children) mapping._excluded.Add(Key(Text(e, "an excluded finding")));
+        }
         return mapping;
     }
 

@@ -3,8 +3,9 @@ namespace Augment.Data.Datasets.Adapters;
 /// <summary>
 /// HyperKvasir labelled videos. Two label sources: the leaf class folder of
 /// labeled-videos/{lower,upper}-gi-tract/&lt;category&gt;/&lt;class&gt;/&lt;file&gt;, and the metadata CSV's
-/// <c>finding</c> (matched by file name anywhere under the root) through the finding → class mapping. A class folder
-/// wins over the CSV when both label a file.
+/// <c>finding</c> (matched by file name anywhere under the root) through the finding → class mapping. When both label a
+/// file and disagree, <c>label_source</c> (folder by default, or csv) decides, and every disagreement is reported.
+/// Of two files with the same name, the one in a class folder is used.
 /// </summary>
 static class HyperKvasirAdapter
 {
@@ -15,48 +16,60 @@ static class HyperKvasirAdapter
         var mapping = FindingMapping.Load(mappingPath);
         var result = new AdapterResult { Classes = mapping.Classes };
 
-        var videos = Layout.Files(spec.Root, SearchOption.AllDirectories).Where(Layout.IsVideo).ToList();
-        var findings = ReadFindings(spec.Manifest ?? FindCsv(spec.Root));
-        var byName = videos.GroupBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key!, g => g.ToList(), StringComparer.OrdinalIgnoreCase);
+        var all = result.Tree.Files(spec.Root, recursive: true);
+        var videos = all.Where(Layout.IsVideo).ToList();
+        var csv = spec.Manifest ?? FindCsv(all);
+        if (csv is null)
+            result.Warnings.Add(new($"no metadata CSV (a .csv with a 'finding' column) under {spec.Root}: only class folders label videos; set 'manifest' to hyper-kvasir-video-metadata.csv", Fatal: false));
+        var findings = ReadFindings(csv);
+        var byName = videos.GroupBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key!, g => g.OrderBy(f => ClassFolder(f) is null).ThenBy(f => f, StringComparer.Ordinal).ToList(), StringComparer.OrdinalIgnoreCase);
+        var disagreements = new List<string>();
 
         foreach (var file in videos)
         {
+            var name = Path.GetFileName(file);
             var id = Path.GetFileNameWithoutExtension(file);
-            if (byName[Path.GetFileName(file)].Count > 1 && byName[Path.GetFileName(file)][0] != file)
+            var copies = byName[name];
+            if (copies[0] != file)
             {
-                result.Quarantined.Add(new(file, $"duplicate file name (first copy: {byName[Path.GetFileName(file)][0]})"));
+                result.Quarantine(file, $"duplicate file name (using {copies[0]}{(ClassFolder(copies[0]) is not null ? ", which is in a class folder" : "")})", QuarantineKind.Duplicate);
                 continue;
             }
-            var folderClass = ClassFolder(file);
-            if (folderClass is not null)
+            var folder = ClassFolder(file);
+            string? folderClass = folder is null ? null : mapping.ClassOf(folder);
+            bool folderExcluded = folder is not null && folderClass is null && mapping.IsExcluded(folder);
+            findings.TryGetValue(name, out var finding);
+            string? csvClass = finding is null ? null : mapping.ClassOf(finding);
+            bool csvExcluded = finding is not null && csvClass is null && mapping.IsExcluded(finding);
+
+            if (folderClass is not null && csvClass is not null && folderClass != csvClass)
             {
-                var cls = mapping.ClassOf(folderClass);
-                if (cls is not null) { result.Entries.Add(new(file, cls, null, id)); continue; }
-                if (mapping.IsExcluded(folderClass)) { result.Quarantined.Add(new(file, $"class folder '{folderClass}' is excluded by the mapping")); continue; }
-                if (!findings.ContainsKey(Path.GetFileName(file)))
-                {
-                    result.CountUnmapped(folderClass);
-                    result.Quarantined.Add(new(file, $"unknown label: class folder '{folderClass}' is not in the mapping"));
-                    continue;
-                }
-            }
-            if (!findings.TryGetValue(Path.GetFileName(file), out var finding))
-            {
-                result.Quarantined.Add(new(file, "unlabelled: not under a class folder and not in the metadata CSV"));
+                var chosen = spec.LabelSource == "csv" ? csvClass : folderClass;
+                disagreements.Add($"{Layout.Relative(spec.Root, file)}: folder '{folder}' → {folderClass}, CSV finding '{finding}' → {csvClass}; using {chosen}");
+                result.Entries.Add(new(file, chosen, null, id));
                 continue;
             }
-            if (mapping.IsExcluded(finding)) { result.Quarantined.Add(new(file, $"finding '{finding}' is excluded by the mapping")); continue; }
-            var mapped = mapping.ClassOf(finding);
-            if (mapped is null)
+            var label = spec.LabelSource == "csv" ? csvClass ?? folderClass : folderClass ?? csvClass;
+            if (label is not null) { result.Entries.Add(new(file, label, null, id)); continue; }
+            if (folderExcluded || csvExcluded)
             {
-                result.CountUnmapped(finding);
-                result.Quarantined.Add(new(file, $"finding '{finding}' maps to no class"));
+                result.Quarantine(file, folderExcluded ? $"class folder '{folder}' is excluded by the mapping" : $"finding '{finding}' is excluded by the mapping", QuarantineKind.Excluded);
                 continue;
             }
-            result.Entries.Add(new(file, mapped, null, id));
+            if (folder is null && finding is null)
+            {
+                result.Quarantine(file, "unlabelled: not under a class folder and not in the metadata CSV", QuarantineKind.Unlabelled);
+                continue;
+            }
+            var unknown = finding ?? folder!;
+            result.CountUnmapped(unknown);
+            result.Quarantine(file, finding is not null ? $"finding '{finding}' maps to no class" : $"unknown label: class folder '{folder}' is not in the mapping", QuarantineKind.UnknownLabel);
         }
-        foreach (var name in findings.Keys.Where(n => !byName.ContainsKey(n)).Order(StringComparer.Ordinal))
-            result.Missing.Add(name);
+        if (disagreements.Count > 0)
+            result.Warnings.Add(new($"class folder and metadata CSV disagree on {disagreements.Count} video(s) (label_source: {spec.LabelSource}): {string.Join("; ", disagreements)}", Fatal: false));
+        foreach (var missing in findings.Keys.Where(n => !byName.ContainsKey(n)).Order(StringComparer.Ordinal))
+            result.Missing.Add(missing);
         return result;
     }
 
@@ -70,9 +83,8 @@ static class HyperKvasirAdapter
         return tractName is "lower-gi-tract" or "upper-gi-tract" ? Path.GetFileName(classDir) : null;
     }
 
-    static string? FindCsv(string root) =>
-        Layout.Files(root, SearchOption.AllDirectories)
-            .Where(f => f.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+    static string? FindCsv(IEnumerable<string> files) =>
+        files.Where(f => f.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
             .FirstOrDefault(f => File.ReadLines(f).FirstOrDefault()?.Contains("finding", StringComparison.OrdinalIgnoreCase) == true);
 
     /// <summary>file-name → finding from the semicolon-separated metadata CSV (header file-name;finding;...).</summary>

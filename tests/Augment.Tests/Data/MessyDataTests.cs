@@ -379,3 +379,52 @@ public class MessyDataTests
         return dir["spec.yaml"];
     }
 }
+
+/// <summary>
+/// Unreadable files and folders, for real: as root nothing is unreadable, so the CLI runs as 'nobody' (runuser);
+/// as any other user the loader runs in-process.
+/// </summary>
+public class PermissionTests
+{
+    [Fact]
+    public void AnUnreadableFileOrClassFolderIsQuarantinedAndTheRestIsUsed()
+    {
+        using var dir = new TempDir();
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_101_101);
+        foreach (var split in new[] { "train", "val", "test" })
+            foreach (var cls in new[] { "a", "b" })
+                Fixtures.WriteVideo(dir[$"data/{split}/{cls}/0.mp4"]);
+        Fixtures.WriteVideo(dir["data/train/locked/0.mp4"]);
+        // Same size as b/0.mp4, so the duplicate check has to read it.
+        File.Copy(dir["data/train/b/0.mp4"], dir["data/train/b/secret.mp4"]);
+        File.SetUnixFileMode(dir["data/train/b/secret.mp4"], UnixFileMode.None);
+        File.SetUnixFileMode(dir["data/train/locked"], UnixFileMode.None);
+        File.WriteAllText(dir["spec.yaml"], "name: p\nadapter: folder\nroot: data\n");
+        Directory.CreateDirectory(dir["out"]);
+        File.SetUnixFileMode(dir["out"], (UnixFileMode)0b111_111_111);
+
+        IReadOnlyList<(string Kind, string Path, string Reason)> rows;
+        if (Environment.UserName == "root")
+        {
+            var augment = Path.Combine(AppContext.BaseDirectory, "augment.dll");
+            var run = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("runuser",
+                ["-u", "nobody", "--", "env", $"HOME={dir["out"]}", $"DOTNET_CLI_HOME={dir["out"]}", "dotnet", augment,
+                 "datasets", "validate", dir["spec.yaml"], "--quarantine", dir["out/q.csv"], "--frames", "4"])
+                { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var output = run.StandardOutput.ReadToEnd() + run.StandardError.ReadToEnd();
+            run.WaitForExit();
+            Assert.True(run.ExitCode == 0, output);
+            Assert.Contains("6 clips usable", output);
+            rows = File.ReadAllLines(dir["out/q.csv"]).Skip(1).Select(l => l.Split(',', 3)).Select(f => (f[0], f[1], f[2])).ToList();
+        }
+        else
+        {
+            var data = DatasetLoader.Load(DatasetSpecYaml.Load(dir["spec.yaml"]));
+            Assert.Equal(6, data.Clips.Count);
+            rows = data.Quarantined.Select(q => (q.Kind, q.Path, q.Reason)).ToList();
+        }
+        Assert.Contains((QuarantineKind.PermissionDenied, dir["data/train/locked"], "permission denied: the folder cannot be listed"), rows);
+        Assert.Contains((QuarantineKind.PermissionDenied, dir["data/train/b/secret.mp4"], "permission denied: the file cannot be read"), rows);
+        Assert.Equal(2, rows.Count);
+    }
+}

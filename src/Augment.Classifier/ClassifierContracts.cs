@@ -66,6 +66,13 @@ public sealed record EvaluationMetrics
     public required IReadOnlyList<ClassMetrics> PerClass { get; init; }
     /// <summary>[actual][predicted] counts.</summary>
     public required int[][] Confusion { get; init; }
+    /// <summary>Mean cross-entropy of the scores (ML.NET's log-loss).</summary>
+    public double LogLoss { get; init; }
+    /// <summary>What was scored: videos (window probabilities averaged) and the windows behind them.</summary>
+    public int Videos { get; init; }
+    public int Windows { get; init; }
+    /// <summary>The same metrics over single windows, before averaging per video (the headline is per video).</summary>
+    public EvaluationMetrics? PerWindow { get; init; }
 }
 
 /// <summary>Counts per class of what a run trained on.</summary>
@@ -85,6 +92,8 @@ public sealed record TrainResult(EvaluationMetrics Test, IReadOnlyList<EpochRepo
 {
     /// <summary>Optimizer steps skipped over the whole run (non-finite loss or gradient).</summary>
     public int SkippedSteps { get; init; }
+    /// <summary>Optimizer steps the run took (skipped ones included): equal for every cell of a dataset.</summary>
+    public long Steps { get; init; }
 }
 
 public sealed record TrainRequest(Dataset Dataset, ClipSpec Spec, ClipCache Cache, ClassifierOptions Options, MixOptions Mix, string OutDir);

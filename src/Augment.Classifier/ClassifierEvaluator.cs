@@ -35,7 +35,7 @@ public static class ClassifierEvaluator
         // Non-finite scores would still argmax to some class and give plausible-looking metrics: redo once, then refuse.
         if (!double.IsFinite(loss)) (scores, loss) = Predict(model, set, device, batchSize);
         if (!double.IsFinite(loss)) throw new InvalidOperationException($"{title}: the model's scores are not finite (twice in a row); run 'augment doctor'");
-        var metrics = Metrics.Compute(set.Classes, set.Labels, scores);
+        var metrics = Metrics.ComputePerVideo(set.Classes, set.Clips.Select(c => c.VideoId).ToList(), set.Labels, scores);
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.MetricsJson), metrics);
         ResultFiles.WritePredictions(Path.Combine(outDir, ResultFiles.PredictionsCsv), metrics.Classes, set.Clips, set.Labels, scores);

@@ -91,7 +91,11 @@ public static class ClassifierTrainer
             "weights" => tensor(counts.Select(c => c == 0 ? 0f : (float)train.Count / (counts.Count(n => n > 0) * c)).ToArray(), device: device),
             _ => null,
         };
-        int stepsPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
+        // Epochs are as long as the real training split, whatever synthetic clips join it: every cell of a sweep gets
+        // the same step budget and learning-rate schedule, so ΔF1 measures the clips, not longer training.
+        int realCount = train.Clips.Count(c => c.Source == "real");
+        int draws = realCount > 0 ? realCount : train.Count;
+        int stepsPerEpoch = (draws + o.BatchSize - 1) / o.BatchSize;
         var schedule = new LearningRateSchedule(o.LearningRate, (long)o.WarmupEpochs * stepsPerEpoch, (long)o.Epochs * stepsPerEpoch);
         var history = state.History.ToList();
         var guard = new StepGuard("classifier training", () => File.Exists(lastPath) ? lastPath : null, state.SkippedSteps, state.Step);
@@ -110,7 +114,7 @@ public static class ClassifierTrainer
             double lossSum = 0;
             int correct = 0, seen = 0, stepInEpoch = 0;
             long step = state.Step;
-            foreach (var rows in BatchSampler.Epoch(train.Labels, classes.Count, o.BatchSize, o.Balance == "sampler", rng))
+            foreach (var rows in BatchSampler.Epoch(train.Labels, classes.Count, o.BatchSize, o.Balance == "sampler", rng, draws))
             {
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
@@ -149,7 +153,7 @@ public static class ClassifierTrainer
             if (!double.IsFinite(valLoss)) (valScores, valLoss) = ClassifierEvaluator.Predict(model, val, device, Math.Max(o.BatchSize, 32));
             if (!double.IsFinite(valLoss))
                 throw new NonFiniteTrainingException("classifier validation", step, $"validation loss after epoch {epoch}", "it stayed non-finite when recomputed", File.Exists(lastPath) ? lastPath : null);
-            var valMetrics = Metrics.Compute(classes, val.Labels, valScores);
+            var valMetrics = Metrics.ComputePerVideo(classes, val.Clips.Select(c => c.VideoId).ToList(), val.Labels, valScores);
             // Better macro-F1 wins; an equal macro-F1 with a lower validation loss also counts as better.
             bool improved = valMetrics.MacroF1 > state.BestValMacroF1 + 1e-12
                             || (Math.Abs(valMetrics.MacroF1 - state.BestValMacroF1) <= 1e-12 && valLoss < state.BestValLoss);
@@ -185,7 +189,7 @@ public static class ClassifierTrainer
         {
             best.to(device, dtype);
             var metrics = ClassifierEvaluator.Score(best, test, device, outDir, $"test (best epoch {state.BestEpoch})", Math.Max(o.BatchSize, 32));
-            return new TrainResult(metrics, history, mix, outDir) { SkippedSteps = guard.Skipped };
+            return new TrainResult(metrics, history, mix, outDir) { SkippedSteps = guard.Skipped, Steps = state.Step };
         }
     }
 

@@ -70,7 +70,23 @@ public static class Metrics
             WeightedF1 = perClass.Sum(m => m.F1 * m.Support) / total,
             PerClass = perClass,
             Confusion = confusion,
+            LogLoss = result.LogLoss,
+            Videos = labels.Length,
+            Windows = labels.Length,
         };
+    }
+
+    /// <summary>
+    /// Per-video metrics (MMAction2's average_clips='prob'): the probabilities of a video's windows are averaged, and
+    /// the video is scored once. The per-window metrics ride along as <see cref="EvaluationMetrics.PerWindow"/>.
+    /// </summary>
+    public static EvaluationMetrics ComputePerVideo(IReadOnlyList<string> classes, IReadOnlyList<string> videos, int[] labels, float[][] scores)
+    {
+        var perWindow = Compute(classes, labels, scores);
+        var groups = Enumerable.Range(0, labels.Length).GroupBy(i => videos[i]).ToList();
+        var videoLabels = groups.Select(g => labels[g.First()]).ToArray();
+        var videoScores = groups.Select(g => Enumerable.Range(0, classes.Count).Select(c => (float)g.Average(i => scores[i][c])).ToArray()).ToArray();
+        return Compute(classes, videoLabels, videoScores) with { Windows = labels.Length, PerWindow = perWindow };
     }
 
     public static int ArgMax(float[] values)

@@ -13,13 +13,15 @@ public static class ResultFiles
 
     public static void WritePredictions(string path, IReadOnlyList<string> classes, IReadOnlyList<ClipRef> clips, int[] labels, float[][] scores)
     {
+        // One row per window; video and start_frame say which video it belongs to, so readers can score per video.
         var csv = new StringBuilder();
-        csv.Append("path,label,predicted");
+        csv.Append("video,start_frame,path,label,predicted");
         foreach (var c in classes) csv.Append(",score_").Append(Csv.Quote(c));
         csv.Append('\n');
         for (int i = 0; i < clips.Count; i++)
         {
-            csv.Append(Csv.Quote(clips[i].Path)).Append(',').Append(Csv.Quote(classes[labels[i]])).Append(',').Append(Csv.Quote(classes[Metrics.ArgMax(scores[i])]));
+            csv.Append(Csv.Quote(clips[i].VideoId)).Append(',').Append(clips[i].StartFrame.ToString(CultureInfo.InvariantCulture)).Append(',')
+               .Append(Csv.Quote(clips[i].Path)).Append(',').Append(Csv.Quote(classes[labels[i]])).Append(',').Append(Csv.Quote(classes[Metrics.ArgMax(scores[i])]));
             foreach (var s in scores[i]) csv.Append(',').Append(s.ToString("0.######", CultureInfo.InvariantCulture));
             csv.Append('\n');
         }
@@ -57,7 +59,7 @@ public static class ResultFiles
         plot.XLabel("predicted");
         plot.YLabel("actual");
         plot.Add.ColorBar(heatmap).Label = "row share";
-        plot.Title($"{title}  acc {metrics.Accuracy:0.000}  macro-F1 {metrics.MacroF1:0.000}");
+        plot.Title($"{title}, {metrics.Videos} videos  acc {metrics.Accuracy:0.000}  macro-F1 {metrics.MacroF1:0.000}");
         int size = 360 + 70 * k;
         AtomicFile.Write(path, tmp => plot.SavePng(tmp, size + 120, size));
     }

@@ -1,9 +1,12 @@
 namespace Augment.Experiments.Report;
 
-/// <summary>One test clip's true and predicted label, as the classifier wrote it in predictions.csv.</summary>
-public sealed record Prediction(string Path, string Label, string Predicted);
+/// <summary>One scored window: its video, where it starts, the true label and the class probabilities.</summary>
+public sealed record Prediction(string Video, int StartFrame, string Path, string Label, string Predicted, IReadOnlyDictionary<string, double> Scores);
 
-/// <summary>Reads the path, label and predicted columns of a classifier's predictions.csv (other columns are scores).</summary>
+/// <summary>
+/// Reads a classifier's predictions.csv (video,start_frame,path,label,predicted,score_&lt;class&gt;…). Files written
+/// before videos were recorded have no video column: each path is then its own video.
+/// </summary>
 public static class PredictionsCsv
 {
     public const string FileName = "predictions.csv";
@@ -16,6 +19,8 @@ public static class PredictionsCsv
         int Column(string name) => columns.IndexOf(name) is var i and >= 0 ? i
             : throw new InvalidDataException($"{path}: no '{name}' column (header: {header})");
         int pathCol = Column("path"), labelCol = Column("label"), predCol = Column("predicted");
+        int videoCol = columns.IndexOf("video"), startCol = columns.IndexOf("start_frame");
+        var scoreCols = columns.Select((c, i) => (c, i)).Where(x => x.c.StartsWith("score_", StringComparison.Ordinal)).ToList();
 
         var rows = new List<Prediction>();
         int line = 1;
@@ -26,8 +31,24 @@ public static class PredictionsCsv
             var cells = Augment.Data.Csv.SplitLine(text);
             if (cells.Count < columns.Count)
                 throw new InvalidDataException($"{path}:{line}: {cells.Count} fields, header has {columns.Count}");
-            rows.Add(new Prediction(cells[pathCol], cells[labelCol], cells[predCol]));
+            var scores = scoreCols.ToDictionary(s => s.c["score_".Length..], s => double.Parse(cells[s.i], System.Globalization.CultureInfo.InvariantCulture));
+            rows.Add(new Prediction(videoCol >= 0 ? cells[videoCol] : cells[pathCol], startCol >= 0 ? int.Parse(cells[startCol], System.Globalization.CultureInfo.InvariantCulture) : 0,
+                cells[pathCol], cells[labelCol], cells[predCol], scores));
         }
         return rows;
     }
+
+    /// <summary>
+    /// One prediction per video: window probabilities averaged (MMAction2's average_clips='prob'), the class with the
+    /// highest mean is the video's prediction. Without scores, the windows' majority vote.
+    /// </summary>
+    public static IReadOnlyDictionary<string, (string Label, string Predicted)> PerVideo(IReadOnlyList<Prediction> windows) =>
+        windows.GroupBy(w => w.Video).ToDictionary(g => g.Key, g =>
+        {
+            var first = g.First();
+            string predicted = first.Scores.Count > 0
+                ? first.Scores.Keys.MaxBy(c => g.Average(w => w.Scores[c]))!
+                : g.GroupBy(w => w.Predicted).OrderByDescending(v => v.Count()).ThenBy(v => v.Key, StringComparer.Ordinal).First().Key;
+            return (first.Label, predicted);
+        }, StringComparer.Ordinal);
 }

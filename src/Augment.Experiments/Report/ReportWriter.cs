@@ -58,20 +58,25 @@ public static class ReportWriter
                     $"{model.FinishedCells} finished cell(s), {model.FailedCells.Count} failed. Config: {sw.ConfigPath}. " +
                     "Every number below is read from the cells' stored result.json / predictions.csv.");
         s.Paragraph("Ratio r = synthetic clips added per real training clip of each targeted class (nested prefixes of one " +
-                    "generation run per generator and seed). ACC = accuracy; Pre / Rec / F1 = macro averages over classes, " +
-                    $"mean ± std over seeds. ΔF1 = mean paired difference to real only, with a 95% paired bootstrap CI " +
-                    $"({SweepReport.BootstrapResamples} resamples of seeds and test clips jointly, seed 0).");
+                    "generation run per generator and seed). Every metric is **per test video**: the class probabilities of a " +
+                    "video's windows are averaged and the video is scored once (MMAction2's average_clips='prob'); per-window " +
+                    "macro-F1 is kept as a secondary column. ACC = accuracy; Pre / Rec / F1 = macro averages over the test " +
+                    "split's classes, mean ± std over seeds; log-loss from ML.NET. ΔF1 = mean paired difference to real only, " +
+                    $"with a 95% paired bootstrap CI ({SweepReport.BootstrapResamples} resamples, seed 0) that resamples seeds and " +
+                    "test videos jointly, videos within each class, so every resample keeps the test split's classes and counts. " +
+                    "The generator is trained once per sweep (with the first seed), so the CI is conditional on that one trained generator.");
 
         foreach (var ds in model.Datasets)
         {
             s.Heading(2, $"Dataset {ds.Name}");
             if (ds.Rows.Count == 0) { s.Paragraph("No finished cells yet."); continue; }
             s.Paragraph($"Reported ratio: {ds.RatioRule}.");
-            s.Table(["Method", "Ratio", "Seeds", "ACC", "Pre", "Rec", "F1", "ΔF1 [95% CI]"],
+            s.Table(["Method", "Ratio", "Seeds", "Test videos", "ACC", "Pre", "Rec", "F1", "ΔF1 [95% CI]", "Log-loss", "F1 per window"],
                 ds.Rows.Select(r => new[]
                 {
                     r.Generator == "real" ? r.Label : $"+{r.Label}", N(r.Ratio), r.F1.N.ToString(CultureInfo.InvariantCulture),
-                    Pm(r.Accuracy), Pm(r.Precision), Pm(r.Recall), Pm(r.F1), Delta(r.DeltaF1),
+                    r.TestWindows > r.TestVideos ? $"{r.TestVideos} ({r.TestWindows} windows)" : r.TestVideos.ToString(CultureInfo.InvariantCulture),
+                    Pm(r.Accuracy), Pm(r.Precision), Pm(r.Recall), Pm(r.F1), Delta(r.DeltaF1), Pm(r.LogLoss), Pm(r.WindowF1),
                 }));
 
             s.Heading(3, "Macro-F1 versus augmentation ratio");
@@ -82,8 +87,11 @@ public static class ReportWriter
             if (ds.TargetClasses.Count > 0)
             {
                 s.Heading(3, "Per-class F1 of the targeted scarce classes");
-                s.Table(["Method", "Ratio", .. ds.TargetClasses],
-                    ds.Rows.Select(r => new[] { r.Label, N(r.Ratio) }.Concat(ds.TargetClasses.Select(t => Pm(r.TargetClassF1[t]))).ToArray()));
+                s.Paragraph("F1 of each targeted class, mean ± std over seeds, and its paired Δ to real only with its own 95% bootstrap CI: " +
+                            "a gain concentrated in the scarce classes is what augmentation promises.");
+                s.Table(["Method", "Ratio", .. ds.TargetClasses.SelectMany(t => new[] { t, $"Δ {t} [95% CI]" })],
+                    ds.Rows.Select(r => new[] { r.Label, N(r.Ratio) }
+                        .Concat(ds.TargetClasses.SelectMany(t => new[] { Pm(r.TargetClassF1[t]), Delta(r.TargetClassDelta.GetValueOrDefault(t)) })).ToArray()));
             }
 
             s.Heading(3, "Confusion matrices (test split)");
@@ -118,7 +126,7 @@ public static class ReportWriter
 
     static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
     static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.###", CultureInfo.InvariantCulture);
-    static string Pm(MetricStats m) => m.N == 0 ? "–" : $"{m.Mean:0.000} ± {m.Std:0.000}";
+    static string Pm(MetricStats m) => m.N == 0 || double.IsNaN(m.Mean) ? "–" : $"{m.Mean:0.000} ± {m.Std:0.000}";
     static string Delta(ConfidenceInterval? ci) => ci is null ? "–" : $"{ci.Estimate:+0.000;-0.000;0.000} [{ci.Low:+0.000;-0.000;0.000}, {ci.High:+0.000;-0.000;0.000}]";
     static string Csv(string v) => v.Contains(',') || v.Contains('"') ? $"\"{v.Replace("\"", "\"\"")}\"" : v;
 

@@ -19,7 +19,17 @@ public sealed record MetricStats(double Mean, double Std, int N)
 /// <summary>One row of the Table-3-style table: a generator (or real only) at its reported ratio.</summary>
 public sealed record TableRow(string Generator, string Label, double Ratio, MetricStats Accuracy, MetricStats Precision,
     MetricStats Recall, MetricStats F1, IReadOnlyDictionary<string, MetricStats> TargetClassF1,
-    ConfidenceInterval? DeltaF1, string? Confusion, long? ConfusionSeed);
+    ConfidenceInterval? DeltaF1, string? Confusion, long? ConfusionSeed)
+{
+    /// <summary>Paired ΔF1 of each targeted class, with its own interval.</summary>
+    public IReadOnlyDictionary<string, ConfidenceInterval> TargetClassDelta { get; init; } = new Dictionary<string, ConfidenceInterval>();
+    public MetricStats LogLoss { get; init; } = new(double.NaN, double.NaN, 0);
+    /// <summary>Per-window macro-F1 (the secondary view; the headline F1 is per video).</summary>
+    public MetricStats WindowF1 { get; init; } = new(double.NaN, double.NaN, 0);
+    /// <summary>Test videos (and windows) behind every metric of the row.</summary>
+    public int TestVideos { get; init; }
+    public int TestWindows { get; init; }
+}
 
 /// <summary>Mean ± std over seeds of one (generator, ratio) of the grid; generator "real" is the ratio-0 baseline.</summary>
 public sealed record GridPoint(string Generator, string Label, double Ratio, MetricStats Accuracy, MetricStats Precision,
@@ -101,17 +111,30 @@ public static class SweepReport
         var perClass = targets.ToDictionary(t => t, t => MetricStats.Of(results.Where(r => r.PerClassF1.ContainsKey(t)).Select(r => r.PerClassF1[t])));
         var confusion = runs.Select(c => Path.Combine(c.Dir, "confusion.png")).FirstOrDefault(File.Exists);
         long? confusionSeed = confusion is null ? null : runs.First(c => Path.Combine(c.Dir, "confusion.png") == confusion).Result.Seed;
+        var delta = baseline is null ? null : DeltaF1(baseline, runs, targets);
         return new TableRow(generator, label, ratio,
             MetricStats.Of(results.Select(r => r.Accuracy)), MetricStats.Of(results.Select(r => r.MacroPrecision)),
             MetricStats.Of(results.Select(r => r.MacroRecall)), MetricStats.Of(results.Select(r => r.MacroF1)),
-            perClass, baseline is null ? null : DeltaF1(baseline, runs),
-            confusion is null ? null : Path.GetRelativePath(runDir, confusion), confusionSeed);
+            perClass, delta?.MacroF1,
+            confusion is null ? null : Path.GetRelativePath(runDir, confusion), confusionSeed)
+        {
+            TargetClassDelta = delta is null ? new Dictionary<string, ConfidenceInterval>() : delta.ClassF1,
+            LogLoss = MetricStats.Of(results.Select(r => r.LogLoss)),
+            WindowF1 = MetricStats.Of(results.Select(r => r.WindowMacroF1)),
+            TestVideos = results.Max(r => r.TestVideos),
+            TestWindows = results.Max(r => r.TestWindows),
+        };
     }
 
-    /// <summary>Pairs runs by seed, aligns their predictions.csv on the test clips all of them share, and bootstraps ΔF1.</summary>
-    static ConfidenceInterval? DeltaF1(List<(CellResult Result, string Dir)> baseline, List<(CellResult Result, string Dir)> candidate)
+    sealed record PairedDelta(ConfidenceInterval MacroF1, IReadOnlyDictionary<string, ConfidenceInterval> ClassF1);
+
+    /// <summary>
+    /// Pairs runs by seed, scores each run per video (window probabilities averaged) on the test videos all of them
+    /// share, and bootstraps ΔF1 over videos and seeds.
+    /// </summary>
+    static PairedDelta? DeltaF1(List<(CellResult Result, string Dir)> baseline, List<(CellResult Result, string Dir)> candidate, IReadOnlyList<string> targets)
     {
-        var pairs = new List<(Dictionary<string, Prediction> Base, Dictionary<string, Prediction> Cand)>();
+        var pairs = new List<(IReadOnlyDictionary<string, (string Label, string Predicted)> Base, IReadOnlyDictionary<string, (string Label, string Predicted)> Cand)>();
         foreach (var (cand, candDir) in candidate)
         {
             var match = baseline.FirstOrDefault(b => b.Result.Seed == cand.Seed);
@@ -119,7 +142,7 @@ public static class SweepReport
             var basePath = Path.Combine(match.Dir, PredictionsCsv.FileName);
             var candPath = Path.Combine(candDir, PredictionsCsv.FileName);
             if (!File.Exists(basePath) || !File.Exists(candPath)) continue;
-            pairs.Add((ByPath(PredictionsCsv.Read(basePath)), ByPath(PredictionsCsv.Read(candPath))));
+            pairs.Add((PredictionsCsv.PerVideo(PredictionsCsv.Read(basePath)), PredictionsCsv.PerVideo(PredictionsCsv.Read(candPath))));
         }
         if (pairs.Count == 0) return null;
 
@@ -130,18 +153,13 @@ public static class SweepReport
             foreach (var pred in p.Base.Values.Concat(p.Cand.Values))
                 foreach (var name in new[] { pred.Label, pred.Predicted })
                     if (!classes.Contains(name)) classes.Add(name);
-        var labels = shared.Select(path => classes.IndexOf(pairs[0].Base[path].Label)).ToArray();
+        var labels = shared.Select(video => classes.IndexOf(pairs[0].Base[video].Label)).ToArray();
         var predictionPairs = pairs.Select(p => new PredictionPair(
-            shared.Select(path => classes.IndexOf(p.Base[path].Predicted)).ToArray(),
-            shared.Select(path => classes.IndexOf(p.Cand[path].Predicted)).ToArray())).ToList();
-        return PairedBootstrap.DeltaMacroF1(labels, predictionPairs, classes.Count, BootstrapResamples, seed: 0);
-    }
-
-    static Dictionary<string, Prediction> ByPath(IReadOnlyList<Prediction> rows)
-    {
-        var map = new Dictionary<string, Prediction>(StringComparer.Ordinal);
-        foreach (var r in rows) map[r.Path] = r;
-        return map;
+            shared.Select(video => classes.IndexOf(p.Base[video].Predicted)).ToArray(),
+            shared.Select(video => classes.IndexOf(p.Cand[video].Predicted)).ToArray())).ToList();
+        var targetIndex = targets.Where(classes.Contains).ToDictionary(t => classes.IndexOf(t), t => t);
+        var result = PairedBootstrap.Delta(labels, predictionPairs, classes.Count, targetIndex.Keys.ToList(), BootstrapResamples, seed: 0);
+        return new PairedDelta(result.MacroF1, result.ClassF1.ToDictionary(kv => targetIndex[kv.Key], kv => kv.Value));
     }
 
     static List<GateSummary> ReadGates(string runDir, SweepSummary sweep)

@@ -28,6 +28,14 @@ public sealed record CellResult
     /// <summary>Validation macro-F1 of the kept (best) checkpoint: what ratios are chosen by, so the test split stays unseen.</summary>
     public double ValMacroF1 { get; init; }
     public IReadOnlyDictionary<string, double> PerClassF1 { get; init; } = new Dictionary<string, double>();
+    /// <summary>Test log-loss (per video), and the videos and windows the test metrics were computed on.</summary>
+    public double LogLoss { get; init; } = double.NaN;
+    public int TestVideos { get; init; }
+    public int TestWindows { get; init; }
+    /// <summary>Macro-F1 over single windows (secondary; the headline metrics are per video).</summary>
+    public double WindowMacroF1 { get; init; } = double.NaN;
+    /// <summary>Optimizer steps the classifier took: the same for every cell of a dataset.</summary>
+    public long Steps { get; init; }
     /// <summary>Synthetic clips actually mixed in, per class (may fall short of the ratio if the gate rejected many).</summary>
     public IReadOnlyDictionary<string, int> SyntheticUsed { get; init; } = new Dictionary<string, int>();
     /// <summary>Classifier optimizer steps skipped because their loss or gradient was not finite.</summary>

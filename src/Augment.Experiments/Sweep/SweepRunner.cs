@@ -152,6 +152,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
                 Accuracy = m.Accuracy, MacroPrecision = m.MacroPrecision, MacroRecall = m.MacroRecall, MacroF1 = m.MacroF1,
                 ValMacroF1 = trained.History.Count > 0 ? trained.History.Max(e => e.ValMacroF1) : double.NaN,
                 PerClassF1 = m.PerClass.ToDictionary(c => c.Label, c => c.F1),
+                LogLoss = m.LogLoss, TestVideos = m.Videos, TestWindows = m.Windows, WindowMacroF1 = m.PerWindow?.MacroF1 ?? m.MacroF1,
+                Steps = trained.Steps,
                 SyntheticUsed = trained.Mix.Synthetic, SkippedSteps = trained.SkippedSteps, TrackingRunId = id,
                 Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
             };

@@ -82,9 +82,11 @@ public class DemoRunTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.Contains(scarce, mixJson);
 
         var rows = File.ReadAllLines(Path.Combine(outDir, "predictions.csv")).Skip(1).ToList();
-        var testPaths = demo.Dataset.Split(Splits.Test).Select(c => c.Path).Order().ToList();
-        Assert.Equal(testPaths, rows.Select(r => r.Split(',')[0]).Order().ToList());
-        Assert.DoesNotContain(rows, r => r.StartsWith(Path.Combine(demo.Root, "synthetic"), StringComparison.Ordinal));
+        var test = demo.Dataset.Split(Splits.Test).ToList();
+        var testPaths = test.Select(c => c.Path).Order().ToList();
+        Assert.Equal(testPaths, rows.Select(r => r.Split(',')[2]).Order().ToList());
+        Assert.Equal(test.Select(c => c.VideoId).Order(), rows.Select(r => r.Split(',')[0]).Order());
+        Assert.DoesNotContain(rows, r => r.Split(',')[2].StartsWith(Path.Combine(demo.Root, "synthetic"), StringComparison.Ordinal));
         Assert.Equal(testPaths.Count, result.Test.PerClass.Sum(c => c.Support));
     }
 

@@ -109,6 +109,24 @@ public class TrainerTests
         }
     }
 
+    [Fact]
+    public void SyntheticClipsDoNotBuyExtraOptimizerSteps()
+    {
+        using var all = TinyClips.Make(3, 4, 16, seed: 1);
+        var even = Enumerable.Range(0, all.Count).Where(i => i % 2 == 0).ToArray();
+        using var realOnly = new ClipSet(all.Pixels.index_select(0, TorchSharp.torch.tensor(even.Select(i => (long)i).ToArray())),
+            even.Select(i => all.Labels[i]).ToArray(), even.Select(i => all.Clips[i]).ToList(), all.Classes);
+        // The same six real clips plus six marked as generated.
+        using var mixed = new ClipSet(all.Pixels.clone(), all.Labels, all.Clips.Select((c, i) => i % 2 == 0 ? c : c with { Source = "medgen" }).ToList(), all.Classes);
+        var options = Tiny() with { Epochs = 2, BatchSize = 4, Patience = 10 };
+
+        var a = ClassifierTrainer.Train(realOnly, realOnly, realOnly, TinyClips.RealOnly(realOnly), options, TinyClips.TempDir());
+        var b = ClassifierTrainer.Train(mixed, realOnly, realOnly, TinyClips.RealOnly(mixed), options, TinyClips.TempDir());
+
+        Assert.Equal(2 * 2, a.Steps); // 2 epochs × ceil(6 real / 4)
+        Assert.Equal(a.Steps, b.Steps);
+    }
+
     /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool, too late to cancel).</summary>
     sealed class SyncProgress(Action<EpochReport> onReport) : IProgress<EpochReport>
     {

@@ -29,16 +29,22 @@ public static class Fixtures
     }
 
     static int written;
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> contents = new();
 
-    /// <summary>A ramp video whose red and blue levels are unique to it among the first 20,000 of the test run, so no
-    /// two fixture files share content (identical files are quarantined as duplicates by the loader; levels from a
-    /// hash of the path collided in a few percent of runs of a test with 49 files).</summary>
+    /// <summary>A ramp video whose file bytes are unique among those written in this test run, so no two fixture files
+    /// share content (identical files are quarantined as duplicates by the loader). mp4v quantises neighbouring colour
+    /// levels to the same bytes — one-frame 16×16 clips one red level apart collided about one time in three — so each
+    /// file is hashed and rewritten with the next levels until it is new.</summary>
     public static string WriteVideo(string path, int frames = 6, int size = 16, int step = 12)
     {
         System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        int n = Interlocked.Increment(ref written);
-        VideoIO.WriteMp4(path, Ramp(frames, size, size, step, red: (byte)(150 + n % 100), blue: (byte)(20 + n / 100 % 200)));
-        return path;
+        while (true)
+        {
+            int n = Interlocked.Increment(ref written);
+            VideoIO.WriteMp4(path, Ramp(frames, size, size, step, red: (byte)(150 + n % 100), blue: (byte)(20 + n / 100 % 200)));
+            if (contents.TryAdd(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))), 0))
+                return path;
+        }
     }
 
     /// <summary>Mean of one channel over frame t.</summary>

@@ -19,9 +19,24 @@ public class BootstrapTests
         int[] labels = [0, 0, 1, 1, 2, 2];
         int[] predicted = [0, 1, 1, 1, 2, 0];
         // class 0: tp1 fp1 fn1 → 0.5; class 1: tp2 fp1 fn0 → 0.8; class 2: tp1 fp0 fn1 → 2/3
-        Assert.Equal((0.5 + 0.8 + 2.0 / 3) / 3, PairedBootstrap.MacroF1(labels, predicted, [0, 1, 2, 3, 4, 5], 3), 12);
-        // a sample without class 2 and never predicting it leaves class 2 out of the average
-        Assert.Equal((2.0 / 3 + 0.8) / 2, PairedBootstrap.MacroF1(labels, predicted, [0, 1, 2, 3], 3), 12);
+        Assert.Equal((0.5 + 0.8 + 2.0 / 3) / 3, PairedBootstrap.MacroF1(labels, predicted, [0, 1, 2, 3, 4, 5], [0, 1, 2], 3), 12);
+        // The label set is fixed: a sample without class 2 still averages over three classes (class 2 scores 0), so a
+        // resample cannot move macro-F1 just by dropping a class.
+        Assert.Equal((2.0 / 3 + 0.8 + 0) / 3, PairedBootstrap.MacroF1(labels, predicted, [0, 1, 2, 3], [0, 1, 2], 3), 12);
+    }
+
+    [Fact]
+    public void Resamples_keep_every_class_of_the_test_split_and_report_targeted_classes()
+    {
+        // 40 videos of class 0, 2 of the scarce class 2: unstratified resamples would often drop class 2 entirely.
+        int[] labels = [.. Enumerable.Repeat(0, 40), .. Enumerable.Repeat(1, 10), 2, 2];
+        int[] baseline = [.. labels.Select((l, i) => l == 2 ? 0 : l)];
+        int[] candidate = [.. labels];
+        var result = PairedBootstrap.Delta(labels, [new PredictionPair(baseline, candidate)], 3, [2], 500, seed: 3);
+        // The scarce class goes from F1 0 to 1 in every resample (stratified: both its videos' classes are always drawn).
+        var scarce = result.ClassF1[2];
+        Assert.Equal((1.0, 1.0, 1.0), (scarce.Estimate, scarce.Low, scarce.High));
+        Assert.True(result.MacroF1.Low > 0);
     }
 
     [Fact]

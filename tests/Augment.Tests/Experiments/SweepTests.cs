@@ -183,7 +183,7 @@ public class SweepTests(InterruptedTinySweep sweep)
         var md = File.ReadAllText(Path.Combine(reportDir, "report.md"));
         var html = File.ReadAllText(Path.Combine(reportDir, "report.html"));
 
-        Assert.Contains("| Method | Ratio | Seeds | ACC | Pre | Rec | F1 | ΔF1 [95% CI] |", md);
+        Assert.Contains("| Method | Ratio | Seeds | Test videos | ACC | Pre | Rec | F1 | ΔF1 [95% CI] | Log-loss | F1 per window |", md);
         Assert.Contains("| Real only | 0 | 2 |", md);
         Assert.Contains("| +HunyuanVideo |", md);
         Assert.Contains("| +MedGen |", md);

@@ -15,18 +15,35 @@ public static class SweepCommand
         var configArg = new Argument<string>("config") { Description = "The experiments file (e.g. experiments.yaml)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Validate the file and show the plan; run nothing." };
         var output = new Option<string?>("--output") { Description = "Write to this folder instead of the file's output_dir." };
+        var force = new Option<string[]>("--force")
+        {
+            Description = "Rerun these stages even where their stored results still match: base, adapter, generation, cell " +
+                "(repeatable). Stages that build on a rerun stage rerun only if its result changed.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var cmd = new Command("sweep",
             "Run datasets × generators × ratios × seeds: pretrain/adapt/generate once, train a classifier per cell, track every run, " +
             "write the report. Resumable: run it again after a crash or Ctrl+C and it finishes only what is missing.");
         cmd.Arguments.Add(configArg);
         cmd.Options.Add(dryRun);
         cmd.Options.Add(output);
-        cmd.SetAction(parse => Run(parse.GetValue(configArg)!, parse.GetValue(dryRun), parse.GetValue(output)));
+        cmd.Options.Add(force);
+        cmd.SetAction(parse => Run(parse.GetValue(configArg)!, parse.GetValue(dryRun), parse.GetValue(output), parse.GetValue(force) ?? []));
         return cmd;
     }
 
-    static int Run(string configPath, bool dryRun, string? output)
+    static int Run(string configPath, bool dryRun, string? output, string[] forceNames)
     {
+        var force = new HashSet<StageKind>();
+        foreach (var name in forceNames)
+        {
+            if (!Enum.TryParse<StageKind>(name.TrimEnd('s'), ignoreCase: true, out var kind) || int.TryParse(name, out _))
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]--force {name}: not a stage (base, adapter, generation, cell)[/]");
+                return 2;
+            }
+            force.Add(kind);
+        }
         ExperimentConfig config;
         try
         {
@@ -40,7 +57,11 @@ public static class SweepCommand
         var plan = SweepPlanner.Plan(config);
         var trackingUri = Trackers.ResolveUri(config.TrackingUri, Path.Combine(config.OutputDir, "mlruns"));
         ShowPlan(plan, trackingUri);
-        if (dryRun) return 0;
+        if (dryRun)
+        {
+            ShowDecisions(SweepRunner.Preview(plan, force));
+            return 0;
+        }
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -54,7 +75,7 @@ public static class SweepCommand
         try
         {
             var tracker = Trackers.Open(config.TrackingUri, Path.Combine(config.OutputDir, "mlruns"));
-            var runner = new SweepRunner(plan, tracker);
+            var runner = new SweepRunner(plan, tracker, force);
             outcome = AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(ctx =>
@@ -75,6 +96,8 @@ public static class SweepCommand
             Console.CancelKeyPress -= onCancel;
         }
 
+        foreach (var rerun in outcome.Reruns)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]Reran {rerun.Stage}: {rerun.Why} (the old results are under {Path.Combine(config.OutputDir, "stale")}).[/]");
         AnsiConsole.MarkupLineInterpolated(
             $"Cells: {outcome.Finished} run now, {outcome.Skipped} already done, [{(outcome.Failed > 0 ? "red" : "green")}]{outcome.Failed} failed[/] of {outcome.Total}.");
         foreach (var f in outcome.Failures)
@@ -88,6 +111,17 @@ public static class SweepCommand
         if (outcome.ReportHtml is not null) AnsiConsole.MarkupLineInterpolated($"Report: [bold]{outcome.ReportHtml}[/]");
         else AnsiConsole.MarkupLineInterpolated($"[red]Report not written: {outcome.ReportError}[/]");
         return outcome.Cancelled ? 130 : outcome.Failed > 0 || outcome.ReportHtml is null ? 1 : 0;
+    }
+
+    /// <summary>--dry-run: how many stages each action covers, and every rerun with the inputs that changed.</summary>
+    static void ShowDecisions(IReadOnlyList<StageDecision> decisions)
+    {
+        AnsiConsole.MarkupLineInterpolated($"Stages: {string.Join(", ", decisions.GroupBy(d => d.Action).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"))}.");
+        var table = new Table().AddColumns("Stage", "Action", "Why");
+        foreach (var d in decisions.Where(d => d.Action != StageAction.Reuse))
+            table.AddRow(Markup.Escape(d.Stage), d.Action == StageAction.Rerun ? "[yellow]rerun[/]" : d.Action.ToString().ToLowerInvariant(),
+                Markup.Escape(d.Why ?? (d.Action == StageAction.Resume ? "unfinished, same inputs: continues from its partial files" : "no result yet")));
+        if (table.Rows.Count > 0) AnsiConsole.Write(table);
     }
 
     static void ShowPlan(SweepPlan plan, string trackingUri)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Augment.Data;
+using SplitClassCount = Augment.Data.Datasets.SplitClassCount;
 using Augment.Experiments.Sweep;
 
 namespace Augment.Experiments.Report;
@@ -64,20 +65,45 @@ public static class ReportWriter
                     "split's classes, mean ± std over seeds; log-loss from ML.NET. ΔF1 = mean paired difference to real only, " +
                     $"with a 95% paired bootstrap CI ({SweepReport.BootstrapResamples} resamples, seed 0) that resamples seeds and " +
                     "test videos jointly, videos within each class, so every resample keeps the test split's classes and counts. " +
-                    "The generator is trained once per sweep (with the first seed), so the CI is conditional on that one trained generator.");
+                    "The generator is trained once per sweep (with the first seed), so the CI is conditional on that one trained generator. " +
+                    "Every cell of a dataset takes the same number of optimiser steps, so an augmented cell differs from real only in its data, not in training length.");
+        s.Paragraph($"Code {Short(sw.CodeCommit)} (sources {sw.CodeSources}); experiments file SHA-256 {Short(sw.ConfigSha256 ?? "–")}; numerics: {sw.Numerics ?? "not recorded"}. " +
+                    "Same seed gives the same numbers on the same CPU, not across CPUs.");
+        s.Heading(2, "Warnings");
+        if (model.Warnings.Count == 0) s.Paragraph("None: every planned cell finished, every generation met its quota, and no data was set aside.");
+        else s.Warnings(model.Warnings);
 
         foreach (var ds in model.Datasets)
         {
             s.Heading(2, $"Dataset {ds.Name}");
             if (ds.Rows.Count == 0) { s.Paragraph("No finished cells yet."); continue; }
             s.Paragraph($"Reported ratio: {ds.RatioRule}.");
-            s.Table(["Method", "Ratio", "Seeds", "Test videos", "ACC", "Pre", "Rec", "F1", "ΔF1 [95% CI]", "Log-loss", "F1 per window"],
+            var generators = sw.Generators.ToDictionary(g => g.Name, g => g.Description);
+            s.Table(["Method", "Generator", "Ratio", "Seeds", "Test videos", "ACC", "Pre", "Rec", "F1", "ΔF1 [95% CI]", "Log-loss", "F1 per window"],
                 ds.Rows.Select(r => new[]
                 {
-                    r.Generator == "real" ? r.Label : $"+{r.Label}", N(r.Ratio), r.F1.N.ToString(CultureInfo.InvariantCulture),
+                    r.Generator == "real" ? r.Label : $"+{r.Label}", generators.GetValueOrDefault(r.Generator, "–"), N(r.Ratio), r.F1.N.ToString(CultureInfo.InvariantCulture),
                     r.TestWindows > r.TestVideos ? $"{r.TestVideos} ({r.TestWindows} windows)" : r.TestVideos.ToString(CultureInfo.InvariantCulture),
                     Pm(r.Accuracy), Pm(r.Precision), Pm(r.Recall), Pm(r.F1), Delta(r.DeltaF1), Pm(r.LogLoss), Pm(r.WindowF1),
                 }));
+
+            if (sw.Datasets.FirstOrDefault(d => d.Name == ds.Name) is { Counts.Count: > 0 } counts)
+            {
+                s.Heading(3, "Data");
+                var classes = counts.Counts.Select(c => c.Class).Distinct().ToList();
+                s.Table(["Split", .. classes, "All"], new[] { "train", "val", "test" }.Select(split =>
+                {
+                    var row = counts.Counts.Where(c => c.Split == split).ToDictionary(c => c.Class);
+                    string Cell(SplitClassCount? c) => c is null ? "0" : c.Clips == c.Videos ? $"{c.Videos}" : $"{c.Videos} ({c.Clips} windows)";
+                    return new[] { split }.Concat(classes.Select(cls => Cell(row.GetValueOrDefault(cls))))
+                        .Append(row.Values.Sum(c => c.Videos).ToString(CultureInfo.InvariantCulture)).ToArray();
+                }));
+                var notes = new List<string>();
+                if (counts.KeptOut.Count > 0) notes.Add("held out of training by `keep` (simulated scarcity): " + string.Join(", ", counts.KeptOut.Select(kv => $"{kv.Key} {kv.Value}")));
+                notes.Add(counts.Unusable.Count == 0 ? "no video was quarantined or missing"
+                    : "not used: " + string.Join(", ", counts.Unusable.Select(kv => $"{kv.Value} {kv.Key}")) + $" (datasets/{ds.Name}/quarantine.csv)");
+                s.Paragraph($"Videos per split and class (windows where a video gives several). {string.Join("; ", notes)}.");
+            }
 
             s.Heading(3, "Macro-F1 versus augmentation ratio");
             if (plots.TryGetValue(ds.Name, out var plot)) s.Image(plot, $"F1 vs ratio, {ds.Name}");
@@ -125,6 +151,7 @@ public static class ReportWriter
     }
 
     static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
     static string N(double v) => double.IsNaN(v) ? "–" : v.ToString("0.###", CultureInfo.InvariantCulture);
     static string Pm(MetricStats m) => m.N == 0 || double.IsNaN(m.Mean) ? "–" : $"{m.Mean:0.000} ± {m.Std:0.000}";
     static string Delta(ConfidenceInterval? ci) => ci is null ? "–" : $"{ci.Estimate:+0.000;-0.000;0.000} [{ci.Low:+0.000;-0.000;0.000}, {ci.High:+0.000;-0.000;0.000}]";
@@ -137,6 +164,7 @@ public static class ReportWriter
         public abstract void Paragraph(string text);
         public abstract void Table(IReadOnlyList<string> header, IEnumerable<string[]> rows);
         public abstract void Image(string runRelativePath, string alt);
+        public abstract void Warnings(IEnumerable<string> items);
         public void Figure(string runRelativePath, string caption) { Paragraph(caption); Image(runRelativePath, caption); }
         public abstract string Finish();
     }
@@ -149,6 +177,11 @@ public static class ReportWriter
         {
             Sb.Append("| ").AppendJoin(" | ", header).Append(" |\n|").AppendJoin("|", header.Select(_ => "---")).Append("|\n");
             foreach (var r in rows) Sb.Append("| ").AppendJoin(" | ", r.Select(c => c.Replace("|", "\\|"))).Append(" |\n");
+            Sb.Append('\n');
+        }
+        public override void Warnings(IEnumerable<string> items)
+        {
+            foreach (var item in items) Sb.Append("- ⚠ ").Append(item).Append('\n');
             Sb.Append('\n');
         }
         public override void Image(string runRelativePath, string alt) =>
@@ -166,6 +199,8 @@ public static class ReportWriter
             foreach (var r in rows) Sb.Append("<tr>").AppendJoin("", r.Select(c => $"<td>{E(c)}</td>")).Append("</tr>\n");
             Sb.Append("</tbody></table>\n");
         }
+        public override void Warnings(IEnumerable<string> items) =>
+            Sb.Append("<ul class=\"warnings\">").AppendJoin("", items.Select(i => $"<li>{E(i)}</li>")).Append("</ul>\n");
         public override void Image(string runRelativePath, string alt) =>
             Sb.Append($"<img alt=\"{E(alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(file(runRelativePath)))}\">\n");
         public override string Finish() =>
@@ -173,6 +208,7 @@ public static class ReportWriter
             "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}" +
             "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:4px 8px;text-align:right}" +
             "th:first-child,td:first-child{text-align:left}th{background:#eee}img{max-width:100%;display:block;margin:.5em 0}" +
+            "ul.warnings{background:#fff4d6;border:2px solid #e0a000;padding:.6em 1em .6em 2em}ul.warnings li{margin:.2em 0}" +
             "</style></head><body>\n" + Sb + "</body></html>\n";
         static string E(string s) => WebUtility.HtmlEncode(s);
     }

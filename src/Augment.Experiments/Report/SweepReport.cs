@@ -1,5 +1,6 @@
 using Augment.Data;
 using Augment.Experiments.Sweep;
+using Splits = Augment.Data.Datasets.Splits;
 
 namespace Augment.Experiments.Report;
 
@@ -44,7 +45,7 @@ public sealed record GateSummary(string Dataset, string Generator, string Label,
 
 /// <summary>The report's numbers, computed only from the files a sweep stored under its run folder. Paths are relative to it.</summary>
 public sealed record ReportModel(SweepSummary Sweep, IReadOnlyList<DatasetReport> Datasets, IReadOnlyList<GateSummary> Gates,
-    int FinishedCells, IReadOnlyList<CellResult> FailedCells);
+    int FinishedCells, IReadOnlyList<CellResult> FailedCells, IReadOnlyList<string> Warnings);
 
 public static class SweepReport
 {
@@ -65,8 +66,61 @@ public static class SweepReport
         var finished = cells.Where(c => c.Result.Status == CellStatus.Finished).ToList();
 
         var datasets = sweep.Datasets.Select(d => BuildDataset(runDir, sweep, d, finished.Where(c => c.Result.Dataset == d.Name).ToList())).ToList();
-        return new ReportModel(sweep, datasets, ReadGates(runDir, sweep), finished.Count,
-            cells.Where(c => c.Result.Status == CellStatus.Failed).Select(c => c.Result).ToList());
+        var failed = cells.Where(c => c.Result.Status == CellStatus.Failed).Select(c => c.Result).ToList();
+        var gates = ReadGates(runDir, sweep);
+        return new ReportModel(sweep, datasets, gates, finished.Count, failed,
+            Warnings(runDir, sweep, finished.Select(c => c.Result).ToList(), failed, gates, datasets));
+    }
+
+    /// <summary>A generation that kept less than this share of its clips is worth a reader's attention.</summary>
+    public const double LowAcceptance = 0.5;
+
+    /// <summary>Everything a reader must know before trusting a number below, in the order it matters.</summary>
+    static List<string> Warnings(string runDir, SweepSummary sweep, List<CellResult> finished, List<CellResult> failed,
+        List<GateSummary> gates, List<DatasetReport> datasets)
+    {
+        var w = new List<string>();
+        if (failed.Count > 0)
+        {
+            int shortfalls = failed.Count(f => f.Error?.StartsWith("synthetic shortfall", StringComparison.Ordinal) == true);
+            w.Add($"{failed.Count} cell(s) failed" + (shortfalls > 0 ? $", {shortfalls} of them because the quality gate left too few synthetic clips" : "") +
+                  ": their rows are missing from the tables (see Failed cells at the end).");
+        }
+        int missing = sweep.PlannedCells - finished.Count - failed.Count;
+        if (missing > 0) w.Add($"{missing} of {sweep.PlannedCells} planned cells have no result yet: the tables show an unfinished sweep (run augment sweep again).");
+        foreach (var ds in datasets.Where(d => d.Rows.Count > 0 && d.Rows.All(r => r.Generator != "real")))
+            w.Add($"Dataset {ds.Name} has no finished real-only cell, so no ΔF1 can be computed.");
+        foreach (var g in gates)
+        {
+            int accepted = g.Accepted.Values.Sum(), all = accepted + g.Rejected.Values.Sum();
+            if (all > 0 && accepted < LowAcceptance * all)
+                w.Add($"Generation {g.Dataset}/{g.Label}/seed {g.Seed}: the quality gate accepted only {accepted} of {all} clips ({100.0 * accepted / all:0}%).");
+        }
+        foreach (var ds in sweep.Datasets)
+        {
+            if (ds.Unusable.Count > 0)
+                w.Add($"Dataset {ds.Name}: {ds.Unusable.Values.Sum()} video(s) could not be used ({string.Join(", ", ds.Unusable.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Value} {kv.Key}"))}); " +
+                      $"datasets/{ds.Name}/quarantine.csv lists each with its reason.");
+            foreach (var split in new[] { Splits.Val, Splits.Test })
+                if (ds.Counts.Count > 0 && ds.Counts.Where(c => c.Split == split).Sum(c => c.Videos) == 0)
+                    w.Add($"Dataset {ds.Name} has no {split} videos.");
+            w.AddRange(ds.Warnings.Select(text => $"Dataset {ds.Name}: {text}"));
+        }
+        var skippedCells = finished.Where(r => r.SkippedSteps > 0).ToList();
+        if (skippedCells.Count > 0)
+            w.Add($"{skippedCells.Count} cell(s) skipped {skippedCells.Sum(r => r.SkippedSteps)} classifier training step(s) whose loss or gradient was not finite.");
+        foreach (var marker in new[] { "base.json", "adapter.json" })
+            foreach (var file in Directory.Exists(Path.Combine(runDir, "generators"))
+                         ? Directory.EnumerateFiles(Path.Combine(runDir, "generators"), marker, SearchOption.AllDirectories) : [])
+                if (AtomicFile.ReadJson<GeneratorTrainingRecord>(file) is { SkippedSteps: > 0 } t)
+                    w.Add($"Generator training ({Path.GetRelativePath(runDir, file)}) skipped {t.SkippedSteps} of {t.Steps} step(s) whose loss or gradient was not finite.");
+        if (sweep.Numerics is { } n && (n.Contains("self-check: failed") || n.Contains("kernels off")))
+            w.Add($"Numerics: {n}. Numbers are not comparable with runs made on the default code path.");
+        var standIns = sweep.Generators.Where(g => g.Backend == "native").ToList();
+        if (standIns.Count > 0)
+            w.Add($"{string.Join(" and ", standIns.Select(g => g.Label))} {(standIns.Count == 1 ? "is a" : "are")} {standIns[0].Description.Split(" (")[0]} " +
+                  $"({standIns[0].Description.Split(" (")[^1].TrimEnd(')')}) trained here, not the published model{(standIns.Count == 1 ? "" : "s")} of that name.");
+        return w;
     }
 
     static DatasetReport BuildDataset(string runDir, SweepSummary sweep, DatasetSummary ds, List<(CellResult Result, string Dir)> cells)

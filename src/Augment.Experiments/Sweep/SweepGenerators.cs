@@ -6,22 +6,25 @@ using Augment.Data.Video;
 using Augment.Experiments.Config;
 using Augment.Generator;
 using Augment.Generator.Backends;
+using Augment.Generator.Model;
 using Augment.Generator.Training;
 
 namespace Augment.Experiments.Sweep;
 
 /// <summary>
-/// The generator side of a sweep, each step done at most once and skipped when its marker file exists: the base model
-/// pretrained once per sweep (folder named by a hash of its settings), one LoRA adapter per dataset, one generation per
-/// (dataset, generator, seed) sized for the largest ratio. Interrupted steps resume from their own partial files
-/// (training checkpoints, per-clip sidecars of a generation).
+/// The generator side of a sweep, each step done at most once and reused while its fingerprint holds (SweepStages): the
+/// base model pretrained once per sweep, one LoRA adapter per dataset, one generation per (dataset, generator, seed)
+/// sized for the largest ratio. Interrupted steps resume from their own partial files (training checkpoints, per-clip
+/// sidecars of a generation); a step whose inputs changed starts again from nothing.
 /// </summary>
-public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache)
+public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache,
+    SweepStages stages, GeneratorConfig generatorConfig)
 {
-    readonly GeneratorConfig generatorConfig = BuildConfig(config);
-
     /// <summary>Generation runs actually executed by this instance (not skipped because already done).</summary>
     public int GenerationsRun { get; private set; }
+
+    /// <summary>Stages this instance reran because their stored result no longer matched, with the reason.</summary>
+    public List<StageDecision> Reruns { get; } = [];
 
     public static GeneratorConfig BuildConfig(ExperimentConfig config)
     {
@@ -35,9 +38,6 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
             Gate = s.Gate,
         };
     }
-
-    string BaseDir => Path.Combine(config.OutputDir, "generators",
-        "base-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { generatorConfig.Model, generatorConfig.Pretrain, generatorConfig.Seed, config.Generator.PretrainPool, config.Clip })));
 
     // A training stage that stopped (e.g. too many non-finite steps) fails every cell that needs it, without retraining each time.
     readonly Dictionary<string, string> failedStages = [];
@@ -53,19 +53,29 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         }
     }
 
+    /// <summary>Readies a stage's folder unless its result can be reused; true when the work must be done.</summary>
+    bool Begin(StageDecision decision, string dir, Fingerprint print)
+    {
+        if (decision.Action == StageAction.Reuse) return false;
+        if (decision.Action == StageAction.Rerun) Reruns.Add(decision);
+        stages.Started(decision);
+        stages.Begin(decision, dir, print);
+        return true;
+    }
+
     public string EnsureBase(Action<string, double> report, CancellationToken cancel) =>
         Once("base generator pretraining", () => TrainBase(report, cancel));
 
     string TrainBase(Action<string, double> report, CancellationToken cancel)
     {
-        var checkpoint = Path.Combine(BaseDir, "base.ckpt");
-        var marker = Path.Combine(BaseDir, "base.json");
-        if (File.Exists(marker)) return checkpoint;
+        var checkpoint = Path.Combine(stages.BaseDir, "base.ckpt");
+        if (!Begin(stages.Base(), stages.BaseDir, stages.BasePrint())) return checkpoint;
         var pool = config.Generator.PretrainPool.Select(name => name == "general" ? GeneralPool(report) : datasets[name].Data).ToList();
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Pretrain(pool, config.Clip, cache, generatorConfig, checkpoint,
             new SyncProgress<TrainProgress>(p => report($"pretraining base generator (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
-        AtomicFile.WriteJson(marker, new { result.Steps, result.FinalLoss, result.SkippedSteps, result.Clips, Pool = pool.Select(d => d.Name), Seconds = clock.Elapsed.TotalSeconds });
+        AtomicFile.WriteJson(Path.Combine(stages.BaseDir, SweepStages.BaseMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
+            result.SkippedSteps, result.Clips, pool.Select(d => d.Name).ToList(), clock.Elapsed.TotalSeconds, SweepStages.Sha256(checkpoint)));
         return checkpoint;
     }
 
@@ -77,16 +87,33 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
 
     string TrainAdapter(string dataset, string baseCheckpoint, Action<string, double> report, CancellationToken cancel)
     {
-        var dir = Path.Combine(config.OutputDir, "generators", dataset,
-            "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
+        var dir = stages.AdapterDir(dataset);
         var adapter = Path.Combine(dir, "adapter.ckpt");
-        var marker = Path.Combine(dir, "adapter.json");
-        if (File.Exists(marker)) return adapter;
+        if (!Begin(stages.Adapter(dataset), dir, stages.AdapterPrint(dataset)!)) return adapter;
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Adapt(datasets[dataset].Data, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
             new SyncProgress<TrainProgress>(p => report($"adapting LoRA to {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
-        AtomicFile.WriteJson(marker, new { result.Steps, result.FinalLoss, result.SkippedSteps, result.Clips, Seconds = clock.Elapsed.TotalSeconds });
+        AtomicFile.WriteJson(Path.Combine(dir, SweepStages.AdapterMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
+            result.SkippedSteps, result.Clips, [dataset], clock.Elapsed.TotalSeconds, SweepStages.Sha256(adapter)));
         return adapter;
+    }
+
+    /// <summary>What a generator of the sweep really is, for the report: the native backend is a small local model
+    /// standing in for the one its label names.</summary>
+    public static string Describe(GeneratorEntry entry, GeneratorConfig generatorConfig) => entry.Backend switch
+    {
+        GeneratorBackend.Native => $"native stand-in{(entry.Adapt ? " + LoRA" : "")} ({Millions(BaseParameters(generatorConfig.Model))} params)",
+        GeneratorBackend.Import => $"imported clips ({Path.GetFileName(entry.Manifest)})",
+        GeneratorBackend.Onnx => $"ONNX model ({Path.GetFileName(entry.Model)})",
+        _ => "none",
+    };
+
+    static string Millions(long n) => (n / 1e6).ToString(n < 10_000_000 ? "0.00M" : "0M", System.Globalization.CultureInfo.InvariantCulture);
+
+    static long BaseParameters(ModelConfig model)
+    {
+        using var dit = new VideoDiT(model);
+        return dit.parameters().Sum(p => p.numel());
     }
 
     static string Skips(TrainProgress p) => p.SkippedSteps == 0 ? "" : $", {p.SkippedSteps} non-finite steps skipped";
@@ -94,9 +121,11 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     /// <summary>The generation for the largest ratio: ceil(maxRatio · n_c · oversample) clips of each targeted class c.</summary>
     public GenerationRecord EnsureGeneration(GenerationPlan plan, Action<string, double> report, CancellationToken cancel)
     {
-        if (GenerationRecord.TryRead(plan.Dir) is { } done) return done;
-        var ds = datasets[plan.Dataset];
         var entry = config.Generators.First(g => g.Name == plan.Generator);
+        // Parents first, so the generation's fingerprint can name the checkpoints it samples from.
+        if (entry.Backend == GeneratorBackend.Native) { if (entry.Adapt) EnsureAdapter(plan.Dataset, report, cancel); else EnsureBase(report, cancel); }
+        if (!Begin(stages.Generation(plan), plan.Dir, stages.GenerationPrint(plan)!)) return GenerationRecord.TryRead(plan.Dir)!;
+        var ds = datasets[plan.Dataset];
         var trainCounts = ds.Data.Split(Splits.Train).GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Count());
         var perClass = ds.TargetClasses.ToDictionary(c => c,
             c => (int)Math.Ceiling(plan.MaxRatio * trainCounts.GetValueOrDefault(c) * config.Generator.Oversample));
@@ -114,7 +143,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
                 Requested = perClass, Accepted = result.Accepted, Rejected = result.Rejected,
                 Manifest = Path.GetRelativePath(plan.Dir, result.ManifestPath),
                 ContactSheets = result.ContactSheets.Select(s => Path.GetRelativePath(plan.Dir, s)).ToList(),
-                Seconds = clock.Elapsed.TotalSeconds,
+                Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
             };
             AtomicFile.WriteJson(Path.Combine(plan.Dir, GenerationRecord.FileName), record);
             return record;

@@ -1,4 +1,5 @@
 using Augment.Data;
+using Augment.Data.Datasets;
 using Augment.Experiments.Config;
 
 namespace Augment.Experiments.Sweep;
@@ -68,6 +69,7 @@ public sealed record GenerationRecord
     /// <summary>Relative to the generation folder.</summary>
     public required IReadOnlyList<string> ContactSheets { get; init; }
     public double Seconds { get; init; }
+    public DateTimeOffset FinishedAt { get; init; }
 
     public const string FileName = "generation.json";
 
@@ -78,9 +80,27 @@ public sealed record GenerationRecord
     }
 }
 
-public sealed record DatasetSummary(string Name, IReadOnlyList<string> TargetClasses);
+/// <summary>A dataset as the sweep loaded it: clips and videos per split × class, the videos it could not use by kind
+/// (quarantine.csv beside sweep.json under datasets/&lt;name&gt;/ lists each), clips held out by `keep`, loader warnings.</summary>
+public sealed record DatasetSummary(string Name, IReadOnlyList<string> TargetClasses)
+{
+    public IReadOnlyList<SplitClassCount> Counts { get; init; } = [];
+    public IReadOnlyDictionary<string, int> Unusable { get; init; } = new Dictionary<string, int>();
+    public IReadOnlyDictionary<string, int> KeptOut { get; init; } = new Dictionary<string, int>();
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
-public sealed record GeneratorSummary(string Name, string Label, string Backend);
+    public static DatasetSummary From(SweepDataset ds) => new(ds.Entry.Name, ds.TargetClasses)
+    {
+        Counts = Augment.Data.Datasets.DatasetSummary.Counts(ds.Data),
+        Unusable = Augment.Data.Datasets.DatasetSummary.QuarantineRows(ds.Data).GroupBy(r => r.Kind).ToDictionary(g => g.Key, g => g.Count()),
+        KeptOut = ds.Data.KeptOut,
+        Warnings = ds.Data.Warnings.Select(w => w.Text).ToList(),
+    };
+}
+
+/// <summary>A generator of the sweep. Description says what it really is ("native stand-in (0.21M params)"), so
+/// nobody reads a tiny local model as the foundation model its label names.</summary>
+public sealed record GeneratorSummary(string Name, string Label, string Backend, string Description);
 
 /// <summary>sweep.json: what the sweep was asked to do, so a report can be made from the run folder alone.</summary>
 public sealed record SweepSummary
@@ -94,24 +114,36 @@ public sealed record SweepSummary
     public required IReadOnlyList<GeneratorSummary> Generators { get; init; }
     public required string RealOnlyLabel { get; init; }
     public required IReadOnlyList<double> Ratios { get; init; }
+    /// <summary>Cells the plan holds: the report warns when fewer have results.</summary>
+    public int PlannedCells { get; init; }
     public required IReadOnlyList<long> Seeds { get; init; }
     public double? ReportRatio { get; init; }
     /// <summary>How this machine computed: the oneDNN ISA cap, whether oneDNN was on, the self-check's verdict.</summary>
     public string? Numerics { get; init; }
+    /// <summary>The build that ran (commit stamped at build time; source hash of the Augment assemblies) and the
+    /// experiments file's SHA-256: separate, because either can change without the other.</summary>
+    public string CodeCommit { get; init; } = CodeVersion.Unknown;
+    public string CodeSources { get; init; } = CodeVersion.Unknown;
+    public string? ConfigSha256 { get; init; }
 
     public const string FileName = "sweep.json";
 
-    public static SweepSummary From(SweepPlan plan, IReadOnlyDictionary<string, IReadOnlyList<string>> targetClasses) => new()
+    public static SweepSummary From(SweepPlan plan, IReadOnlyDictionary<string, SweepDataset> loaded) => new()
     {
         Experiment = plan.Config.Experiment,
         Profile = ProfileDefaults.Name(plan.Config.Profile),
         SweepKey = plan.SweepKey,
         ConfigPath = plan.Config.SourcePath,
-        Datasets = plan.Config.Datasets.Select(d => new DatasetSummary(d.Name, targetClasses.GetValueOrDefault(d.Name, d.TargetClasses))).ToList(),
-        Generators = plan.Config.SyntheticGenerators.Select(g => new GeneratorSummary(g.Name, g.Label, g.Backend.ToString().ToLowerInvariant())).ToList(),
+        Datasets = plan.Config.Datasets.Select(d => loaded.TryGetValue(d.Name, out var ds) ? DatasetSummary.From(ds) : new DatasetSummary(d.Name, d.TargetClasses)).ToList(),
+        Generators = plan.Config.SyntheticGenerators.Select(g => new GeneratorSummary(g.Name, g.Label, g.Backend.ToString().ToLowerInvariant(),
+            SweepGenerators.Describe(g, SweepGenerators.BuildConfig(plan.Config)))).ToList(),
+        PlannedCells = plan.Cells.Count,
         RealOnlyLabel = plan.Config.RealOnlyLabel,
         Ratios = plan.Config.Ratios,
         Seeds = plan.Config.Seeds,
         ReportRatio = plan.Config.ReportRatio,
+        CodeCommit = CodeVersion.Commit,
+        CodeSources = CodeVersion.Sources,
+        ConfigSha256 = File.Exists(plan.Config.SourcePath) ? SweepStages.Sha256(plan.Config.SourcePath) : null,
     };
 }

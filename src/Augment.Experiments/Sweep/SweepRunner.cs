@@ -14,21 +14,23 @@ namespace Augment.Experiments.Sweep;
 public sealed record SweepProgress(string Stage, double StageFraction, int CellsDone, int CellsTotal, CellResult? CellFinished = null);
 
 public sealed record SweepOutcome(int Total, int Finished, int Skipped, int Failed, bool Cancelled,
-    IReadOnlyList<CellResult> Failures, string? ReportHtml, string? ReportError)
+    IReadOnlyList<CellResult> Failures, string? ReportHtml, string? ReportError, IReadOnlyList<StageDecision> Reruns)
 {
     public bool Complete => !Cancelled && Finished + Skipped == Total;
 }
 
 /// <summary>
 /// Runs a plan's cells in order, each to a result.json written atomically in its own folder. A cell whose result.json
-/// says finished is skipped, so a sweep killed at any moment is finished by running it again; the pieces a cell needs
-/// (datasets, base generator, adapter, generation) are made on first need and reused. One failing cell is recorded and
-/// the others still run. Ends with the report.
+/// says finished and whose fingerprint still matches the plan is skipped, so a sweep killed at any moment is finished by
+/// running it again, and an edited experiments.yaml reruns exactly the stages it affects (SweepStages); the pieces a cell
+/// needs (datasets, base generator, adapter, generation) are made on first need and reused. One failing cell is recorded
+/// and the others still run. Ends with the report. Stages named in <paramref name="force"/> rerun once regardless.
 /// </summary>
-public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
+public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IReadOnlySet<StageKind>? force = null)
 {
     readonly ExperimentConfig config = plan.Config;
     SweepGenerators? generators;
+    SweepStages? stages;
 
     /// <summary>Generation runs executed by this runner (not skipped as already done).</summary>
     public int GenerationsRun => generators?.GenerationsRun ?? 0;
@@ -39,7 +41,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
     public SweepOutcome Run(IProgress<SweepProgress>? progress = null, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(config.OutputDir);
-        int total = plan.Cells.Count, done = plan.Cells.Count(c => CellResult.TryRead(c.Dir)?.Status == CellStatus.Finished);
+        int total = plan.Cells.Count, done = 0;
         void Report(string stage, double fraction) => progress?.Report(new SweepProgress(stage, fraction, done, total));
 
         var cache = new ClipCache(Path.Combine(config.OutputDir, "cache"));
@@ -60,11 +62,15 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         }
         var numerics = ComputePath.Ensure();
         AtomicFile.WriteJson(Path.Combine(config.OutputDir, SweepSummary.FileName),
-            SweepSummary.From(plan, datasets.ToDictionary(d => d.Key, d => d.Value.TargetClasses)) with { Numerics = Describe(numerics) });
+            SweepSummary.From(plan, datasets) with { Numerics = Describe(numerics) });
+        foreach (var ds in datasets.Values)
+            Augment.Data.Datasets.DatasetSummary.WriteQuarantine(ds.Data, Path.Combine(config.OutputDir, "datasets", ds.Entry.Name, "quarantine.csv"));
 
-        var tracking = new SweepTracking(tracker, config.Experiment, plan.SweepKey, $"sweep {config.Experiment}", SweepParams());
-        generators = new SweepGenerators(config, datasets, cache);
-        var commit = GitCommit.Read(Path.GetDirectoryName(config.SourcePath)!);
+        var tracking = new SweepTracking(tracker, config.Experiment, plan.SweepKey, $"sweep {config.Experiment}", SweepParams(), VersionTags());
+        var generatorConfig = SweepGenerators.BuildConfig(config);
+        stages = new SweepStages(config, datasets, generatorConfig, force ?? new HashSet<StageKind>());
+        generators = new SweepGenerators(config, datasets, cache, stages, generatorConfig);
+        var reruns = generators.Reruns;
 
         var failures = new List<CellResult>();
         int finished = 0, skipped = 0;
@@ -74,15 +80,19 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
             foreach (var cell in plan.Cells)
             {
                 cancel.ThrowIfCancellationRequested();
-                if (CellResult.TryRead(cell.Dir) is { Status: CellStatus.Finished })
+                if (datasetErrors.TryGetValue(cell.Dataset, out var loadError))
                 {
-                    tracking.CloseFinished(cell);
-                    skipped++;
+                    failures.Add(Failed(cell, loadError, null, 0));
                     continue;
                 }
-                var result = datasetErrors.TryGetValue(cell.Dataset, out var loadError)
-                    ? Failed(cell, loadError, null, 0)
-                    : RunCell(cell, datasets[cell.Dataset], cache, tracking, commit, Report, cancel);
+                var decision = stages.Cell(cell, GenerationOf(cell));
+                if (decision.Action == StageAction.Reuse)
+                {
+                    tracking.CloseFinished(cell);
+                    skipped++; done++;
+                    continue;
+                }
+                var result = RunCell(cell, datasets[cell.Dataset], cache, tracking, reruns, Report, cancel);
                 if (result.Status == CellStatus.Finished) { finished++; done++; }
                 else failures.Add(result);
                 progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
@@ -104,10 +114,41 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         {
             reportError = e.Message;
         }
-        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError);
+        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError, reruns);
     }
 
-    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, SweepTracking tracking, string commit,
+    GenerationPlan? GenerationOf(CellPlan cell) => GenerationOf(plan, cell);
+
+    static GenerationPlan? GenerationOf(SweepPlan plan, CellPlan cell) => cell.IsRealOnly ? null
+        : plan.Generations.Single(g => g.Dataset == cell.Dataset && g.Generator == cell.Generator && g.Seed == cell.Seed);
+
+    /// <summary>
+    /// What a run would do with every stage, touching nothing: the same decisions the runner makes. A dataset that is
+    /// not on disk yet (the demo before its first render) or cannot be loaded makes its stages "run".
+    /// </summary>
+    public static IReadOnlyList<StageDecision> Preview(SweepPlan plan, IReadOnlySet<StageKind> force)
+    {
+        var config = plan.Config;
+        var datasets = new Dictionary<string, SweepDataset>();
+        foreach (var entry in config.Datasets.Where(e => !e.IsDemo || File.Exists(Path.Combine(e.Root, "dataset.yaml"))))
+        {
+            try { datasets[entry.Name] = SweepDataset.Load(entry, config.SourcePath); }
+            catch (Exception e) when (e is not OperationCanceledException) { }
+        }
+        var stages = new SweepStages(config, datasets, SweepGenerators.BuildConfig(config), force);
+        bool Loaded(string dataset) => datasets.ContainsKey(dataset);
+        bool poolLoaded = config.Generator.PretrainPool.All(p => p == "general" || Loaded(p));
+        var decisions = new List<StageDecision>();
+        if (plan.NeedsBaseGenerator) decisions.Add(poolLoaded ? stages.Base() : new("base generator", StageAction.Run));
+        decisions.AddRange(plan.AdaptedDatasets.Select(d => poolLoaded && Loaded(d) ? stages.Adapter(d) : new($"LoRA adapter {d}", StageAction.Run)));
+        decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Generation(g)
+            : new($"generation {g.Dataset}/{g.Generator}/s{g.Seed}", StageAction.Run)));
+        decisions.AddRange(plan.Cells.Select(c => poolLoaded && Loaded(c.Dataset) ? stages.Cell(c, GenerationOf(plan, c))
+            : new($"cell {c.Key}", StageAction.Run)));
+        return decisions;
+    }
+
+    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, SweepTracking tracking, List<StageDecision> reruns,
         Action<string, double> report, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
@@ -115,17 +156,24 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         try
         {
             string? manifest = null;
-            if (!cell.IsRealOnly)
+            var generation = GenerationOf(cell);
+            if (generation is not null)
             {
-                var generation = plan.Generations.Single(g => g.Dataset == cell.Dataset && g.Generator == cell.Generator && g.Seed == cell.Seed);
                 var record = generators!.EnsureGeneration(generation, report, cancel);
                 manifest = Path.Combine(generation.Dir, record.Manifest);
             }
+            // Decided again now that the generation is current: its new result is part of the cell's fingerprint.
+            var decision = stages!.Cell(cell, generation);
+            if (decision.Action == StageAction.Reuse) return CellResult.TryRead(cell.Dir)!;
+            if (decision.Action == StageAction.Rerun) reruns.Add(decision);
+            stages.Started(decision);
+            var print = stages.CellPrint(cell, generation)!;
+            stages.Begin(decision, cell.Dir, print);
             var mix = new MixOptions(manifest, cell.Ratio, ds.TargetClasses);
             // An augmented cell that cannot get the synthetic clips it asks for would only measure real data again.
             if (manifest is not null && Shortfall(SyntheticMixer.Mix(ds.Data, mix).Summary, manifest) is { } planned)
                 return Failed(cell, planned, null, clock.Elapsed.TotalSeconds);
-            runId = tracking.StartCell(cell, CellParams(cell, ds, commit));
+            runId = tracking.StartCell(cell, CellParams(cell, ds), print.Hash, VersionTags());
             var id = runId;
             var options = config.Classifier with { Seed = cell.Seed, Resume = true };
             var request = new TrainRequest(ds.Data, config.Clip, cache, options, mix, cell.Dir);
@@ -223,7 +271,16 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         ["cells"] = plan.Cells.Count.ToString(CultureInfo.InvariantCulture),
     };
 
-    Dictionary<string, string> CellParams(CellPlan cell, SweepDataset ds, string commit)
+    /// <summary>The code that ran and the experiments file it ran: tags, not params, because they may change while a
+    /// resumed run's settings (its params and fingerprint) do not.</summary>
+    Dictionary<string, string> VersionTags() => new()
+    {
+        ["augment.code_commit"] = CodeVersion.Commit,
+        ["augment.code_sources"] = CodeVersion.Sources,
+        ["augment.config_sha256"] = File.Exists(config.SourcePath) ? SweepStages.Sha256(config.SourcePath) : "none",
+    };
+
+    Dictionary<string, string> CellParams(CellPlan cell, SweepDataset ds)
     {
         var c = config.Classifier;
         var generator = config.Generators.FirstOrDefault(g => g.Name == cell.Generator);
@@ -236,7 +293,6 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
             ["seed"] = cell.Seed.ToString(CultureInfo.InvariantCulture),
             ["model"] = c.Model,
             ["profile"] = ProfileDefaults.Name(config.Profile),
-            ["git_commit"] = commit,
             ["epochs"] = c.Epochs.ToString(CultureInfo.InvariantCulture),
             ["width"] = c.Width.ToString(CultureInfo.InvariantCulture),
             ["depth"] = c.Depth.ToString(CultureInfo.InvariantCulture),

@@ -10,15 +10,17 @@ namespace Augment.Experiments.Sweep;
 /// </summary>
 public sealed class SweepTracking
 {
-    public const string SweepTag = "augment.sweep", CellTag = "augment.cell", RoleTag = "augment.role", ParentTag = "mlflow.parentRunId";
+    public const string SweepTag = "augment.sweep", CellTag = "augment.cell", RoleTag = "augment.role", ParentTag = "mlflow.parentRunId",
+        FingerprintTag = "augment.fingerprint";
 
     readonly IExperimentTracker tracker;
     readonly string experimentId, sweepKey;
-    readonly Dictionary<string, TrackedRun> cellRuns;
+    readonly Dictionary<string, List<TrackedRun>> cellRuns;
 
     public string ParentRunId { get; }
 
-    public SweepTracking(IExperimentTracker tracker, string experiment, string sweepKey, string sweepName, IReadOnlyDictionary<string, string> sweepParams)
+    public SweepTracking(IExperimentTracker tracker, string experiment, string sweepKey, string sweepName,
+        IReadOnlyDictionary<string, string> sweepParams, IReadOnlyDictionary<string, string> versionTags)
     {
         this.tracker = tracker;
         this.sweepKey = sweepKey;
@@ -32,33 +34,52 @@ public sealed class SweepTracking
             tracker.LogParams(parent.RunId, sweepParams);
         }
         ParentRunId = parent.RunId;
+        foreach (var (key, value) in versionTags) tracker.SetTag(ParentRunId, key, value);
         cellRuns = runs.Where(r => r.Tags.GetValueOrDefault(RoleTag) == "cell" && r.Tags.ContainsKey(CellTag))
-            .GroupBy(r => r.Tags[CellTag]).ToDictionary(g => g.Key, g => g.First());
+            .GroupBy(r => r.Tags[CellTag]).ToDictionary(g => g.Key, g => g.ToList());
     }
 
     string CellTagValue(CellPlan cell) => $"{sweepKey}:{cell.Key}";
 
-    /// <summary>The cell's run: the one a killed sweep left (running, killed or failed) or a new one.</summary>
-    public string StartCell(CellPlan cell, IReadOnlyDictionary<string, string> parameters)
+    /// <summary>
+    /// The cell's run: the one a killed sweep left (running, killed or failed) with the same fingerprint, or a new one.
+    /// Only params the run lacks are logged (MLflow params are immutable): settings that changed have a new fingerprint
+    /// and so a new run, and the old run is left as the history of the old settings.
+    /// </summary>
+    public string StartCell(CellPlan cell, IReadOnlyDictionary<string, string> parameters, string fingerprint,
+        IReadOnlyDictionary<string, string> versionTags)
     {
         var tag = CellTagValue(cell);
-        if (!cellRuns.TryGetValue(tag, out var run))
+        var runs = cellRuns.TryGetValue(tag, out var list) ? list : cellRuns[tag] = [];
+        var run = runs.LastOrDefault(r => r.Tags.GetValueOrDefault(FingerprintTag) == fingerprint
+            && parameters.All(p => !r.Params.TryGetValue(p.Key, out var v) || v == p.Value));
+        foreach (var stale in runs.Where(r => r != run && r.Status == RunStatus.Running).ToList())
+        {
+            tracker.EndRun(stale.RunId, RunStatus.Killed);
+            runs[runs.IndexOf(stale)] = stale with { Status = RunStatus.Killed };
+        }
+        if (run is null)
         {
             run = tracker.StartRun(experimentId, cell.Key.Replace('/', ' '), new Dictionary<string, string>
             {
-                [SweepTag] = sweepKey, [RoleTag] = "cell", [CellTag] = tag, [ParentTag] = ParentRunId,
+                [SweepTag] = sweepKey, [RoleTag] = "cell", [CellTag] = tag, [ParentTag] = ParentRunId, [FingerprintTag] = fingerprint,
                 ["augment.dataset"] = cell.Dataset, ["augment.generator"] = cell.Generator ?? "real",
             });
-            cellRuns[tag] = run;
+            runs.Add(run);
         }
-        tracker.LogParams(run.RunId, parameters);
+        var missing = parameters.Where(p => !run.Params.ContainsKey(p.Key)).ToDictionary();
+        if (missing.Count > 0) tracker.LogParams(run.RunId, missing);
+        runs[runs.IndexOf(run)] = run = run with { Params = run.Params.Concat(missing).ToDictionary() };
+        foreach (var (key, value) in versionTags) tracker.SetTag(run.RunId, key, value);
         return run.RunId;
     }
 
     /// <summary>A cell whose result.json exists but whose run was never closed (killed between the two writes).</summary>
     public void CloseFinished(CellPlan cell)
     {
-        if (cellRuns.TryGetValue(CellTagValue(cell), out var run) && run.Status != RunStatus.Finished)
+        var result = CellResult.TryRead(cell.Dir);
+        if (cellRuns.TryGetValue(CellTagValue(cell), out var runs)
+            && runs.FirstOrDefault(r => r.RunId == result?.TrackingRunId) is { Status: not RunStatus.Finished } run)
             tracker.EndRun(run.RunId, RunStatus.Finished);
     }
 

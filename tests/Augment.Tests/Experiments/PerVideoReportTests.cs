@@ -41,7 +41,7 @@ public class PerVideoReportTests
             AtomicFile.WriteJson(Path.Combine(runDir, SweepSummary.FileName), new SweepSummary
             {
                 Experiment = "t", Profile = "tiny", SweepKey = "k", ConfigPath = "experiments.yaml",
-                Datasets = [new DatasetSummary("demo", ["a"])], Generators = [new GeneratorSummary("medgen", "MedGen", "native")],
+                Datasets = [new DatasetSummary("demo", ["a"])], Generators = [new GeneratorSummary("medgen", "MedGen", "native", "native stand-in + LoRA (0.20M params)")],
                 RealOnlyLabel = "Real only", Ratios = [0, 1], Seeds = [0, 1],
             });
             foreach (var seed in new long[] { 0, 1 })

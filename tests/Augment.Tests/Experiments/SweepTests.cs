@@ -148,13 +148,15 @@ public class SweepTests(InterruptedTinySweep sweep)
         {
             Assert.Equal(RunStatus.Finished, run.Status);
             Assert.Equal(parent.RunId, run.Tags[SweepTracking.ParentTag]);
-            foreach (var p in new[] { "dataset", "generator", "ratio", "seed", "model", "profile", "git_commit" })
+            foreach (var p in new[] { "dataset", "generator", "ratio", "seed", "model", "profile" })
                 Assert.True(run.Params.ContainsKey(p), $"{run.RunName}: no param {p}");
             Assert.Equal("tiny", run.Params["profile"]);
+            Assert.Equal(CodeVersion.Commit, run.Tags["augment.code_commit"]);
             // One point per epoch: the cell cancelled after epoch 1 resumed from last.ckpt at epoch 2, in the same run.
             Assert.Equal(new long[] { 1, 2 }, run.Metrics["val_macro_f1"].Select(m => m.Step));
 
             var cell = sweep.Plan.Cells.Single(c => run.Tags[SweepTracking.CellTag].EndsWith(":" + c.Key));
+            Assert.Equal(Fingerprint.TryRead(cell.Dir)!.Hash, run.Tags[SweepTracking.FingerprintTag]);
             var result = CellResult.TryRead(cell.Dir)!;
             Assert.Equal(result.TrackingRunId, run.RunId);
             Assert.Equal(result.MacroF1, run.Latest("test_macro_f1")!.Value, 6);
@@ -183,7 +185,16 @@ public class SweepTests(InterruptedTinySweep sweep)
         var md = File.ReadAllText(Path.Combine(reportDir, "report.md"));
         var html = File.ReadAllText(Path.Combine(reportDir, "report.html"));
 
-        Assert.Contains("| Method | Ratio | Seeds | Test videos | ACC | Pre | Rec | F1 | ΔF1 [95% CI] | Log-loss | F1 per window |", md);
+        Assert.Contains("| Method | Generator | Ratio | Seeds | Test videos | ACC | Pre | Rec | F1 | ΔF1 [95% CI] | Log-loss | F1 per window |", md);
+        // What each generator really is, per row and in the warnings block at the top.
+        Assert.Matches(@"\| \+MedGen \| native stand-in \+ LoRA \(\d\.\d\dM params\) \|", md);
+        var warnings = md[md.IndexOf("## Warnings", StringComparison.Ordinal)..md.IndexOf("## Dataset demo", StringComparison.Ordinal)];
+        Assert.Contains("HunyuanVideo and MedGen are native stand-in", warnings);
+        Assert.Contains("<ul class=\"warnings\">", html);
+        // Dataset counts per split and class: the tiny demo has 6 training videos of each common class, 2 of the scarce one.
+        Assert.Contains("### Data", md);
+        Assert.Matches(@"\| train \| 6 \| 6 \| 2 \| 14 \|", md);
+        Assert.Contains("no video was quarantined or missing", md);
         Assert.Contains("| Real only | 0 | 2 |", md);
         Assert.Contains("| +HunyuanVideo |", md);
         Assert.Contains("| +MedGen |", md);
@@ -314,18 +325,8 @@ public class SweepFailureTests
         Assert.NotNull(outcome.ReportHtml);
         var report = File.ReadAllText(Path.Combine(config.OutputDir, "report", "report.md"));
         Assert.Contains("synthetic shortfall", report);
-    }
-
-    [Fact]
-    public void Git_commit_is_read_from_the_repository_files()
-    {
-        var root = ConfigTests.RepoRoot();
-        var commit = GitCommit.Read(root);
-        // A checkout exported without .git reports "unknown"; with one (a folder, or a worktree's file), the full hash.
-        if (Directory.Exists(Path.Combine(root, ".git")) || File.Exists(Path.Combine(root, ".git")))
-            Assert.True(commit.Length == 40 && commit.All(char.IsAsciiHexDigit), commit);
-        else
-            Assert.Equal(GitCommit.Unknown, commit);
-        Assert.Equal(GitCommit.Unknown, GitCommit.Read(Path.GetTempPath()));
+        var warnings = report[report.IndexOf("## Warnings", StringComparison.Ordinal)..report.IndexOf("## Dataset demo", StringComparison.Ordinal)];
+        Assert.Contains("2 cell(s) failed, 2 of them because the quality gate left too few synthetic clips", warnings);
+        Assert.Matches(@"the quality gate accepted only 0 of \d+ clips \(0%\)", warnings);
     }
 }

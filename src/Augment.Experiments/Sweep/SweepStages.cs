@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Augment.Data;
+using Augment.Data.Video;
+using Augment.Experiments.Config;
+using Augment.Generator;
+
+namespace Augment.Experiments.Sweep;
+
+/// <summary>The stage kinds `augment sweep --force` accepts.</summary>
+public enum StageKind { Base, Adapter, Generation, Cell }
+
+public enum StageAction { Reuse, Resume, Run, Rerun }
+
+/// <summary>What the sweep does with one stage, and why when it reruns.</summary>
+public sealed record StageDecision(string Stage, StageAction Action, string? Why = null)
+{
+    public override string ToString() => Action switch
+    {
+        StageAction.Rerun => $"{Stage}: rerun ({Why})",
+        _ => $"{Stage}: {Action.ToString().ToLowerInvariant()}",
+    };
+}
+
+/// <summary>base.json / adapter.json: a finished generator training stage.</summary>
+public sealed record GeneratorTrainingRecord(int Steps, double FinalLoss, int SkippedSteps, int Clips, IReadOnlyList<string> Pool,
+    double Seconds, string CheckpointSha256);
+
+/// <summary>
+/// Decides, stage by stage, whether a stored result can be reused: each stage's fingerprint (its effective settings, its
+/// data's content hash, what its parent stages produced, the code's source hash) is compared with the fingerprint.json
+/// in its folder. A stage whose parent will rerun reruns too. The runner and `--dry-run` ask the same questions, so the
+/// plan shows exactly what a run would do. A rerun moves the old folder under &lt;output_dir&gt;/stale/ (nothing is deleted).
+/// </summary>
+public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets,
+    GeneratorConfig generatorConfig, IReadOnlySet<StageKind> forced)
+{
+    readonly Dictionary<string, string> dataHashes = [];
+    readonly HashSet<string> rerunByForce = [];
+
+    public string BaseDir => Path.Combine(config.OutputDir, "generators",
+        "base-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { generatorConfig.Model, generatorConfig.Pretrain, generatorConfig.Seed, config.Generator.PretrainPool, config.Clip })));
+
+    public string AdapterDir(string dataset) => Path.Combine(config.OutputDir, "generators", dataset,
+        "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
+
+    public const string BaseMarker = "base.json", AdapterMarker = "adapter.json";
+
+    public StageDecision Base() => Decide("base generator", StageKind.Base, BaseDir, BaseMarker, BasePrint());
+
+    public StageDecision Adapter(string dataset)
+    {
+        var stage = $"LoRA adapter {dataset}";
+        return AfterParent(stage, AdapterDir(dataset), Base()) ?? Decide(stage, StageKind.Adapter, AdapterDir(dataset), AdapterMarker, AdapterPrint(dataset)!);
+    }
+
+    public StageDecision Generation(GenerationPlan plan)
+    {
+        var stage = $"generation {plan.Dataset}/{plan.Generator}/s{plan.Seed}";
+        var entry = config.Generators.First(g => g.Name == plan.Generator);
+        var parent = entry.Backend != GeneratorBackend.Native ? null : entry.Adapt ? Adapter(plan.Dataset) : Base();
+        return (parent is null ? null : AfterParent(stage, plan.Dir, parent))
+            ?? Decide(stage, StageKind.Generation, plan.Dir, GenerationRecord.FileName, GenerationPrint(plan)!);
+    }
+
+    public StageDecision Cell(CellPlan cell, GenerationPlan? generation)
+    {
+        var parent = generation is null ? null : Generation(generation);
+        return (parent is null ? null : AfterParent($"cell {cell.Key}", cell.Dir, parent))
+            ?? Decide($"cell {cell.Key}", StageKind.Cell, cell.Dir, CellResult.FileName, CellPrint(cell, generation)!,
+                done: CellResult.TryRead(cell.Dir)?.Status == CellStatus.Finished);
+    }
+
+    /// <summary>Makes the stage's folder ready for its work: a stale one moved aside, the new fingerprint written.</summary>
+    public void Begin(StageDecision decision, string dir, Fingerprint print)
+    {
+        if (decision.Action == StageAction.Rerun) MoveAside(dir);
+        Directory.CreateDirectory(dir);
+        print.Write(dir);
+    }
+
+    // --- fingerprints (null when a parent's output does not exist yet) ---
+
+    public Fingerprint BasePrint() => Fingerprint.Of([
+        .. Common(CodeVersion.GeneratorSources),
+        .. Fingerprint.Flatten("model", generatorConfig.Model), .. Fingerprint.Flatten("pretrain", generatorConfig.Pretrain),
+        new("generator_seed", generatorConfig.Seed.ToString(CultureInfo.InvariantCulture)),
+        .. config.Generator.PretrainPool.Select(p => new KeyValuePair<string, string>($"pool.{p}", p == "general" ? GeneralPoolSettings() : DataHash(p))),
+    ]);
+
+    public Fingerprint? AdapterPrint(string dataset) => Record(BaseDir, BaseMarker) is not { } parent ? null : Fingerprint.Of([
+        .. Common(CodeVersion.GeneratorSources),
+        new("base_checkpoint", parent.CheckpointSha256), new("data", DataHash(dataset)),
+        .. Fingerprint.Flatten("adapt", generatorConfig.Adapt), .. Fingerprint.Flatten("lora", generatorConfig.Lora),
+    ]);
+
+    public Fingerprint? GenerationPrint(GenerationPlan plan)
+    {
+        var entry = config.Generators.First(g => g.Name == plan.Generator);
+        var inputs = new List<KeyValuePair<string, string>>(Common(CodeVersion.GeneratorSources))
+        {
+            new("data", DataHash(plan.Dataset)), new("seed", plan.Seed.ToString(CultureInfo.InvariantCulture)),
+            new("max_ratio", Fingerprint.Text(plan.MaxRatio)), new("oversample", Fingerprint.Text(config.Generator.Oversample)),
+            new("target_classes", string.Join(",", datasets[plan.Dataset].TargetClasses)),
+            new("backend", entry.Backend.ToString().ToLowerInvariant()),
+        };
+        inputs.AddRange(Fingerprint.Flatten("sampler", generatorConfig.Sampler));
+        inputs.AddRange(Fingerprint.Flatten("gate", config.Generator.Gate));
+        switch (entry.Backend)
+        {
+            case GeneratorBackend.Native:
+                if (Record(BaseDir, BaseMarker) is not { } b) return null;
+                inputs.Add(new("base_checkpoint", b.CheckpointSha256));
+                if (entry.Adapt)
+                {
+                    if (Record(AdapterDir(plan.Dataset), AdapterMarker) is not { } a) return null;
+                    inputs.Add(new("adapter_checkpoint", a.CheckpointSha256));
+                }
+                break;
+            case GeneratorBackend.Import: inputs.Add(new("manifest", FileHash(entry.Manifest!))); break;
+            case GeneratorBackend.Onnx: inputs.Add(new("onnx_model", FileHash(entry.Model!))); break;
+        }
+        return Fingerprint.Of(inputs);
+    }
+
+    public Fingerprint? CellPrint(CellPlan cell, GenerationPlan? generation)
+    {
+        var inputs = new List<KeyValuePair<string, string>>(Common(CodeVersion.ClassifierSources))
+        {
+            new("data", DataHash(cell.Dataset)), new("ratio", Fingerprint.Text(cell.Ratio)),
+            new("seed", cell.Seed.ToString(CultureInfo.InvariantCulture)),
+            new("target_classes", string.Join(",", datasets[cell.Dataset].TargetClasses)),
+        };
+        inputs.AddRange(Fingerprint.Flatten("classifier", config.Classifier with { Seed = cell.Seed, Resume = false }));
+        if (generation is not null)
+        {
+            // The generation that actually ran (its fingerprint and when it finished), so a regenerated set retrains its cells.
+            if (GenerationRecord.TryRead(generation.Dir) is not { } g || Fingerprint.TryRead(generation.Dir) is not { } gp) return null;
+            inputs.Add(new("generation", $"{gp.Hash}@{g.FinishedAt:O}"));
+        }
+        return Fingerprint.Of(inputs);
+    }
+
+    IEnumerable<KeyValuePair<string, string>> Common(string code) => [new("code", code), new("clip", config.Clip.Key)];
+
+    string GeneralPoolSettings() => JsonSerializer.Serialize(config.Datasets.FirstOrDefault(d => d.Demo is not null)?.Demo, AtomicFile.Json);
+
+    /// <summary>The dataset's clips (split, label, video, window) and every video's content hash: an edited, added or
+    /// relabelled video changes it.</summary>
+    public string DataHash(string dataset)
+    {
+        if (dataHashes.TryGetValue(dataset, out var hash)) return hash;
+        var lines = datasets[dataset].Data.Clips
+            .Select(c => $"{c.Split}|{c.Label}|{c.VideoId}|{c.StartFrame}|{c.FrameCount}|{ClipCache.ContentHash(c.Path)}")
+            .Order(StringComparer.Ordinal);
+        return dataHashes[dataset] = SweepPlanner.ShortHash(string.Join("\n", lines));
+    }
+
+    static string FileHash(string path) => File.Exists(path) ? ClipCache.ContentHash(path)[..12] : "missing";
+
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    static GeneratorTrainingRecord? Record(string dir, string marker)
+    {
+        var path = Path.Combine(dir, marker);
+        return File.Exists(path) ? AtomicFile.ReadJson<GeneratorTrainingRecord>(path) : null;
+    }
+
+    // --- decisions ---
+
+    StageDecision? AfterParent(string stage, string dir, StageDecision parent) => parent.Action == StageAction.Reuse ? null
+        : HasWork(dir) ? new(stage, StageAction.Rerun, $"{parent.Stage} {(parent.Action == StageAction.Rerun ? "reruns" : "is not finished")}")
+        : new(stage, StageAction.Run);
+
+    StageDecision Decide(string stage, StageKind kind, string dir, string marker, Fingerprint print, bool? done = null)
+    {
+        if (!HasWork(dir)) return new(stage, StageAction.Run);
+        if (Fingerprint.TryRead(dir) is not { } stored) return new(stage, StageAction.Rerun, "made by a version that recorded no fingerprint");
+        if (forced.Contains(kind) && !rerunByForce.Contains(stage)) return new(stage, StageAction.Rerun, "--force " + kind.ToString().ToLowerInvariant());
+        if (print.Differences(stored) is { } why) return new(stage, StageAction.Rerun, why);
+        return (done ?? File.Exists(Path.Combine(dir, marker))) ? new(stage, StageAction.Reuse) : new(stage, StageAction.Resume);
+    }
+
+    /// <summary>A forced stage reruns once per invocation: later questions about it in the same run see its new result.</summary>
+    public void Started(StageDecision decision)
+    {
+        if (decision.Why?.StartsWith("--force", StringComparison.Ordinal) == true) rerunByForce.Add(decision.Stage);
+    }
+
+    static bool HasWork(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
+
+    void MoveAside(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        var target = Path.Combine(config.OutputDir, "stale", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture),
+            Path.GetRelativePath(config.OutputDir, dir));
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Directory.Move(dir, target.Length > 0 && Directory.Exists(target) ? target + "-" + Guid.NewGuid().ToString("N")[..6] : target);
+    }
+}

@@ -26,3 +26,6 @@ public interface IExperimentTracker
     void LogArtifact(string runId, string localPath, string artifactDir = "");
     void EndRun(string runId, RunStatus status);
 }
+
+/// <summary>The tracking URI cannot be used (nothing listening, no MLflow API there, credentials refused); the message is one line.</summary>
+public sealed class TrackingUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net;
 using System.Text.Json.Nodes;
 using Augment.Data;
 
@@ -28,6 +29,34 @@ public sealed class MlflowRestTracker : IExperimentTracker, IDisposable
     /// <param name="options">Retries, timeout and auth; MLflow's environment variables by default.</param>
     public MlflowRestTracker(string trackingUri, MlflowRestOptions? options = null) =>
         _client = new MlflowRestClient(trackingUri, options ?? MlflowRestOptions.FromEnvironment());
+
+    /// <summary>
+    /// One request, not retried, so that a wrong tracking URI fails before any work: throws
+    /// <see cref="TrackingUnavailableException"/> with one line naming the URI and the problem.
+    /// </summary>
+    public void CheckReachable()
+    {
+        try
+        {
+            _client.Get("api/2.0/mlflow/experiments/get-by-name", "experiment_name=" + FileStoreTracker.DefaultExperimentName, retry: false);
+        }
+        catch (MlflowRestException e) when (e.ErrorCode == "RESOURCE_DOES_NOT_EXIST") { } // MLflow's own answer: the API is there
+        catch (MlflowRestException e)
+        {
+            throw new TrackingUnavailableException(e.StatusCode switch
+            {
+                null => $"Tracking server {TrackingUri} is unreachable: {e.InnerException?.Message ?? e.Message}",
+                HttpStatusCode.NotFound => $"Tracking URI {TrackingUri} has no MLflow REST API (404 for {e.Endpoint}): check its host, port and path prefix.",
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                    $"Tracking server {TrackingUri} refused the credentials ({(int)e.StatusCode} {e.StatusCode}): set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.",
+                var status => $"Tracking server {TrackingUri} answered {(int)status} {status} to {e.Endpoint}: {e.ErrorCode ?? "not an MLflow error"}.",
+            }, e);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new TrackingUnavailableException($"Tracking URI {TrackingUri} answered experiments/get-by-name with something other than JSON: is it an MLflow tracking server?", e);
+        }
+    }
 
     public string GetOrCreateExperiment(string name)
     {

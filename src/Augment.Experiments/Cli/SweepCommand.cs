@@ -25,6 +25,9 @@ public static class SweepCommand
         return cmd;
     }
 
+    /// <summary>Exit codes, as the README lists them.</summary>
+    public const int Ok = 0, Failed = 1, CannotStart = 2, TrackingIncomplete = 3, Cancelled = 130;
+
     static int Run(string configPath, bool dryRun, string? output)
     {
         ExperimentConfig config;
@@ -35,12 +38,25 @@ public static class SweepCommand
         catch (Exception e) when (e is ConfigException or FileNotFoundException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
-            return 2;
+            return CannotStart;
         }
         var plan = SweepPlanner.Plan(config);
-        var trackingUri = Trackers.ResolveUri(config.TrackingUri, Path.Combine(config.OutputDir, "mlruns"));
+        var defaultStore = Path.Combine(config.OutputDir, "mlruns");
+        var trackingUri = Trackers.ResolveUri(config.TrackingUri, defaultStore);
         ShowPlan(plan, trackingUri);
-        if (dryRun) return 0;
+        if (dryRun) return Ok;
+
+        // Before any data is rendered or anything trains: a tracking URI that cannot work is one line, not a lost hour.
+        IExperimentTracker tracker;
+        try
+        {
+            tracker = Trackers.OpenChecked(config.TrackingUri, defaultStore);
+        }
+        catch (Exception e) when (e is TrackingUnavailableException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{(e is TrackingUnavailableException ? e.Message : $"Tracking URI {trackingUri}: {e.Message}")}[/]");
+            return CannotStart;
+        }
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -53,7 +69,6 @@ public static class SweepCommand
         SweepOutcome outcome;
         try
         {
-            var tracker = Trackers.Open(config.TrackingUri, Path.Combine(config.OutputDir, "mlruns"));
             var runner = new SweepRunner(plan, tracker);
             outcome = AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -70,9 +85,16 @@ public static class SweepCommand
                     }), cancel.Token);
                 });
         }
+        catch (Exception e) when (e is MlflowRestException or TrackingUnavailableException)
+        {
+            // The runner keeps tracking failures away from cells; should one still escape, it is one line, not a stack trace.
+            AnsiConsole.MarkupLineInterpolated($"[red]Tracking failed: {e.Message}[/]");
+            return Failed;
+        }
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            (tracker as IDisposable)?.Dispose();
         }
 
         AnsiConsole.MarkupLineInterpolated(
@@ -87,7 +109,22 @@ public static class SweepCommand
         AnsiConsole.MarkupLineInterpolated($"Tracking: {trackingUri}");
         if (outcome.ReportHtml is not null) AnsiConsole.MarkupLineInterpolated($"Report: [bold]{outcome.ReportHtml}[/]");
         else AnsiConsole.MarkupLineInterpolated($"[red]Report not written: {outcome.ReportError}[/]");
-        return outcome.Cancelled ? 130 : outcome.Failed > 0 || outcome.ReportHtml is null ? 1 : 0;
+        if (!outcome.TrackingComplete) ShowUntracked(outcome, trackingUri);
+        return outcome.Cancelled ? Cancelled
+            : outcome.Failed > 0 || outcome.ReportHtml is null ? Failed
+            : outcome.TrackingComplete ? Ok : TrackingIncomplete;
+    }
+
+    // Last, so it is the last thing on screen: results are safe, the tracker is not up to date.
+    static void ShowUntracked(SweepOutcome outcome, string trackingUri)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[bold red]TRACKING INCOMPLETE[/] [red]in {trackingUri}:[/]");
+        foreach (var (key, why) in outcome.Untracked)
+            AnsiConsole.MarkupLineInterpolated($"[red]  cell {key} is not (fully) tracked: {why}[/]");
+        if (outcome.TrackingError is { } parentError)
+            AnsiConsole.MarkupLineInterpolated($"[red]  the sweep's parent run: {parentError}[/]");
+        AnsiConsole.MarkupLineInterpolated(
+            $"[yellow]The cells' local files (result.json, metrics.json, predictions.csv, history.json) are the record and are complete. Run the same command again once the tracker is reachable: it logs only what is missing (exit code {TrackingIncomplete} until then).[/]");
     }
 
     static void ShowPlan(SweepPlan plan, string trackingUri)

@@ -17,13 +17,19 @@ public sealed record SweepOutcome(int Total, int Finished, int Skipped, int Fail
     IReadOnlyList<CellResult> Failures, string? ReportHtml, string? ReportError)
 {
     public bool Complete => !Cancelled && Finished + Skipped == Total;
+    /// <summary>Finished cells (run now or reused) whose run the tracker still lacks or holds incomplete, with why.</summary>
+    public IReadOnlyDictionary<string, string> Untracked { get; init; } = new Dictionary<string, string>();
+    /// <summary>Why the sweep's parent run could not be opened or closed, or null.</summary>
+    public string? TrackingError { get; init; }
+    public bool TrackingComplete => Untracked.Count == 0 && TrackingError is null;
 }
 
 /// <summary>
 /// Runs a plan's cells in order, each to a result.json written atomically in its own folder. A cell whose result.json
 /// says finished is skipped, so a sweep killed at any moment is finished by running it again; the pieces a cell needs
 /// (datasets, base generator, adapter, generation) are made on first need and reused. One failing cell is recorded and
-/// the others still run. Ends with the report.
+/// the others still run. Ends with the report. Tracking never fails a cell or stops the sweep: the cell's local files are
+/// written first and are the record; what the tracker missed is listed in the outcome and backfilled by the next run.
 /// </summary>
 public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
 {
@@ -62,10 +68,22 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         AtomicFile.WriteJson(Path.Combine(config.OutputDir, SweepSummary.FileName),
             SweepSummary.From(plan, datasets.ToDictionary(d => d.Key, d => d.Value.TargetClasses)) with { Numerics = Describe(numerics) });
 
-        var tracking = new SweepTracking(tracker, config.Experiment, plan.SweepKey, $"sweep {config.Experiment}", SweepParams());
+        SweepTracking? tracking = null;
+        string? trackingDown = null;
+        try
+        {
+            tracking = new SweepTracking(tracker, config.Experiment, plan.SweepKey, $"sweep {config.Experiment}", SweepParams());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            trackingDown = e.Message;
+        }
         generators = new SweepGenerators(config, datasets, cache);
         var commit = GitCommit.Read(Path.GetDirectoryName(config.SourcePath)!);
 
+        var untracked = new Dictionary<string, string>();
+        // One guard for all backfills: after the first failure the rest wait for the next run instead of each waiting out the retries.
+        var backfill = new TrackingGuard(tracking, trackingDown);
         var failures = new List<CellResult>();
         int finished = 0, skipped = 0;
         bool cancelled = false;
@@ -74,16 +92,24 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
             foreach (var cell in plan.Cells)
             {
                 cancel.ThrowIfCancellationRequested();
-                if (CellResult.TryRead(cell.Dir) is { Status: CellStatus.Finished })
+                if (CellResult.TryRead(cell.Dir) is { Status: CellStatus.Finished } reused)
                 {
-                    tracking.CloseFinished(cell);
+                    if (tracking?.NeedsBackfill(cell) ?? true) Backfill(cell, reused, backfill, commit, untracked);
                     skipped++;
                     continue;
                 }
+                var log = new TrackingGuard(tracking, trackingDown);
                 var result = datasetErrors.TryGetValue(cell.Dataset, out var loadError)
                     ? Failed(cell, loadError, null, 0)
-                    : RunCell(cell, datasets[cell.Dataset], cache, tracking, commit, Report, cancel);
-                if (result.Status == CellStatus.Finished) { finished++; done++; }
+                    : RunCell(cell, datasets[cell.Dataset], cache, log, commit, Report, cancel);
+                // Failed before it got a run this time: a run an earlier process left RUNNING ends FAILED.
+                if (result is { Status: CellStatus.Failed, TrackingRunId: null }) log.Try(t => t.CloseFailed(cell));
+                if (result.Status == CellStatus.Finished)
+                {
+                    finished++;
+                    done++;
+                    if (log.Error is { } error) untracked[cell.Key] = error;
+                }
                 else failures.Add(result);
                 progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
             }
@@ -92,7 +118,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         {
             cancelled = true;
         }
-        tracking.End(tracking.ParentRunId, cancelled ? RunStatus.Killed : failures.Count > 0 ? RunStatus.Failed : RunStatus.Finished);
+        var parent = new TrackingGuard(tracking, trackingDown);
+        parent.Try(t => t.End(t.ParentRunId, cancelled ? RunStatus.Killed : failures.Count > 0 ? RunStatus.Failed : RunStatus.Finished));
 
         string? html = null, reportError = null;
         try
@@ -104,10 +131,23 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         {
             reportError = e.Message;
         }
-        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError);
+        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError)
+        {
+            Untracked = untracked, TrackingError = parent.Error,
+        };
     }
 
-    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, SweepTracking tracking, string commit,
+    void Backfill(CellPlan cell, CellResult reused, TrackingGuard backfill, string commit, Dictionary<string, string> untracked)
+    {
+        string? runId = null;
+        if (!backfill.Try(t => runId = t.Backfill(cell, BackfillParams(cell, reused.TargetClasses, commit))))
+            untracked[cell.Key] = backfill.Error!;
+        // A new server or experiment gives the cell a new run: result.json points at the one that now holds it.
+        else if (runId != reused.TrackingRunId)
+            AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), reused with { TrackingRunId = runId });
+    }
+
+    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, TrackingGuard log, string commit,
         Action<string, double> report, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
@@ -125,26 +165,24 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
             // An augmented cell that cannot get the synthetic clips it asks for would only measure real data again.
             if (manifest is not null && Shortfall(SyntheticMixer.Mix(ds.Data, mix).Summary, manifest) is { } planned)
                 return Failed(cell, planned, null, clock.Elapsed.TotalSeconds);
-            runId = tracking.StartCell(cell, CellParams(cell, ds, commit));
-            var id = runId;
+            log.Try(t => runId = t.StartCell(cell, CellParams(cell, ds.TargetClasses, commit)));
+            // Calls below reach the tracker only when StartCell went through, so the run id is set whenever it is used.
+            var id = runId!;
             var options = config.Classifier with { Seed = cell.Seed, Resume = true };
             var request = new TrainRequest(ds.Data, config.Clip, cache, options, mix, cell.Dir);
             var trained = ClassifierTrainer.Train(request, new SyncProgress<EpochReport>(e =>
             {
-                tracking.LogEpoch(id, e);
+                log.Try(t => t.LogEpoch(id, e));
                 report($"{cell.Key}: epoch {e.Epoch}/{options.Epochs}, val macro-F1 {e.ValMacroF1:0.000}", (double)e.Epoch / options.Epochs);
             }), cancel);
             CellsTrained++;
             if (manifest is not null && Shortfall(trained.Mix, manifest) is { } loaded)
             {
-                TryEnd(tracking, id, RunStatus.Failed);
-                return Failed(cell, loaded, id, clock.Elapsed.TotalSeconds);
+                log.Try(t => t.End(id, RunStatus.Failed));
+                return Failed(cell, loaded, runId, clock.Elapsed.TotalSeconds);
             }
 
             var m = trained.Test;
-            tracking.LogTest(id, m, trained.History.Count == 0 ? 0 : trained.History[^1].Epoch);
-            tracking.LogArtifacts(id, cell.Dir, ResultFiles.MetricsJson, ResultFiles.ConfusionPng, ResultFiles.PredictionsCsv,
-                ResultFiles.CurvesPng, ResultFiles.MixJson);
             var result = new CellResult
             {
                 Key = cell.Key, Dataset = cell.Dataset, Generator = cell.Generator ?? "real", Ratio = cell.Ratio, Seed = cell.Seed,
@@ -154,22 +192,25 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
                 PerClassF1 = m.PerClass.ToDictionary(c => c.Label, c => c.F1),
                 LogLoss = m.LogLoss, TestVideos = m.Videos, TestWindows = m.Windows, WindowMacroF1 = m.PerWindow?.MacroF1 ?? m.MacroF1,
                 Steps = trained.Steps,
-                SyntheticUsed = trained.Mix.Synthetic, SkippedSteps = trained.SkippedSteps, TrackingRunId = id,
+                SyntheticUsed = trained.Mix.Synthetic, SkippedSteps = trained.SkippedSteps, TrackingRunId = runId,
                 Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
             };
-            // result.json first: if the sweep dies before EndRun, the next run closes the tracked run (CloseFinished).
+            // result.json before any tracking: the cell is done whatever the tracker does; what the run missed, the next
+            // sweep backfills from these files (NeedsBackfill: the run is FINISHED only once all of it is in).
             AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result);
-            tracking.End(id, RunStatus.Finished);
+            log.Try(t => t.LogTest(id, m, trained.History.Count == 0 ? 0 : trained.History[^1].Epoch));
+            log.Try(t => t.LogArtifacts(id, cell.Dir, SweepTracking.CellArtifacts));
+            log.Try(t => t.End(id, RunStatus.Finished));
             return result;
         }
         catch (OperationCanceledException)
         {
-            if (runId is not null) TryEnd(tracking, runId, RunStatus.Killed);
+            if (runId is not null) log.Try(t => t.End(runId, RunStatus.Killed));
             throw;
         }
         catch (Exception e)
         {
-            if (runId is not null) TryEnd(tracking, runId, RunStatus.Failed);
+            if (runId is not null) log.Try(t => t.End(runId, RunStatus.Failed));
             return Failed(cell, e.Message, runId, clock.Elapsed.TotalSeconds);
         }
     }
@@ -206,12 +247,6 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         return result;
     }
 
-    static void TryEnd(SweepTracking tracking, string runId, RunStatus status)
-    {
-        try { tracking.End(runId, status); }
-        catch (Exception) { /* the cell's own error is the one worth reporting */ }
-    }
-
     Dictionary<string, string> SweepParams() => new()
     {
         ["config"] = config.SourcePath,
@@ -223,7 +258,15 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
         ["cells"] = plan.Cells.Count.ToString(CultureInfo.InvariantCulture),
     };
 
-    Dictionary<string, string> CellParams(CellPlan cell, SweepDataset ds, string commit)
+    // The commit that trained a reused cell is not recorded locally, so a backfill leaves git_commit out rather than guess.
+    Dictionary<string, string> BackfillParams(CellPlan cell, IReadOnlyList<string> targetClasses, string commit)
+    {
+        var parameters = CellParams(cell, targetClasses, commit);
+        parameters.Remove("git_commit");
+        return parameters;
+    }
+
+    Dictionary<string, string> CellParams(CellPlan cell, IReadOnlyList<string> targetClasses, string commit)
     {
         var c = config.Classifier;
         var generator = config.Generators.FirstOrDefault(g => g.Name == cell.Generator);
@@ -244,7 +287,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker)
             ["learning_rate"] = SweepTracking.Text(c.LearningRate),
             ["balance"] = c.Balance,
             ["clip"] = $"{config.Clip.Frames}x{config.Clip.Height}x{config.Clip.Width}",
-            ["target_classes"] = string.Join(",", ds.TargetClasses),
+            ["target_classes"] = string.Join(",", targetClasses),
         };
     }
 }

@@ -241,8 +241,11 @@ public sealed class MlflowRestTracker : IExperimentTracker, IDisposable
         if ((string?)info["artifact_uri"] is { Length: > 0 } artifactUri) _artifactUris[runId] = artifactUri;
         var tags = KeyValueMap(run["data"]?["tags"]);
         var runName = (string?)info["run_name"] is { Length: > 0 } name ? name : tags.GetValueOrDefault(FileStoreTracker.RunNameTag) ?? "";
+        // data.metrics holds each key's latest value, the one at its largest step.
+        var lastSteps = (run["data"]?["metrics"]?.AsArray() ?? []).Where(m => m is not null)
+            .GroupBy(m => (string?)m!["key"] ?? "").ToDictionary(g => g.Key, g => g.Max(m => (long?)m!["step"] ?? 0));
         return new TrackedRun(runId, Required(info, "experiment_id", "run.info"), runName,
-            ParseStatus((string?)info["status"]), tags, KeyValueMap(run["data"]?["params"]));
+            ParseStatus((string?)info["status"]), tags, KeyValueMap(run["data"]?["params"])) { LastSteps = lastSteps };
     }
 
     static RunStatus ParseStatus(string? status) =>

@@ -12,7 +12,7 @@ namespace Augment.Tests.Experiments.Tracking;
 /// is checked against the documented shapes (method, path, field names and JSON types, batch limits); a request that
 /// breaks them gets MLflow's 400 error body and is recorded in <see cref="Violations"/>.
 /// </summary>
-sealed partial class FakeMlflowServer : IDisposable
+public sealed partial class FakeMlflowServer : IDisposable
 {
     public sealed class Run
     {
@@ -81,6 +81,7 @@ sealed partial class FakeMlflowServer : IDisposable
     /// <summary>Items (metrics + params + tags) of each accepted runs/log-batch request.</summary>
     public IReadOnlyList<int> LogBatchItemCounts { get { lock (_lock) return [.. _logBatchSizes]; } }
     public Run GetRun(string runId) { lock (_lock) return _runs[runId]; }
+    public IReadOnlyList<Run> Runs { get { lock (_lock) return [.. _runs.Values]; } }
     public (byte[] Bytes, string? ContentType) Artifact(string path) { lock (_lock) return _artifacts[path]; }
     public IReadOnlyCollection<string> ArtifactPaths { get { lock (_lock) return [.. _artifacts.Keys]; } }
 

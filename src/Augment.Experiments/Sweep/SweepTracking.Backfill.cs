@@ -1,0 +1,60 @@
+using Augment.Classifier;
+using Augment.Data;
+using Augment.Experiments.Tracking;
+
+namespace Augment.Experiments.Sweep;
+
+// Bringing the tracker up to date from the cells' local files, which are the record: after a tracking outage, after a
+// process that died before closing its runs, or when a finished output folder is pointed at a new server or experiment.
+public sealed partial class SweepTracking
+{
+    /// <summary>The files of a finished cell that its run carries as artifacts.</summary>
+    public static readonly string[] CellArtifacts =
+        [ResultFiles.MetricsJson, ResultFiles.ConfusionPng, ResultFiles.PredictionsCsv, ResultFiles.CurvesPng, ResultFiles.MixJson];
+
+    /// <summary>
+    /// Whether the tracker lacks a complete run for a locally finished cell. A run is complete exactly when it is
+    /// FINISHED: a cell ends its run only after its params, metrics and artifacts are in, and so does <see cref="Backfill"/>.
+    /// </summary>
+    public bool NeedsBackfill(CellPlan cell) =>
+        !cellRuns.TryGetValue(CellTagValue(cell), out var run) || run.Status != RunStatus.Finished;
+
+    /// <summary>
+    /// Logs what the cell's run lacks, without duplicating anything: the run itself when there is none, the params it
+    /// does not have, each metric's points after the last step it has (per-epoch from history.json, test metrics from
+    /// metrics.json), the artifacts (an upload to the same path replaces the file), then FINISHED.
+    /// </summary>
+    public string Backfill(CellPlan cell, IReadOnlyDictionary<string, string> parameters)
+    {
+        var tag = CellTagValue(cell);
+        if (!cellRuns.TryGetValue(tag, out var run)) cellRuns[tag] = run = StartCellRun(cell);
+        var missing = parameters.Where(p => !run.Params.ContainsKey(p.Key)).ToDictionary();
+        if (missing.Count > 0) tracker.LogParams(run.RunId, missing);
+        var points = LocalMetrics(cell.Dir).Where(p => !run.LastSteps.TryGetValue(p.Key, out var last) || p.Step > last).ToList();
+        if (points.Count > 0) tracker.LogMetrics(run.RunId, points);
+        LogArtifacts(run.RunId, cell.Dir, CellArtifacts);
+        tracker.EndRun(run.RunId, RunStatus.Finished);
+        cellRuns[tag] = run with { Status = RunStatus.Finished };
+        return run.RunId;
+    }
+
+    /// <summary>Ends FAILED the run of a failed cell that a dead process (or a lost server) left RUNNING.</summary>
+    public void CloseFailed(CellPlan cell)
+    {
+        var tag = CellTagValue(cell);
+        if (!cellRuns.TryGetValue(tag, out var run) || run.Status != RunStatus.Running) return;
+        tracker.EndRun(run.RunId, RunStatus.Failed);
+        cellRuns[tag] = run with { Status = RunStatus.Failed };
+    }
+
+    static List<MetricPoint> LocalMetrics(string cellDir)
+    {
+        var historyPath = Path.Combine(cellDir, ResultFiles.HistoryJson);
+        var history = File.Exists(historyPath) ? AtomicFile.ReadJson<List<EpochReport>>(historyPath) : [];
+        var points = history.SelectMany(EpochPoints).ToList();
+        var metricsPath = Path.Combine(cellDir, ResultFiles.MetricsJson);
+        if (File.Exists(metricsPath))
+            points.AddRange(TestPoints(AtomicFile.ReadJson<EvaluationMetrics>(metricsPath), history.Count == 0 ? 0 : history[^1].Epoch));
+        return points;
+    }
+}

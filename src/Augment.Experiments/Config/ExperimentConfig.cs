@@ -30,6 +30,9 @@ public sealed record ExperimentConfig
     public required IReadOnlyList<GeneratorEntry> Generators { get; init; }
     public required ClassifierOptions Classifier { get; init; }
     public required GeneratorSettings Generator { get; init; }
+    /// <summary>local (this process runs the grid) or slurm (`augment sweep` submits it as jobs).</summary>
+    public Executor Executor { get; init; } = Executor.Local;
+    public Augment.Experiments.Cluster.SlurmSettings Slurm { get; init; } = new();
 
     public IEnumerable<GeneratorEntry> SyntheticGenerators => Generators.Where(g => g.Backend != GeneratorBackend.None);
 
@@ -38,6 +41,8 @@ public sealed record ExperimentConfig
 }
 
 public enum Profile { Tiny, Small, Full }
+
+public enum Executor { Local, Slurm }
 
 public enum GeneratorBackend { None, Native, Import, Onnx }
 

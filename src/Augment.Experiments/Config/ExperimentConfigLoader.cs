@@ -12,7 +12,9 @@ public static class ExperimentConfigLoader
 {
     static readonly string[] TopKeys =
         ["experiment", "profile", "output_dir", "tracking_uri", "clip", "seeds", "ratios", "report_ratio",
-         "datasets", "generators", "generator", "classifier"];
+         "datasets", "generators", "generator", "classifier", "executor", "slurm"];
+    static readonly string[] SlurmKeys = ["partition", "account", "qos", "max_parallel", "setup", "extra_args", "generators", "cells", "report"];
+    static readonly string[] SlurmResourceKeys = ["time", "cpus", "mem", "gres"];
     static readonly string[] ClipKeys = ["frames", "height", "width", "resize", "pad"];
     // The dataset keys of dataset.yaml (read by the data library) plus the sweep's own.
     static readonly string[] DatasetKeys =
@@ -72,6 +74,8 @@ public static class ExperimentConfigLoader
         var datasets = ReadDatasets(f, root, baseDir, outputDir, clip, sourcePath);
         var generators = ReadGenerators(f, root, baseDir);
         var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), ProfileDefaults.Classifier(profile));
+        var executor = f.Choice<Executor>(root, "", "executor") ?? Executor.Local;
+        var slurm = ReadSlurm(f, f.Map(root, "", "slurm"));
 
         foreach (var name in generatorSettings.PretrainPool.Where(p => p != "general" && datasets.All(d => d.Name != p)))
             f.Error(YamlFields.Get(f.Map(root, "", "generator")!, "pretrain_pool")!, "generator.pretrain_pool",
@@ -95,6 +99,34 @@ public static class ExperimentConfigLoader
             Generators = generators,
             Classifier = classifier,
             Generator = generatorSettings,
+            Executor = executor,
+            Slurm = slurm,
+        };
+    }
+
+    static Cluster.SlurmSettings ReadSlurm(YamlFields f, YamlMappingNode? map)
+    {
+        if (map is null) return new();
+        f.CheckKeys(map, "slurm", SlurmKeys);
+        Cluster.SlurmResources Resources(string key)
+        {
+            var m = f.Map(map, "slurm", key);
+            if (m is null) return new();
+            var path = $"slurm.{key}";
+            f.CheckKeys(m, path, SlurmResourceKeys);
+            return new(f.String(m, path, "time"), f.Int(m, path, "cpus", 1, 4096), f.String(m, path, "mem"), f.String(m, path, "gres"));
+        }
+        return new()
+        {
+            Partition = f.String(map, "slurm", "partition"),
+            Account = f.String(map, "slurm", "account"),
+            Qos = f.String(map, "slurm", "qos"),
+            MaxParallel = f.Int(map, "slurm", "max_parallel", 1, 100_000) ?? 4,
+            Setup = f.String(map, "slurm", "setup"),
+            ExtraArgs = f.Strings(map, "slurm", "extra_args"),
+            Generators = Resources("generators"),
+            Cells = Resources("cells"),
+            Report = Resources("report"),
         };
     }
 

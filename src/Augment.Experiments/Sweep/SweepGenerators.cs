@@ -3,6 +3,7 @@ using System.Text.Json;
 using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
+using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Generator;
 using Augment.Generator.Backends;
@@ -15,10 +16,11 @@ namespace Augment.Experiments.Sweep;
 /// The generator side of a sweep, each step done at most once and reused while its fingerprint holds (SweepStages): the
 /// base model pretrained once per sweep, one LoRA adapter per dataset, one generation per (dataset, generator, seed)
 /// sized for the largest ratio. Interrupted steps resume from their own partial files (training checkpoints, per-clip
-/// sidecars of a generation); a step whose inputs changed starts again from nothing.
+/// sidecars of a generation); a step whose inputs changed starts again from nothing. Each step is claimed before it
+/// runs, so workers sharing the output folder never run one twice: a worker that needs a step another holds waits.
 /// </summary>
 public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache,
-    SweepStages stages, GeneratorConfig generatorConfig)
+    SweepStages stages, GeneratorConfig generatorConfig, StageClaims claims)
 {
     /// <summary>Generation runs actually executed by this instance (not skipped because already done).</summary>
     public int GenerationsRun { get; private set; }
@@ -53,6 +55,11 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         }
     }
 
+    /// <summary>Holds the stage for this worker, waiting while another runs it; null when that other finished it.</summary>
+    Claim? Hold(Func<StageDecision> decide, Action<string, double> report, CancellationToken cancel) =>
+        claims.Take(decide().Stage, () => decide().Action == StageAction.Reuse,
+            holder => report($"waiting for {holder.Worker} to finish {holder.Stage}", 0), cancel);
+
     /// <summary>Readies a stage's folder unless its result can be reused; true when the work must be done.</summary>
     bool Begin(StageDecision decision, string dir, Fingerprint print)
     {
@@ -69,6 +76,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     string TrainBase(Action<string, double> report, CancellationToken cancel)
     {
         var checkpoint = Path.Combine(stages.BaseDir, "base.ckpt");
+        using var claim = Hold(stages.Base, report, cancel);
         if (!Begin(stages.Base(), stages.BaseDir, stages.BasePrint())) return checkpoint;
         var pool = config.Generator.PretrainPool.Select(name => name == "general" ? GeneralPool(report) : datasets[name].Data).ToList();
         var clock = Stopwatch.StartNew();
@@ -89,6 +97,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     {
         var dir = stages.AdapterDir(dataset);
         var adapter = Path.Combine(dir, "adapter.ckpt");
+        using var claim = Hold(() => stages.Adapter(dataset), report, cancel);
         if (!Begin(stages.Adapter(dataset), dir, stages.AdapterPrint(dataset)!)) return adapter;
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Adapt(datasets[dataset].Data, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
@@ -124,6 +133,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         var entry = config.Generators.First(g => g.Name == plan.Generator);
         // Parents first, so the generation's fingerprint can name the checkpoints it samples from.
         if (entry.Backend == GeneratorBackend.Native) { if (entry.Adapt) EnsureAdapter(plan.Dataset, report, cancel); else EnsureBase(report, cancel); }
+        using var claim = Hold(() => stages.Generation(plan), report, cancel);
         if (!Begin(stages.Generation(plan), plan.Dir, stages.GenerationPrint(plan)!)) return GenerationRecord.TryRead(plan.Dir)!;
         var ds = datasets[plan.Dataset];
         var trainCounts = ds.Data.Split(Splits.Train).GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Count());

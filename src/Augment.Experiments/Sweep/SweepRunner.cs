@@ -4,6 +4,7 @@ using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Numerics;
 using Augment.Data.Video;
+using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Experiments.Report;
 using Augment.Experiments.Tracking;
@@ -13,10 +14,27 @@ namespace Augment.Experiments.Sweep;
 /// <summary>Where the sweep is: the current step (with its own fraction done) and the cells done so far.</summary>
 public sealed record SweepProgress(string Stage, double StageFraction, int CellsDone, int CellsTotal, CellResult? CellFinished = null);
 
+/// <summary>
+/// Which part of the grid one worker takes: every cell (the default), every count-th cell from index (workers sharing
+/// the grid), one cell (a Slurm array task), or only the generator stages (the Slurm job the cells wait for).
+/// </summary>
+public sealed record SweepScope(int Index = 0, int Count = 1, int? Cell = null, bool GeneratorsOnly = false)
+{
+    public bool IsWhole => Count == 1 && Cell is null && !GeneratorsOnly;
+    public bool Includes(int position) => !GeneratorsOnly && (Cell is { } c ? position == c : position % Count == Index);
+}
+
 public sealed record SweepOutcome(int Total, int Finished, int Skipped, int Failed, bool Cancelled,
     IReadOnlyList<CellResult> Failures, string? ReportHtml, string? ReportError, IReadOnlyList<StageDecision> Reruns)
 {
     public bool Complete => !Cancelled && Finished + Skipped == Total;
+    /// <summary>Cells of this worker's share that another live worker was running (left to it).</summary>
+    public int HeldElsewhere { get; init; }
+    /// <summary>Finished cells (run now or reused) whose run the tracker still lacks or holds incomplete, with why.</summary>
+    public IReadOnlyDictionary<string, string> Untracked { get; init; } = new Dictionary<string, string>();
+    /// <summary>Why the sweep's parent run could not be opened or closed, or null.</summary>
+    public string? TrackingError { get; init; }
+    public bool TrackingComplete => Untracked.Count == 0 && TrackingError is null;
 }
 
 /// <summary>
@@ -25,10 +43,16 @@ public sealed record SweepOutcome(int Total, int Finished, int Skipped, int Fail
 /// running it again, and an edited experiments.yaml reruns exactly the stages it affects (SweepStages); the pieces a cell
 /// needs (datasets, base generator, adapter, generation) are made on first need and reused. One failing cell is recorded
 /// and the others still run. Ends with the report. Stages named in <paramref name="force"/> rerun once regardless.
+/// Tracking never fails a cell or stops the sweep: the cell's local files are written first and are the record; what
+/// the tracker missed is listed in the outcome and backfilled by the next run. Several runners (workers) may share one
+/// output folder: each stage is claimed before it runs (StageClaims), so none runs twice.
 /// </summary>
-public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IReadOnlySet<StageKind>? force = null)
+public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IReadOnlySet<StageKind>? force = null,
+    SweepScope? scope = null, StageClaims? claims = null)
 {
     readonly ExperimentConfig config = plan.Config;
+    readonly SweepScope scope = scope ?? new SweepScope();
+    readonly StageClaims claims = claims ?? new StageClaims(plan.Config.OutputDir, StageClaims.DefaultWorker());
     SweepGenerators? generators;
     SweepStages? stages;
 
@@ -41,7 +65,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     public SweepOutcome Run(IProgress<SweepProgress>? progress = null, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(config.OutputDir);
-        int total = plan.Cells.Count, done = 0;
+        int total = plan.Cells.Where((_, i) => scope.Includes(i)).Count(), done = 0;
         void Report(string stage, double fraction) => progress?.Report(new SweepProgress(stage, fraction, done, total));
 
         var cache = new ClipCache(Path.Combine(config.OutputDir, "cache"));
@@ -52,6 +76,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             Report($"loading dataset {entry.Name}", 0);
             try
             {
+                // One worker renders the demo; the others wait for it and load what it wrote.
+                using var claim = entry.IsDemo ? claims.Take($"dataset {entry.Name}", () => false, _ => Report($"waiting for the demo dataset {entry.Name}", 0), cancel) : null;
                 datasets[entry.Name] = SweepDataset.Load(entry, config.SourcePath,
                     new SyncProgress<(int done, int total)>(p => Report($"rendering demo dataset {entry.Name}", (double)p.done / p.total)));
             }
@@ -66,19 +92,36 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         foreach (var ds in datasets.Values)
             Augment.Data.Datasets.DatasetSummary.WriteQuarantine(ds.Data, Path.Combine(config.OutputDir, "datasets", ds.Entry.Name, "quarantine.csv"));
 
-        var tracking = new SweepTracking(tracker, config.Experiment, plan.SweepKey, $"sweep {config.Experiment}", SweepParams(), VersionTags());
+        SweepTracking? tracking = null;
+        string? trackingDown = null;
+        try
+        {
+            // Claimed so that workers starting together open one parent run, not one each.
+            using var claim = claims.Take("tracking", () => false, _ => Report("waiting for another worker to open the tracked run", 0), cancel);
+            tracking = new SweepTracking(tracker, config.Experiment, plan.SweepKey, $"sweep {config.Experiment}", SweepParams(), VersionTags());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            trackingDown = e.Message;
+        }
         var generatorConfig = SweepGenerators.BuildConfig(config);
         stages = new SweepStages(config, datasets, generatorConfig, force ?? new HashSet<StageKind>());
-        generators = new SweepGenerators(config, datasets, cache, stages, generatorConfig);
+        generators = new SweepGenerators(config, datasets, cache, stages, generatorConfig, claims);
         var reruns = generators.Reruns;
 
+        var untracked = new Dictionary<string, string>();
+        // One guard for all backfills: after the first failure the rest wait for the next run instead of each waiting out the retries.
+        var backfill = new TrackingGuard(tracking, trackingDown);
         var failures = new List<CellResult>();
-        int finished = 0, skipped = 0;
+        int finished = 0, skipped = 0, heldElsewhere = 0;
         bool cancelled = false;
         try
         {
-            foreach (var cell in plan.Cells)
+            if (scope.GeneratorsOnly) EnsureGenerations(datasetErrors, failures, Report, cancel);
+            for (int position = 0; position < plan.Cells.Count; position++)
             {
+                var cell = plan.Cells[position];
+                if (!scope.Includes(position)) continue;
                 cancel.ThrowIfCancellationRequested();
                 if (datasetErrors.TryGetValue(cell.Dataset, out var loadError))
                 {
@@ -88,12 +131,24 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 var decision = stages.Cell(cell, GenerationOf(cell));
                 if (decision.Action == StageAction.Reuse)
                 {
-                    tracking.CloseFinished(cell);
+                    var reused = CellResult.TryRead(cell.Dir)!;
+                    var print = Fingerprint.TryRead(cell.Dir)!.Hash;
+                    if (tracking?.NeedsBackfill(cell, print) ?? true) Backfill(cell, reused, print, backfill, untracked);
                     skipped++; done++;
                     continue;
                 }
-                var result = RunCell(cell, datasets[cell.Dataset], cache, tracking, reruns, Report, cancel);
-                if (result.Status == CellStatus.Finished) { finished++; done++; }
+                using var claim = claims.TryTake(decision.Stage);
+                if (claim is null) { heldElsewhere++; continue; }
+                var log = new TrackingGuard(tracking, trackingDown);
+                var result = RunCell(cell, datasets[cell.Dataset], cache, log, reruns, Report, cancel);
+                // Failed before it got a run this time: a run an earlier process left RUNNING ends FAILED.
+                if (result is { Status: CellStatus.Failed, TrackingRunId: null }) log.Try(t => t.CloseFailed(cell));
+                if (result.Status == CellStatus.Finished)
+                {
+                    finished++;
+                    done++;
+                    if (log.Error is { } error) untracked[cell.Key] = error;
+                }
                 else failures.Add(result);
                 progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
             }
@@ -102,19 +157,59 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         {
             cancelled = true;
         }
-        tracking.End(tracking.ParentRunId, cancelled ? RunStatus.Killed : failures.Count > 0 ? RunStatus.Failed : RunStatus.Finished);
+        // A worker closes the sweep's run and writes the report only when the whole grid has results, not just its share.
+        var results = plan.Cells.Select(c => CellResult.TryRead(c.Dir)).ToList();
+        bool gridDone = results.All(r => r is not null);
+        var parent = new TrackingGuard(tracking, trackingDown);
+        if (cancelled || gridDone)
+            parent.Try(t => t.End(t.ParentRunId, cancelled ? RunStatus.Killed
+                : results.Any(r => r!.Status == CellStatus.Failed) ? RunStatus.Failed : RunStatus.Finished));
 
         string? html = null, reportError = null;
-        try
+        if (scope.IsWhole || (scope.Cell is null && !scope.GeneratorsOnly && gridDone))
         {
-            Report("writing the report", 0);
-            html = ReportWriter.Write(config.OutputDir).Html;
+            try
+            {
+                Report("writing the report", 0);
+                html = ReportWriter.Write(config.OutputDir).Html;
+            }
+            catch (Exception e)
+            {
+                reportError = e.Message;
+            }
         }
-        catch (Exception e)
+        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError, reruns)
         {
-            reportError = e.Message;
+            Untracked = untracked, TrackingError = parent.Error, HeldElsewhere = heldElsewhere,
+        };
+    }
+
+    /// <summary>Every generation of the plan (with the base and adapters they need), each failure recorded as a
+    /// failed "cell" of this worker so the exit code shows it; the cells that need it fail with the same error later.</summary>
+    void EnsureGenerations(Dictionary<string, string> datasetErrors, List<CellResult> failures, Action<string, double> report, CancellationToken cancel)
+    {
+        foreach (var generation in plan.Generations.Where(g => !datasetErrors.ContainsKey(g.Dataset)))
+        {
+            try { generators!.EnsureGeneration(generation, report, cancel); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failures.Add(new CellResult
+                {
+                    Key = $"generation {generation.Dataset}/{generation.Generator}/s{generation.Seed}", Dataset = generation.Dataset,
+                    Generator = generation.Generator, Ratio = generation.MaxRatio, Seed = generation.Seed, Status = CellStatus.Failed, Error = e.Message,
+                });
+            }
         }
-        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError, reruns);
+    }
+
+    void Backfill(CellPlan cell, CellResult reused, string fingerprint, TrackingGuard backfill, Dictionary<string, string> untracked)
+    {
+        string? runId = null;
+        if (!backfill.Try(t => runId = t.Backfill(cell, CellParams(cell, reused.TargetClasses), fingerprint)))
+            untracked[cell.Key] = backfill.Error!;
+        // A new server or experiment gives the cell a new run: result.json points at the one that now holds it.
+        else if (runId != reused.TrackingRunId)
+            AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), reused with { TrackingRunId = runId });
     }
 
     GenerationPlan? GenerationOf(CellPlan cell) => GenerationOf(plan, cell);
@@ -148,7 +243,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         return decisions;
     }
 
-    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, SweepTracking tracking, List<StageDecision> reruns,
+    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, TrackingGuard log, List<StageDecision> reruns,
         Action<string, double> report, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
@@ -173,26 +268,24 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             // An augmented cell that cannot get the synthetic clips it asks for would only measure real data again.
             if (manifest is not null && Shortfall(SyntheticMixer.Mix(ds.Data, mix).Summary, manifest) is { } planned)
                 return Failed(cell, planned, null, clock.Elapsed.TotalSeconds);
-            runId = tracking.StartCell(cell, CellParams(cell, ds), print.Hash, VersionTags());
-            var id = runId;
+            log.Try(t => runId = t.StartCell(cell, CellParams(cell, ds.TargetClasses), print.Hash, VersionTags()));
+            // Calls below reach the tracker only when StartCell went through, so the run id is set whenever it is used.
+            var id = runId!;
             var options = config.Classifier with { Seed = cell.Seed, Resume = true };
             var request = new TrainRequest(ds.Data, config.Clip, cache, options, mix, cell.Dir);
             var trained = ClassifierTrainer.Train(request, new SyncProgress<EpochReport>(e =>
             {
-                tracking.LogEpoch(id, e);
+                log.Try(t => t.LogEpoch(id, e));
                 report($"{cell.Key}: epoch {e.Epoch}/{options.Epochs}, val macro-F1 {e.ValMacroF1:0.000}", (double)e.Epoch / options.Epochs);
             }), cancel);
             CellsTrained++;
             if (manifest is not null && Shortfall(trained.Mix, manifest) is { } loaded)
             {
-                TryEnd(tracking, id, RunStatus.Failed);
-                return Failed(cell, loaded, id, clock.Elapsed.TotalSeconds);
+                log.Try(t => t.End(id, RunStatus.Failed));
+                return Failed(cell, loaded, runId, clock.Elapsed.TotalSeconds);
             }
 
             var m = trained.Test;
-            tracking.LogTest(id, m, trained.History.Count == 0 ? 0 : trained.History[^1].Epoch);
-            tracking.LogArtifacts(id, cell.Dir, ResultFiles.MetricsJson, ResultFiles.ConfusionPng, ResultFiles.PredictionsCsv,
-                ResultFiles.CurvesPng, ResultFiles.MixJson);
             var result = new CellResult
             {
                 Key = cell.Key, Dataset = cell.Dataset, Generator = cell.Generator ?? "real", Ratio = cell.Ratio, Seed = cell.Seed,
@@ -202,22 +295,25 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 PerClassF1 = m.PerClass.ToDictionary(c => c.Label, c => c.F1),
                 LogLoss = m.LogLoss, TestVideos = m.Videos, TestWindows = m.Windows, WindowMacroF1 = m.PerWindow?.MacroF1 ?? m.MacroF1,
                 Steps = trained.Steps,
-                SyntheticUsed = trained.Mix.Synthetic, SkippedSteps = trained.SkippedSteps, TrackingRunId = id,
+                SyntheticUsed = trained.Mix.Synthetic, SkippedSteps = trained.SkippedSteps, TrackingRunId = runId,
                 Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
             };
-            // result.json first: if the sweep dies before EndRun, the next run closes the tracked run (CloseFinished).
+            // result.json before any tracking: the cell is done whatever the tracker does; what the run missed, the next
+            // sweep backfills from these files (NeedsBackfill: the run is FINISHED only once all of it is in).
             AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result);
-            tracking.End(id, RunStatus.Finished);
+            log.Try(t => t.LogTest(id, m, trained.History.Count == 0 ? 0 : trained.History[^1].Epoch));
+            log.Try(t => t.LogArtifacts(id, cell.Dir, SweepTracking.CellArtifacts));
+            log.Try(t => t.End(id, RunStatus.Finished));
             return result;
         }
         catch (OperationCanceledException)
         {
-            if (runId is not null) TryEnd(tracking, runId, RunStatus.Killed);
+            if (runId is not null) log.Try(t => t.End(runId, RunStatus.Killed));
             throw;
         }
         catch (Exception e)
         {
-            if (runId is not null) TryEnd(tracking, runId, RunStatus.Failed);
+            if (runId is not null) log.Try(t => t.End(runId, RunStatus.Failed));
             return Failed(cell, e.Message, runId, clock.Elapsed.TotalSeconds);
         }
     }
@@ -254,12 +350,6 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         return result;
     }
 
-    static void TryEnd(SweepTracking tracking, string runId, RunStatus status)
-    {
-        try { tracking.End(runId, status); }
-        catch (Exception) { /* the cell's own error is the one worth reporting */ }
-    }
-
     Dictionary<string, string> SweepParams() => new()
     {
         ["config"] = config.SourcePath,
@@ -280,7 +370,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         ["augment.config_sha256"] = File.Exists(config.SourcePath) ? SweepStages.Sha256(config.SourcePath) : "none",
     };
 
-    Dictionary<string, string> CellParams(CellPlan cell, SweepDataset ds)
+    Dictionary<string, string> CellParams(CellPlan cell, IReadOnlyList<string> targetClasses)
     {
         var c = config.Classifier;
         var generator = config.Generators.FirstOrDefault(g => g.Name == cell.Generator);
@@ -300,7 +390,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             ["learning_rate"] = SweepTracking.Text(c.LearningRate),
             ["balance"] = c.Balance,
             ["clip"] = $"{config.Clip.Frames}x{config.Clip.Height}x{config.Clip.Width}",
-            ["target_classes"] = string.Join(",", ds.TargetClasses),
+            ["target_classes"] = string.Join(",", targetClasses),
         };
     }
 }

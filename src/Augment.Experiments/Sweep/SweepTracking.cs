@@ -8,7 +8,7 @@ namespace Augment.Experiments.Sweep;
 /// The sweep's tracked runs: one parent run per sweep (output folder) and one child run per cell, tagged so that a
 /// resumed sweep finds them again (FindRuns on augment.sweep) instead of starting duplicates.
 /// </summary>
-public sealed class SweepTracking
+public sealed partial class SweepTracking
 {
     public const string SweepTag = "augment.sweep", CellTag = "augment.cell", RoleTag = "augment.role", ParentTag = "mlflow.parentRunId",
         FingerprintTag = "augment.fingerprint";
@@ -60,11 +60,7 @@ public sealed class SweepTracking
         }
         if (run is null)
         {
-            run = tracker.StartRun(experimentId, cell.Key.Replace('/', ' '), new Dictionary<string, string>
-            {
-                [SweepTag] = sweepKey, [RoleTag] = "cell", [CellTag] = tag, [ParentTag] = ParentRunId, [FingerprintTag] = fingerprint,
-                ["augment.dataset"] = cell.Dataset, ["augment.generator"] = cell.Generator ?? "real",
-            });
+            run = StartCellRun(cell, fingerprint);
             runs.Add(run);
         }
         var missing = parameters.Where(p => !run.Params.ContainsKey(p.Key)).ToDictionary();
@@ -74,24 +70,25 @@ public sealed class SweepTracking
         return run.RunId;
     }
 
-    /// <summary>A cell whose result.json exists but whose run was never closed (killed between the two writes).</summary>
-    public void CloseFinished(CellPlan cell)
+    TrackedRun StartCellRun(CellPlan cell, string fingerprint) => tracker.StartRun(experimentId, cell.Key.Replace('/', ' '), new Dictionary<string, string>
     {
-        var result = CellResult.TryRead(cell.Dir);
-        if (cellRuns.TryGetValue(CellTagValue(cell), out var runs)
-            && runs.FirstOrDefault(r => r.RunId == result?.TrackingRunId) is { Status: not RunStatus.Finished } run)
-            tracker.EndRun(run.RunId, RunStatus.Finished);
-    }
+        [SweepTag] = sweepKey, [RoleTag] = "cell", [CellTag] = CellTagValue(cell), [ParentTag] = ParentRunId, [FingerprintTag] = fingerprint,
+        ["augment.dataset"] = cell.Dataset, ["augment.generator"] = cell.Generator ?? "real",
+    });
 
-    public void LogEpoch(string runId, EpochReport e) => tracker.LogMetrics(runId,
+    public void LogEpoch(string runId, EpochReport e) => tracker.LogMetrics(runId, EpochPoints(e));
+
+    public void LogTest(string runId, EvaluationMetrics m, int step) => tracker.LogMetrics(runId, TestPoints(m, step));
+
+    static List<MetricPoint> EpochPoints(EpochReport e) =>
     [
         Point("train_loss", e.TrainLoss, e.Epoch), Point("train_accuracy", e.TrainAccuracy, e.Epoch),
         Point("val_loss", e.ValLoss, e.Epoch), Point("val_macro_f1", e.ValMacroF1, e.Epoch),
         Point("val_accuracy", e.ValAccuracy, e.Epoch), Point("learning_rate", e.LearningRate, e.Epoch),
         Point("skipped_steps", e.SkippedSteps, e.Epoch),
-    ]);
+    ];
 
-    public void LogTest(string runId, EvaluationMetrics m, int step)
+    static List<MetricPoint> TestPoints(EvaluationMetrics m, int step)
     {
         var points = new List<MetricPoint>
         {
@@ -100,7 +97,7 @@ public sealed class SweepTracking
             Point("test_weighted_f1", m.WeightedF1, step), Point("test_balanced_accuracy", m.BalancedAccuracy, step),
         };
         points.AddRange(m.PerClass.Select(c => Point($"test_f1/{SafeKey(c.Label)}", c.F1, step)));
-        tracker.LogMetrics(runId, points);
+        return points;
     }
 
     public void LogArtifacts(string runId, string dir, params string[] files)

@@ -21,7 +21,10 @@ public sealed record StoredRun(string RunId, string ExperimentId, string RunName
     /// <summary>The run's artifact folder on this machine, or null when artifacts live elsewhere.</summary>
     public string? ArtifactDirectory => FileStoreFormat.LocalPathOf(ArtifactUri);
 
-    public TrackedRun ToTrackedRun() => new(RunId, ExperimentId, RunName, Status, Tags, Params);
+    public TrackedRun ToTrackedRun() => new(RunId, ExperimentId, RunName, Status, Tags, Params)
+    {
+        LastSteps = Metrics.Where(m => m.Value.Count > 0).ToDictionary(m => m.Key, m => m.Value.Max(p => p.Step)),
+    };
 }
 
 /// <summary>

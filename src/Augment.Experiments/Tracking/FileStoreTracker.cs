@@ -106,7 +106,8 @@ public sealed class FileStoreTracker : IExperimentTracker
             {
                 var tagFile = Path.Combine(runDir, "tags", tagKey);
                 if (!File.Exists(tagFile) || File.ReadAllText(tagFile) != tagValue) continue;
-                var run = Reader.ReadRun(runDir, includeMetrics: false);
+                // With metrics: LastSteps is how a backfill avoids logging a point twice.
+                var run = Reader.ReadRun(runDir);
                 if (run.LifecycleStage == "active") found.Add(run.ToTrackedRun());
             }
             return found;

@@ -6,7 +6,11 @@ public enum RunStatus { Running = 1, Scheduled = 2, Finished = 3, Failed = 4, Ki
 public sealed record MetricPoint(string Key, double Value, long Step, long TimestampMs);
 
 public sealed record TrackedRun(string RunId, string ExperimentId, string RunName, RunStatus Status,
-    IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, string> Params);
+    IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, string> Params)
+{
+    /// <summary>The largest step logged per metric key (what a backfill continues after); empty for a new run.</summary>
+    public IReadOnlyDictionary<string, long> LastSteps { get; init; } = new Dictionary<string, long>();
+}
 
 /// <summary>
 /// Where a sweep records its runs: an MLflow file store (a local folder) or an MLflow tracking server (REST).
@@ -26,3 +30,6 @@ public interface IExperimentTracker
     void LogArtifact(string runId, string localPath, string artifactDir = "");
     void EndRun(string runId, RunStatus status);
 }
+
+/// <summary>The tracking URI cannot be used (nothing listening, no MLflow API there, credentials refused); the message is one line.</summary>
+public sealed class TrackingUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

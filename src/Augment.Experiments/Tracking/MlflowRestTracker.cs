@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net;
 using System.Text.Json.Nodes;
 using Augment.Data;
 
@@ -28,6 +29,34 @@ public sealed class MlflowRestTracker : IExperimentTracker, IDisposable
     /// <param name="options">Retries, timeout and auth; MLflow's environment variables by default.</param>
     public MlflowRestTracker(string trackingUri, MlflowRestOptions? options = null) =>
         _client = new MlflowRestClient(trackingUri, options ?? MlflowRestOptions.FromEnvironment());
+
+    /// <summary>
+    /// One request, not retried, so that a wrong tracking URI fails before any work: throws
+    /// <see cref="TrackingUnavailableException"/> with one line naming the URI and the problem.
+    /// </summary>
+    public void CheckReachable()
+    {
+        try
+        {
+            _client.Get("api/2.0/mlflow/experiments/get-by-name", "experiment_name=" + FileStoreTracker.DefaultExperimentName, retry: false);
+        }
+        catch (MlflowRestException e) when (e.ErrorCode == "RESOURCE_DOES_NOT_EXIST") { } // MLflow's own answer: the API is there
+        catch (MlflowRestException e)
+        {
+            throw new TrackingUnavailableException(e.StatusCode switch
+            {
+                null => $"Tracking server {TrackingUri} is unreachable: {e.InnerException?.Message ?? e.Message}",
+                HttpStatusCode.NotFound => $"Tracking URI {TrackingUri} has no MLflow REST API (404 for {e.Endpoint}): check its host, port and path prefix.",
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                    $"Tracking server {TrackingUri} refused the credentials ({(int)e.StatusCode} {e.StatusCode}): set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.",
+                var status => $"Tracking server {TrackingUri} answered {(int)status} {status} to {e.Endpoint}: {e.ErrorCode ?? "not an MLflow error"}.",
+            }, e);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new TrackingUnavailableException($"Tracking URI {TrackingUri} answered experiments/get-by-name with something other than JSON: is it an MLflow tracking server?", e);
+        }
+    }
 
     public string GetOrCreateExperiment(string name)
     {
@@ -212,8 +241,11 @@ public sealed class MlflowRestTracker : IExperimentTracker, IDisposable
         if ((string?)info["artifact_uri"] is { Length: > 0 } artifactUri) _artifactUris[runId] = artifactUri;
         var tags = KeyValueMap(run["data"]?["tags"]);
         var runName = (string?)info["run_name"] is { Length: > 0 } name ? name : tags.GetValueOrDefault(FileStoreTracker.RunNameTag) ?? "";
+        // data.metrics holds each key's latest value, the one at its largest step.
+        var lastSteps = (run["data"]?["metrics"]?.AsArray() ?? []).Where(m => m is not null)
+            .GroupBy(m => (string?)m!["key"] ?? "").ToDictionary(g => g.Key, g => g.Max(m => (long?)m!["step"] ?? 0));
         return new TrackedRun(runId, Required(info, "experiment_id", "run.info"), runName,
-            ParseStatus((string?)info["status"]), tags, KeyValueMap(run["data"]?["params"]));
+            ParseStatus((string?)info["status"]), tags, KeyValueMap(run["data"]?["params"])) { LastSteps = lastSteps };
     }
 
     static RunStatus ParseStatus(string? status) =>

@@ -11,6 +11,27 @@ public static class Trackers
     /// </summary>
     public static IExperimentTracker Open(string? trackingUri, string defaultDir) => FromUri(ResolveUri(trackingUri, defaultDir));
 
+    /// <summary>
+    /// <see cref="Open"/>, then, for a server, one request without retries: a URI that cannot work fails here, before
+    /// any data is rendered or anything trains, with a <see cref="TrackingUnavailableException"/> (a file store is
+    /// checked by opening it: its folder is created).
+    /// </summary>
+    public static IExperimentTracker OpenChecked(string? trackingUri, string defaultDir)
+    {
+        var tracker = Open(trackingUri, defaultDir);
+        if (tracker is not MlflowRestTracker rest) return tracker;
+        try
+        {
+            rest.CheckReachable();
+        }
+        catch
+        {
+            rest.Dispose();
+            throw;
+        }
+        return tracker;
+    }
+
     /// <summary>The URI <see cref="Open"/> uses, for telling the user where runs go.</summary>
     public static string ResolveUri(string? trackingUri, string defaultDir) =>
         NonBlank(trackingUri) ?? NonBlank(Environment.GetEnvironmentVariable(TrackingUriVariable)) ?? defaultDir;

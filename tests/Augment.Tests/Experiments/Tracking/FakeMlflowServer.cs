@@ -12,7 +12,7 @@ namespace Augment.Tests.Experiments.Tracking;
 /// is checked against the documented shapes (method, path, field names and JSON types, batch limits); a request that
 /// breaks them gets MLflow's 400 error body and is recorded in <see cref="Violations"/>.
 /// </summary>
-sealed partial class FakeMlflowServer : IDisposable
+public sealed partial class FakeMlflowServer : IDisposable
 {
     public sealed class Run
     {
@@ -39,18 +39,19 @@ sealed partial class FakeMlflowServer : IDisposable
     /// <summary>Runs per runs/search page at most, whatever max_results asks, so paging gets exercised.</summary>
     public int SearchPageSize { get; init; } = 2;
 
-    public FakeMlflowServer()
+    /// <param name="port">A fixed port (a server that comes up where a client is already retrying), else a free one.</param>
+    public FakeMlflowServer(int? port = null)
     {
         // HttpListener cannot bind port 0; take a free port from the OS and retry if another process grabs it first.
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
+            var chosen = port ?? FreePort();
             _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            _listener.Prefixes.Add($"http://127.0.0.1:{chosen}/");
             try
             {
                 _listener.Start();
-                Uri = new Uri($"http://127.0.0.1:{port}");
+                Uri = new Uri($"http://127.0.0.1:{chosen}");
                 break;
             }
             catch (HttpListenerException) when (attempt < 5) { }
@@ -67,6 +68,10 @@ sealed partial class FakeMlflowServer : IDisposable
         return port;
     }
 
+    /// <summary>Every request gets 503 (plain text, like a proxy in front of a restarting server) until this time.</summary>
+    public DateTime UnavailableUntil { get { lock (_lock) return _unavailableUntil; } set { lock (_lock) _unavailableUntil = value; } }
+    DateTime _unavailableUntil;
+
     /// <summary>The next request whose path ends with pathSuffix gets this status (plain-text body, like a proxy).</summary>
     public void Inject(string pathSuffix, int status) { lock (_lock) _injected.Enqueue((pathSuffix, status)); }
 
@@ -76,6 +81,7 @@ sealed partial class FakeMlflowServer : IDisposable
     /// <summary>Items (metrics + params + tags) of each accepted runs/log-batch request.</summary>
     public IReadOnlyList<int> LogBatchItemCounts { get { lock (_lock) return [.. _logBatchSizes]; } }
     public Run GetRun(string runId) { lock (_lock) return _runs[runId]; }
+    public IReadOnlyList<Run> Runs { get { lock (_lock) return [.. _runs.Values]; } }
     public (byte[] Bytes, string? ContentType) Artifact(string path) { lock (_lock) return _artifacts[path]; }
     public IReadOnlyCollection<string> ArtifactPaths { get { lock (_lock) return [.. _artifacts.Keys]; } }
 
@@ -100,6 +106,11 @@ sealed partial class FakeMlflowServer : IDisposable
         lock (_lock)
         {
             _requests.Add($"{request.HttpMethod} {path}");
+            if (DateTime.UtcNow < _unavailableUntil)
+            {
+                RespondText(context, 503, "service unavailable");
+                return;
+            }
             if (_injected.Count > 0 && path.EndsWith(_injected.Peek().PathSuffix, StringComparison.Ordinal))
             {
                 var (_, status) = _injected.Dequeue();
@@ -114,7 +125,8 @@ sealed partial class FakeMlflowServer : IDisposable
             try
             {
                 var answer = Route(request.HttpMethod, path, request, body);
-                Respond(context, answer.Status, answer.Body);
+                if (answer.Body is null) RespondText(context, answer.Status, "<!doctype html><title>404 Not Found</title>");
+                else Respond(context, answer.Status, answer.Body);
             }
             catch (ShapeViolation v)
             {
@@ -124,7 +136,7 @@ sealed partial class FakeMlflowServer : IDisposable
         }
     }
 
-    (int Status, JsonObject Body) Route(string method, string path, HttpListenerRequest request, byte[] body)
+    (int Status, JsonObject? Body) Route(string method, string path, HttpListenerRequest request, byte[] body)
     {
         const string api = "/api/2.0/mlflow/";
         const string artifacts = "/api/2.0/mlflow-artifacts/artifacts/";
@@ -134,7 +146,8 @@ sealed partial class FakeMlflowServer : IDisposable
             _artifacts[Uri.UnescapeDataString(path[artifacts.Length..])] = (body, request.ContentType);
             return (200, []);
         }
-        Expect(path.StartsWith(api, StringComparison.Ordinal), $"unknown path {path}");
+        // What MLflow's Flask app (or a proxy) answers for a path it has no route for, e.g. a missing prefix.
+        if (!path.StartsWith(api, StringComparison.Ordinal)) return (404, null);
         var endpoint = path[api.Length..];
         if (method == "GET")
             return endpoint switch
@@ -305,6 +318,14 @@ sealed partial class FakeMlflowServer : IDisposable
         {
             ["tags"] = new JsonArray(run.Tags.Select(kv => (JsonNode)new JsonObject { ["key"] = kv.Key, ["value"] = kv.Value }).ToArray()),
         };
+        // Like MLflow: each key's latest value only, the one at the largest step (then timestamp, then value).
+        var latest = run.Metrics.GroupBy(m => m.Key).Select(g => g.MaxBy(m => (m.Step, m.Timestamp, m.Value))).ToList();
+        if (latest.Count > 0)
+            data["metrics"] = new JsonArray(latest.Select(m => (JsonNode)new JsonObject
+            {
+                ["key"] = m.Key, ["timestamp"] = m.Timestamp, ["step"] = m.Step,
+                ["value"] = double.IsFinite(m.Value) ? m.Value : m.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }).ToArray());
         if (run.Params.Count > 0)
             data["params"] = new JsonArray(run.Params.Select(kv => (JsonNode)new JsonObject { ["key"] = kv.Key, ["value"] = kv.Value }).ToArray());
         return new JsonObject { ["info"] = info, ["data"] = data };

@@ -133,7 +133,9 @@ public class FileStoreTrackerTests
         Assert.Equal(f1, stored.Metrics["f1"]);
         Assert.Equal(odd, stored.Metrics["odd"]);
         Assert.Equal(loss[2], stored.Latest("train/loss"));
-        Assert.Equal(run with { Status = RunStatus.Finished, Tags = stored.Tags, Params = stored.Params }, stored.ToTrackedRun());
+        var tracked = stored.ToTrackedRun();
+        Assert.Equal(run with { Status = RunStatus.Finished, Tags = stored.Tags, Params = stored.Params, LastSteps = tracked.LastSteps }, tracked);
+        Assert.Equal(stored.Metrics.ToDictionary(m => m.Key, m => m.Value.Max(p => p.Step)), tracked.LastSteps);
 
         var experiments = new FileStoreReader(root).Experiments();
         Assert.Equal(["0", "1"], experiments.Select(e => e.ExperimentId));

@@ -6,7 +6,7 @@ namespace Augment.Tests.Experiments.Tracking;
 public class MlflowRestTrackerTests
 {
     static MlflowRestOptions Fast(string? token = null) =>
-        new() { Token = token, InitialBackoff = TimeSpan.FromMilliseconds(5), RequestTimeout = TimeSpan.FromSeconds(10) };
+        new() { Token = token, BackoffFactor = TimeSpan.FromMilliseconds(5), RequestTimeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
     public void FullRunUsesTheDocumentedRestShapesAndSplitsBatchesAtMlflowLimits()
@@ -108,7 +108,7 @@ public class MlflowRestTrackerTests
     public void ServerErrorsAreRetriedABoundedNumberOfTimes()
     {
         using var server = new FakeMlflowServer();
-        using var tracker = new MlflowRestTracker(server.Uri.ToString(), Fast() with { MaxAttempts = 3 });
+        using var tracker = new MlflowRestTracker(server.Uri.ToString(), Fast() with { MaxRetries = 2 });
         for (var i = 0; i < 3; i++) server.Inject("experiments/get-by-name", 503);
 
         var e = Assert.Throws<MlflowRestException>(() => tracker.GetOrCreateExperiment("never"));
@@ -124,7 +124,7 @@ public class MlflowRestTrackerTests
     public void UnreachableServerFailsWithAClearErrorAfterRetries()
     {
         var closedPort = FakeMlflowServer.FreePort();
-        using var tracker = new MlflowRestTracker($"http://127.0.0.1:{closedPort}", Fast() with { MaxAttempts = 2 });
+        using var tracker = new MlflowRestTracker($"http://127.0.0.1:{closedPort}", Fast() with { MaxRetries = 1 });
         var e = Assert.Throws<MlflowRestException>(() => tracker.GetOrCreateExperiment("x"));
         Assert.Null(e.StatusCode);
         Assert.Contains($"127.0.0.1:{closedPort}", e.Message);

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Augment.Experiments.Cluster;
+using Augment.Experiments.Config;
+using Augment.Experiments.Sweep;
+using Augment.Experiments.Tracking;
+
+namespace Augment.Tests.Experiments;
+
+/// <summary>Stage claims and the Slurm submission graph, without a cluster.</summary>
+public class ClusterTests
+{
+    [Fact]
+    public void A_claim_excludes_other_workers_until_released_or_its_holder_stops_refreshing_it()
+    {
+        var dir = TinySweep.TempDir("claims");
+        using var cleanup = new DeleteOnDispose(dir);
+        var a = new StageClaims(dir, "a", TimeSpan.FromSeconds(2));
+        var b = new StageClaims(dir, "b", TimeSpan.FromSeconds(2));
+        using (var held = a.TryTake("cell x"))
+        {
+            Assert.NotNull(held);
+            Assert.Null(b.TryTake("cell x"));
+            Assert.NotNull(b.TryTake("cell y")); // other stages are free
+            Assert.Equal("a", Assert.Single(b.Active(), c => c.Stage == "cell x").Worker);
+        }
+        using (var afterRelease = b.TryTake("cell x")) Assert.NotNull(afterRelease);
+
+        // A dead holder: its claim is never refreshed again (a 4 h expiry refreshes every hour), so it expires for b.
+        var dead = new StageClaims(dir, "dead", TimeSpan.FromHours(4)).TryTake("cell z")!;
+        Assert.Null(b.TryTake("cell z"));
+        foreach (var f in Directory.GetFiles(Path.Combine(dir, "claims"), "*.json")) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-10));
+        using (var takenOver = b.TryTake("cell z")) Assert.NotNull(takenOver);
+        // The same worker (a requeued Slurm task keeps its name) takes its own claim back at once.
+        using var first = new StageClaims(dir, "slurm-7_1", TimeSpan.FromHours(1)).TryTake("cell w");
+        using var again = new StageClaims(dir, "slurm-7_1", TimeSpan.FromHours(1)).TryTake("cell w");
+        Assert.NotNull(again);
+        GC.KeepAlive(dead);
+    }
+
+    [Fact]
+    public void Of_many_workers_racing_for_one_stage_exactly_one_wins()
+    {
+        var dir = TinySweep.TempDir("race");
+        using var cleanup = new DeleteOnDispose(dir);
+        using var start = new Barrier(8);
+        var won = new Claim?[8];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            start.SignalAndWait();
+            won[i] = new StageClaims(dir, $"w{i}").TryTake("generation demo/medgen/s0");
+        });
+        Assert.Single(won, c => c is not null);
+        foreach (var c in won) c?.Dispose();
+    }
+
+    static (ExperimentConfig Config, string Dir) SlurmConfig(string name, int maxParallel = 2)
+    {
+        var dir = TinySweep.TempDir(name);
+        var config = TinySweep.Config(dir, TinySweep.NativeGenerators, ratios: "[0, 1]", seeds: "[0]") with
+        {
+            Executor = Executor.Slurm,
+            Slurm = new SlurmSettings { MaxParallel = maxParallel, Partition = "gpu", Setup = "module load cuda", Cells = new SlurmResources(Gres: "gpu:1", Cpus: 4) },
+        };
+        return (config, dir);
+    }
+
+    [Fact]
+    public void The_submission_graph_chains_generators_cells_and_report_and_resubmits_only_what_is_left()
+    {
+        var (config, dir) = SlurmConfig("graph");
+        using var cleanup = new DeleteOnDispose(dir);
+        var plan = SweepPlanner.Plan(config);
+        var calls = new List<IReadOnlyList<string>>();
+        int nextId = 100;
+        string Fake(string command, IReadOnlyList<string> args)
+        {
+            Assert.Equal("sbatch", command);
+            calls.Add(args);
+            return $"{nextId++};cluster\n";
+        }
+        var slurm = new SlurmExecutor(config, Fake);
+
+        var submission = slurm.Submit(plan, SweepRunner.Preview(plan, new HashSet<StageKind>()));
+        Assert.Equal(3, calls.Count);
+        Assert.DoesNotContain(calls[0], a => a.StartsWith("--dependency"));
+        Assert.Contains("--dependency=afterany:100", calls[1]);
+        Assert.Contains("--array=0,1,2%2", calls[1]);
+        Assert.Contains("--dependency=afterany:101", calls[2]);
+        Assert.Equal(["0", "1", "2"], submission.Cells.Select(c => c.ToString()));
+        var cells = File.ReadAllText(calls[1][^1]);
+        foreach (var line in new[] { "#SBATCH --gres=gpu:1", "#SBATCH --cpus-per-task=4", "#SBATCH --partition=gpu", "#SBATCH --requeue", "module load cuda" })
+            Assert.Contains(line, cells);
+        Assert.Matches(@"sweep worker \S+experiments\.yaml --cell ""\$SLURM_ARRAY_TASK_ID"" --output ", cells);
+        Assert.Contains("%x-%A_%a.out", cells);
+
+        // Generators done, cells 0 and 2 done, cell 1 failed: only cell 1 and the report are submitted.
+        var decisions = SweepRunner.Preview(plan, new HashSet<StageKind>())
+            .Select(d => d.Stage == $"cell {plan.Cells[1].Key}" ? d with { Action = StageAction.Resume } : d with { Action = StageAction.Reuse }).ToList();
+        var jobs = slurm.Graph(plan, decisions, out var left);
+        Assert.Equal([1], left);
+        Assert.Equal(2, jobs.Count);
+        Assert.Null(jobs[0].After);
+        Assert.Equal("1%2", jobs[0].Array);
+        Assert.Equal(jobs[0].Name, jobs[1].After);
+
+        // Everything done and reported: nothing to submit.
+        Directory.CreateDirectory(plan.ReportDir);
+        File.WriteAllText(Path.Combine(plan.ReportDir, "report.html"), "");
+        Assert.Empty(slurm.Graph(plan, decisions.Select(d => d with { Action = StageAction.Reuse }).ToList(), out _));
+    }
+
+    [Fact]
+    public void A_sweep_with_jobs_still_queued_is_not_submitted_twice()
+    {
+        var (config, dir) = SlurmConfig("queued");
+        using var cleanup = new DeleteOnDispose(dir);
+        var plan = SweepPlanner.Plan(config);
+        var slurm = new SlurmExecutor(config, (command, _) => command == "squeue"
+            ? $"7_[1-2%2] augment-{plan.SweepKey}-cells PENDING\n7_0 augment-{plan.SweepKey}-cells RUNNING\n9 augment-otherkey00-cells PENDING\n" : "");
+        var queued = slurm.Queued(plan);
+        Assert.Equal(2, queued.Count);
+        Assert.All(queued, q => Assert.EndsWith("-cells", q.Name));
+    }
+
+    [Fact]
+    public void Two_worker_processes_share_a_grid_run_every_stage_once_and_match_one_process()
+    {
+        var dir = TinySweep.TempDir("workers");
+        using var cleanup = new DeleteOnDispose(dir);
+        var config = TinySweep.Config(dir, TinySweep.NativeGenerators, ratios: "[0, 0.5, 1]", seeds: "[0]");
+        var workers = Enumerable.Range(0, 2).Select(i => Augment(["sweep", "worker", config.SourcePath, "--index", $"{i}", "--count", "2"])).ToList();
+        var outputs = workers.Select(Finish).ToList();
+
+        var plan = SweepPlanner.Plan(config);
+        Assert.All(plan.Cells, c => Assert.Equal(CellStatus.Finished, CellResult.TryRead(c.Dir)!.Status));
+        // Each cell was trained by exactly one of them, and no stage was redone (nothing was moved aside as stale).
+        Assert.Equal(plan.Cells.Count, outputs.Sum(o => int.Parse(Regex.Match(o, @"Cells: (\d+) run now").Groups[1].Value)));
+        Assert.False(Directory.Exists(Path.Combine(config.OutputDir, "stale")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(config.OutputDir, "claims"), "*.json"));
+        // One parent run and one run per cell, however the two interleaved (the file store took concurrent writers).
+        var reader = new FileStoreReader(Path.Combine(config.OutputDir, "mlruns"));
+        var runs = reader.Runs(reader.ExperimentByName(config.Experiment)!.ExperimentId);
+        Assert.Equal(plan.Cells.Count + 1, runs.Count);
+        Assert.All(runs, r => Assert.Equal(RunStatus.Finished, r.Status));
+
+        // The same grid in one process gives the same numbers.
+        var single = TinySweep.Config(TinySweep.TempDir("single"), TinySweep.NativeGenerators, ratios: "[0, 0.5, 1]", seeds: "[0]");
+        using var cleanupSingle = new DeleteOnDispose(Path.GetDirectoryName(single.SourcePath)!);
+        Assert.True(new SweepRunner(SweepPlanner.Plan(single), TinySweep.Tracker(single)).Run().Complete);
+        Assert.Equal(File.ReadAllText(Path.Combine(single.OutputDir, "report", "summary.csv")),
+            File.ReadAllText(Path.Combine(config.OutputDir, "report", "summary.csv")));
+    }
+
+    internal static Process Augment(IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(SlurmExecutor.AugmentBinary()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return Process.Start(info)!;
+    }
+
+    internal static string Finish(Process p)
+    {
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "worker did not finish");
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {stdout.Result}\n{stderr}");
+        return stdout.Result;
+    }
+}

@@ -43,7 +43,12 @@ CONF
   pgrep -x slurmctld >/dev/null || slurmctld
   pgrep -x slurmd >/dev/null || slurmd
   for _ in $(seq 1 30); do
-    if sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then echo "Slurm is up: $(sinfo -h -o '%P %D %t %c CPUs')"; return 0; fi
+    if sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then
+      # Up is not enough: a job must actually run.
+      if timeout 60 sbatch --wait --quiet -o /dev/null --wrap true; then echo "Slurm is up: $(sinfo -h -o '%P %D %t %c CPUs')"; return 0; fi
+      echo "Slurm is up but a test job did not run; see /var/log/slurm/" >&2
+      return 1
+    fi
     scontrol update nodename="$host" state=resume >/dev/null 2>&1 || true
     sleep 1
   done

@@ -1,6 +1,7 @@
 using Augment.Data.Numerics;
 using Augment.Data;
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
@@ -118,6 +119,13 @@ public static class SweepCommand
             AnsiConsole.MarkupLine("[yellow]Stopping after the current step… (run the same command again to resume)[/]");
         };
         Console.CancelKeyPress += onCancel;
+        // Slurm preemption, scancel and `kubectl delete` send SIGTERM before SIGKILL: stop the same clean way, so the
+        // cell's checkpoint is consistent and its claim is released for the task that resumes it.
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cancel.Cancel();
+        });
         SweepOutcome outcome;
         try
         {

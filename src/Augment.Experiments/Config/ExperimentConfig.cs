@@ -76,4 +76,8 @@ public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend 
 /// Gate: the quality gate's thresholds (every backend's clips pass it).
 /// </summary>
 public sealed record GeneratorSettings(IReadOnlyList<string> PretrainPool, int? PretrainSteps, int? AdaptSteps,
-    int? SampleSteps, double? Cfg, double Oversample, GateOptions Gate);
+    int? SampleSteps, double? Cfg, double Oversample, GateOptions Gate)
+{
+    /// <summary>auto | cpu | cuda, for pretraining, adaptation and sampling (auto: CUDA when the build has it and a GPU is visible).</summary>
+    public string Device { get; init; } = "auto";
+}

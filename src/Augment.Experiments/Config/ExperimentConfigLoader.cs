@@ -24,7 +24,7 @@ public static class ExperimentConfigLoader
     static readonly string[] DemoKeys =
         ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
     static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "manifest", "model"];
-    static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate"];
+    static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device"];
     static readonly string[] GateKeys =
         ["border_frame_fraction", "border_max_luma", "border_max_width", "min_sharpness", "min_luma", "max_luma",
          "min_motion", "max_flicker", "memorisation_max_bits"];
@@ -184,7 +184,17 @@ public static class ExperimentConfigLoader
         return new GeneratorSettings(pool.Count > 0 ? pool : ["general"],
             f.Int(map, p, "pretrain_steps", 1), f.Int(map, p, "adapt_steps", 1), f.Int(map, p, "sample_steps", 1),
             f.Double(map, p, "cfg", 0, 100), f.Double(map, p, "oversample", 1, 10) ?? 1.25,
-            ReadGate(f, f.Map(map, p, "gate")));
+            ReadGate(f, f.Map(map, p, "gate")))
+        {
+            Device = f.String(map, p, "device") is { } device && !new[] { "auto", "cpu", "cuda" }.Contains(device)
+                ? Invalid(map, device) : f.String(map, p, "device") ?? "auto",
+        };
+
+        string Invalid(YamlMappingNode m, string device)
+        {
+            f.Error(YamlFields.Get(m, "device")!, "generator.device", $"'{device}' is not auto, cpu or cuda");
+            return "auto";
+        }
     }
 
     static GateOptions ReadGate(YamlFields f, YamlMappingNode? map)

@@ -38,6 +38,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
             Adapt = s.AdaptSteps is { } a ? g.Adapt with { Steps = a } : g.Adapt,
             Sampler = g.Sampler with { Steps = s.SampleSteps ?? g.Sampler.Steps, Cfg = s.Cfg ?? g.Sampler.Cfg },
             Gate = s.Gate,
+            Device = s.Device,
         };
     }
 

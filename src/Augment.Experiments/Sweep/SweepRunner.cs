@@ -137,8 +137,17 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                     skipped++; done++;
                     continue;
                 }
-                using var claim = claims.TryTake(decision.Stage);
-                if (claim is null) { heldElsewhere++; continue; }
+                // A worker told to run this very cell (an array task) waits for a holder that may be its own killed
+                // predecessor (its claim expires); a worker with a share leaves a held cell to its holder.
+                using var claim = scope.Cell is null ? claims.TryTake(decision.Stage)
+                    : claims.Take(decision.Stage, () => stages.Cell(cell, GenerationOf(cell)).Action == StageAction.Reuse,
+                        holder => Report($"waiting for {holder.Worker}, which holds {cell.Key}", 0), cancel);
+                if (claim is null)
+                {
+                    if (scope.Cell is null) heldElsewhere++;
+                    else { skipped++; done++; }
+                    continue;
+                }
                 var log = new TrackingGuard(tracking, trackingDown);
                 var result = RunCell(cell, datasets[cell.Dataset], cache, log, reruns, Report, cancel);
                 // Failed before it got a run this time: a run an earlier process left RUNNING ends FAILED.

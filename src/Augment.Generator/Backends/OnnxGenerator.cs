@@ -27,12 +27,26 @@ public sealed class OnnxGenerator : IVideoGenerator, IDisposable
     readonly GeneratorConfig config;
     readonly int frames, height, width, buckets;
 
+    // The CUDA execution provider exists only in the GPU package (-p:AugmentDevice=cuda); device 0 is the first GPU
+    // CUDA_VISIBLE_DEVICES leaves visible, as Slurm sets it per task.
+    static SessionOptions SessionOptionsFor(string device)
+    {
+        var options = new SessionOptions();
+#if AUGMENT_CUDA
+        if (device != "cpu") options.AppendExecutionProvider_CUDA(0);
+#else
+        if (device == "cuda")
+            throw new InvalidOperationException("generator device cuda: this build has the CPU ONNX Runtime; build with -p:AugmentDevice=cuda (Microsoft.ML.OnnxRuntime.Gpu from your own feed).");
+#endif
+        return options;
+    }
+
     public OnnxGenerator(string name, string onnxPath, GeneratorConfig config)
     {
         Name = name;
         this.config = config;
         if (!File.Exists(onnxPath)) throw new FileNotFoundException($"{onnxPath}: ONNX denoiser not found", onnxPath);
-        try { session = new InferenceSession(onnxPath); }
+        try { session = new InferenceSession(onnxPath, SessionOptionsFor(config.Device)); }
         catch (OnnxRuntimeException e) { throw new InvalidDataException($"{onnxPath}: ONNX Runtime cannot load it: {e.Message}", e); }
         foreach (var input in new[] { InputX, InputT, InputCond })
             if (!session.InputMetadata.ContainsKey(input))

@@ -152,6 +152,34 @@ public class ClusterTests
             File.ReadAllText(Path.Combine(config.OutputDir, "report", "summary.csv")));
     }
 
+    [Fact]
+    public void Executor_slurm_and_its_settings_are_read_and_typos_named_with_their_line()
+    {
+        var dir = TinySweep.TempDir("slurm-yaml");
+        using var cleanup = new DeleteOnDispose(dir);
+        var yaml = TinySweep.Yaml(Path.Combine(dir, "run"), TinySweep.NativeGenerators).Replace("  pretrain_steps: 4", "  pretrain_steps: 4\n  device: cpu") + """
+
+            executor: slurm
+            slurm:
+              partition: gpu
+              max_parallel: 3
+              setup: module load cuda/12.4
+              extra_args: ["--exclude=node13"]
+              cells: {time: "04:00:00", cpus: 4, mem: 16G, gres: "gpu:1"}
+            """;
+        var config = ExperimentConfigLoader.Parse(yaml, Path.Combine(dir, "experiments.yaml"));
+        Assert.Equal(Executor.Slurm, config.Executor);
+        Assert.Equal(("gpu", 3, "module load cuda/12.4"), (config.Slurm.Partition, config.Slurm.MaxParallel, config.Slurm.Setup));
+        Assert.Equal(["--exclude=node13"], config.Slurm.ExtraArgs);
+        Assert.Equal(new SlurmResources("04:00:00", 4, "16G", "gpu:1"), config.Slurm.Cells);
+        Assert.Equal("cpu", SweepGenerators.BuildConfig(config).Device);
+
+        var typo = Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(
+            yaml.Replace("max_parallel: 3", "max_paralel: 3").Replace("device: cpu", "device: tpu"), Path.Combine(dir, "experiments.yaml")));
+        Assert.Contains(typo.Errors, e => e.Key.Contains("max_paralel"));
+        Assert.Contains(typo.Errors, e => e.Key == "generator.device" && e.Message.Contains("'tpu'"));
+    }
+
     internal static Process Augment(IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(SlurmExecutor.AugmentBinary()) { RedirectStandardOutput = true, RedirectStandardError = true };

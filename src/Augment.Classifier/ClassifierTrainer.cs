@@ -72,6 +72,9 @@ public static class ClassifierTrainer
                 model.Dispose();
                 throw new InvalidOperationException($"{lastPath}: was trained with a different model or class list; use a new --out folder or drop --resume");
             }
+            // The epochs the checkpoint holds are reported again, so a listener that missed one (a process killed
+            // between last.ckpt and its log call) catches up; listeners skip what they already have.
+            foreach (var done in state.History) progress?.Report(done);
         }
         else
         {

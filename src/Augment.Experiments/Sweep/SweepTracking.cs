@@ -67,6 +67,7 @@ public sealed partial class SweepTracking
         if (missing.Count > 0) tracker.LogParams(run.RunId, missing);
         runs[runs.IndexOf(run)] = run = run with { Params = run.Params.Concat(missing).ToDictionary() };
         foreach (var (key, value) in versionTags) tracker.SetTag(run.RunId, key, value);
+        loggedEpochs[run.RunId] = run.LastSteps.GetValueOrDefault("val_macro_f1");
         return run.RunId;
     }
 
@@ -76,7 +77,16 @@ public sealed partial class SweepTracking
         ["augment.dataset"] = cell.Dataset, ["augment.generator"] = cell.Generator ?? "real",
     });
 
-    public void LogEpoch(string runId, EpochReport e) => tracker.LogMetrics(runId, EpochPoints(e));
+    // Per run, the last epoch it holds: a resumed trainer reports its restored epochs again, and only the ones the run
+    // lacks (a process died between saving last.ckpt and logging) are logged, so no point is lost or doubled.
+    readonly Dictionary<string, long> loggedEpochs = [];
+
+    public void LogEpoch(string runId, EpochReport e)
+    {
+        if (e.Epoch <= loggedEpochs.GetValueOrDefault(runId)) return;
+        tracker.LogMetrics(runId, EpochPoints(e));
+        loggedEpochs[runId] = e.Epoch;
+    }
 
     public void LogTest(string runId, EvaluationMetrics m, int step) => tracker.LogMetrics(runId, TestPoints(m, step));
 

@@ -35,9 +35,11 @@ public static class SweepStatusCommand
                 return 2;
             }
             var plan = SweepPlanner.Plan(config);
+            // Loaded (and content-hashed) once, not on every refresh.
+            var datasets = SweepRunner.LoadExisting(config);
             while (true)
             {
-                var states = States(plan, QueueOrNothing(config, plan));
+                var states = States(plan, QueueOrNothing(config, plan), datasets);
                 Show(states);
                 bool active = states.Any(s => s.State is "running" or "queued");
                 if (!parse.GetValue(watch) || !active) return states.Any(s => s.State == "failed") ? 1 : 0;
@@ -55,7 +57,8 @@ public static class SweepStatusCommand
         catch (InvalidOperationException) { return []; }
     }
 
-    public static IReadOnlyList<StageState> States(SweepPlan plan, IReadOnlyList<(string Id, string Name, string State)> queue)
+    public static IReadOnlyList<StageState> States(SweepPlan plan, IReadOnlyList<(string Id, string Name, string State)> queue,
+        IReadOnlyDictionary<string, SweepDataset> datasets)
     {
         var config = plan.Config;
         var claims = new StageClaims(config.OutputDir, "status").Active().ToDictionary(c => c.Stage);
@@ -63,7 +66,7 @@ public static class SweepStatusCommand
         var submission = File.Exists(submissionPath) ? AtomicFile.ReadJson<SlurmSubmission>(submissionPath) : null;
         var queuedNames = queue.Select(q => q.Name).ToHashSet();
         var states = new List<StageState>();
-        foreach (var d in SweepRunner.Preview(plan, new HashSet<StageKind>()))
+        foreach (var d in SweepRunner.Preview(plan, new HashSet<StageKind>(), datasets))
         {
             var cell = plan.Cells.Select((c, i) => (c, i)).FirstOrDefault(x => $"cell {x.c.Key}" == d.Stage);
             var log = submission is null ? null : cell.c is not null

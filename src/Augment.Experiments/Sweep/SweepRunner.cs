@@ -230,15 +230,11 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     /// What a run would do with every stage, touching nothing: the same decisions the runner makes. A dataset that is
     /// not on disk yet (the demo before its first render) or cannot be loaded makes its stages "run".
     /// </summary>
-    public static IReadOnlyList<StageDecision> Preview(SweepPlan plan, IReadOnlySet<StageKind> force)
+    public static IReadOnlyList<StageDecision> Preview(SweepPlan plan, IReadOnlySet<StageKind> force,
+        IReadOnlyDictionary<string, SweepDataset>? loaded = null)
     {
         var config = plan.Config;
-        var datasets = new Dictionary<string, SweepDataset>();
-        foreach (var entry in config.Datasets.Where(e => !e.IsDemo || File.Exists(Path.Combine(e.Root, "dataset.yaml"))))
-        {
-            try { datasets[entry.Name] = SweepDataset.Load(entry, config.SourcePath); }
-            catch (Exception e) when (e is not OperationCanceledException) { }
-        }
+        var datasets = loaded ?? LoadExisting(config);
         var stages = new SweepStages(config, datasets, SweepGenerators.BuildConfig(config), force);
         bool Loaded(string dataset) => datasets.ContainsKey(dataset);
         bool poolLoaded = config.Generator.PretrainPool.All(p => p == "general" || Loaded(p));
@@ -250,6 +246,18 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         decisions.AddRange(plan.Cells.Select(c => poolLoaded && Loaded(c.Dataset) ? stages.Cell(c, GenerationOf(plan, c))
             : new($"cell {c.Key}", StageAction.Run)));
         return decisions;
+    }
+
+    /// <summary>The datasets that can be loaded without rendering anything (for previews and status).</summary>
+    public static IReadOnlyDictionary<string, SweepDataset> LoadExisting(ExperimentConfig config)
+    {
+        var datasets = new Dictionary<string, SweepDataset>();
+        foreach (var entry in config.Datasets.Where(e => !e.IsDemo || File.Exists(Path.Combine(e.Root, "dataset.yaml"))))
+        {
+            try { datasets[entry.Name] = SweepDataset.Load(entry, config.SourcePath); }
+            catch (Exception e) when (e is not OperationCanceledException) { }
+        }
+        return datasets;
     }
 
     CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, TrackingGuard log, List<StageDecision> reruns,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Augment.Experiments.Cli;
 using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
@@ -104,6 +105,15 @@ public class ClusterTests
         Assert.Equal("1%2", jobs[0].Array);
         Assert.Equal(jobs[0].Name, jobs[1].After);
 
+        // Status: a stage a worker holds is running (and by whom); the rest, with nothing run yet, are to do.
+        using (new StageClaims(config.OutputDir, "slurm-101_0").TryTake($"cell {plan.Cells[0].Key}"))
+        {
+            var states = SweepStatusCommand.States(plan, [], SweepRunner.LoadExisting(config)).ToDictionary(x => x.Stage);
+            Assert.Equal("running", states[$"cell {plan.Cells[0].Key}"].State);
+            Assert.StartsWith("slurm-101_0", states[$"cell {plan.Cells[0].Key}"].Detail);
+            Assert.Equal("to do", states[$"cell {plan.Cells[1].Key}"].State);
+        }
+
         // Everything done and reported: nothing to submit.
         Directory.CreateDirectory(plan.ReportDir);
         File.WriteAllText(Path.Combine(plan.ReportDir, "report.html"), "");
@@ -143,6 +153,7 @@ public class ClusterTests
         var runs = reader.Runs(reader.ExperimentByName(config.Experiment)!.ExperimentId);
         Assert.Equal(plan.Cells.Count + 1, runs.Count);
         Assert.All(runs, r => Assert.Equal(RunStatus.Finished, r.Status));
+        Assert.All(SweepStatusCommand.States(plan, [], SweepRunner.LoadExisting(config)), x => Assert.Equal("done", x.State));
 
         // The same grid in one process gives the same numbers.
         var single = TinySweep.Config(TinySweep.TempDir("single"), TinySweep.NativeGenerators, ratios: "[0, 0.5, 1]", seeds: "[0]");

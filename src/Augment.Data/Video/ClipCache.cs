@@ -10,17 +10,27 @@ namespace Augment.Data.Video;
 /// that is truncated or does not match its checksum is decoded again and rewritten. Safe for parallel readers: entries
 /// are written atomically and one key is decoded by one thread at a time.
 /// </remarks>
-public sealed class ClipCache(string directory)
+public sealed class ClipCache
 {
     const string Magic = "AUGCLIP1";
     const int HeaderBytes = 8 + 3 * 4, ChecksumBytes = 32;
 
-    // Content hash per (path, size, mtime): hashing a file is paid once per process.
+    // Content hash per (path, size, mtime): hashing a file is paid once per process, and through the cache folder's
+    // content-hashes.tsv once for every process sharing the cache (sweep workers, array tasks, status refreshes).
     static readonly ConcurrentDictionary<(string, long, long), string> ContentHashes = new();
+    readonly Lazy<Dictionary<(string, long, long), string>> _remembered;
     readonly ConcurrentDictionary<string, object> _keyLocks = new();
     int _decodes;
 
-    public string Directory { get; } = directory;
+    public ClipCache(string directory)
+    {
+        Directory = directory;
+        _remembered = new(ReadHashMemo);
+    }
+
+    public string Directory { get; }
+
+    string HashMemoPath => Path.Combine(Directory, "content-hashes.tsv");
 
     /// <summary>How many clips this cache had to decode from video (not served from disk).</summary>
     public int Decodes => Volatile.Read(ref _decodes);
@@ -41,8 +51,39 @@ public sealed class ClipCache(string directory)
     /// <summary>The file holding a clip's decoded frames (whether or not it exists yet).</summary>
     public string EntryPath(ClipRef clip, ClipSpec spec)
     {
-        var hash = ContentHash(clip.Path);
+        var hash = HashOf(clip.Path);
         return Path.Combine(Directory, hash[..2], $"{hash}-{clip.StartFrame}-{clip.FrameCount}-{spec.Key}.clip");
+    }
+
+    /// <summary><see cref="ContentHash"/>, remembered in this cache's folder by path, size and modification time.</summary>
+    public string HashOf(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists || path.AsSpan().IndexOfAny('\t', '\n') >= 0) return ContentHash(path);
+        var key = (info.FullName, info.Length, info.LastWriteTimeUtc.Ticks);
+        if (ContentHashes.TryGetValue(key, out var known)) return known;
+        if (_remembered.Value.TryGetValue(key, out var remembered)) return ContentHashes[key] = remembered;
+        var hash = ContentHash(path);
+        try
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            // One short line per append: concurrent writers interleave whole lines, and a torn one is skipped on reading.
+            File.AppendAllText(HashMemoPath, $"{info.Length}\t{info.LastWriteTimeUtc.Ticks}\t{hash}\t{info.FullName}\n");
+        }
+        catch (IOException) { } // the memo only saves time
+        catch (UnauthorizedAccessException) { }
+        return hash;
+    }
+
+    Dictionary<(string, long, long), string> ReadHashMemo()
+    {
+        var memo = new Dictionary<(string, long, long), string>();
+        if (!File.Exists(HashMemoPath)) return memo;
+        foreach (var line in File.ReadLines(HashMemoPath))
+            if (line.Split('\t') is [var size, var ticks, var hash, var path] && long.TryParse(size, out var s) && long.TryParse(ticks, out var t)
+                && hash.Length == 64 && hash.All(char.IsAsciiHexDigitLower))
+                memo[(path, s, t)] = hash;
+        return memo;
     }
 
     /// <summary>SHA-256 of a file's bytes (hex), memoised by path, size and modification time.</summary>

@@ -105,7 +105,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             trackingDown = e.Message;
         }
         var generatorConfig = SweepGenerators.BuildConfig(config);
-        stages = new SweepStages(config, datasets, generatorConfig, force ?? new HashSet<StageKind>());
+        stages = new SweepStages(config, datasets, generatorConfig, force ?? new HashSet<StageKind>(), cache);
         generators = new SweepGenerators(config, datasets, cache, stages, generatorConfig, claims);
         var reruns = generators.Reruns;
 
@@ -235,7 +235,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     {
         var config = plan.Config;
         var datasets = loaded ?? LoadExisting(config);
-        var stages = new SweepStages(config, datasets, SweepGenerators.BuildConfig(config), force);
+        var stages = new SweepStages(config, datasets, SweepGenerators.BuildConfig(config), force, new ClipCache(Path.Combine(config.OutputDir, "cache")));
         bool Loaded(string dataset) => datasets.ContainsKey(dataset);
         bool poolLoaded = config.Generator.PretrainPool.All(p => p == "general" || Loaded(p));
         var decisions = new List<StageDecision>();

@@ -35,7 +35,7 @@ public sealed record GeneratorTrainingRecord(int Steps, double FinalLoss, int Sk
 /// plan shows exactly what a run would do. A rerun moves the old folder under &lt;output_dir&gt;/stale/ (nothing is deleted).
 /// </summary>
 public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets,
-    GeneratorConfig generatorConfig, IReadOnlySet<StageKind> forced)
+    GeneratorConfig generatorConfig, IReadOnlySet<StageKind> forced, ClipCache cache)
 {
     readonly Dictionary<string, string> dataHashes = [];
     readonly HashSet<string> rerunByForce = [];
@@ -153,7 +153,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     {
         if (dataHashes.TryGetValue(dataset, out var hash)) return hash;
         var lines = datasets[dataset].Data.Clips
-            .Select(c => $"{c.Split}|{c.Label}|{c.VideoId}|{c.StartFrame}|{c.FrameCount}|{ClipCache.ContentHash(c.Path)}")
+            .Select(c => $"{c.Split}|{c.Label}|{c.VideoId}|{c.StartFrame}|{c.FrameCount}|{cache.HashOf(c.Path)}")
             .Order(StringComparer.Ordinal);
         return dataHashes[dataset] = SweepPlanner.ShortHash(string.Join("\n", lines));
     }

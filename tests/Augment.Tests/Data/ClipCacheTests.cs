@@ -70,4 +70,29 @@ public class ClipCacheTests
         Assert.Equal(2, cache.Decodes);
         Assert.NotEqual(results[0].Pixels, changed.Pixels);
     }
+
+    [Fact]
+    public void ContentHashesAreRememberedInTheCacheFolderForOtherProcessesUntilTheFileChanges()
+    {
+        using var dir = new TempDir();
+        var video = Fixtures.WriteVideo(dir["a.mp4"]);
+        var real = ClipCache.ContentHash(video);
+        var first = new ClipCache(dir["cache"]);
+        var other = Fixtures.WriteVideo(dir["b.mp4"]);
+        var hashed = first.HashOf(other); // first, so this process has not hashed b.mp4 before
+        Assert.Equal(ClipCache.ContentHash(other), hashed);
+        Assert.Contains(new FileInfo(other).FullName, File.ReadAllText(dir["cache/content-hashes.tsv"]));
+
+        // What another process remembered is believed without reading the file (this one never hashed c.mp4)…
+        var unread = Fixtures.WriteVideo(dir["c.mp4"]);
+        var info = new FileInfo(unread);
+        var remembered = new string('a', 64);
+        File.AppendAllText(dir["cache/content-hashes.tsv"], $"{info.Length}\t{info.LastWriteTimeUtc.Ticks}\t{remembered}\t{info.FullName}\ngarbage line\n");
+        Assert.Equal(remembered, new ClipCache(dir["cache"]).HashOf(unread));
+        // …until the file changes (size or modification time): then it is hashed again.
+        File.SetLastWriteTimeUtc(unread, info.LastWriteTimeUtc.AddMinutes(1));
+        Assert.Equal(ClipCache.ContentHash(unread), new ClipCache(dir["cache"]).HashOf(unread));
+        Assert.NotEqual(remembered, ClipCache.ContentHash(unread));
+        Assert.Equal(real, new ClipCache(dir["cache"]).HashOf(video));
+    }
 }

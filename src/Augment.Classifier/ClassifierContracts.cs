@@ -11,7 +11,7 @@ public sealed record ClassifierOptions
     public string Model { get; init; } = "r2plus1d";
     public int Width { get; init; } = 16;
     public int Depth { get; init; } = 2;
-    public int Epochs { get; init; } = 12;
+    public int Epochs { get; init; } = 30;
     /// <summary>Small batches give small datasets enough optimizer steps per epoch.</summary>
     public int BatchSize { get; init; } = 8;
     public double LearningRate { get; init; } = 3e-3;
@@ -23,7 +23,7 @@ public sealed record ClassifierOptions
     public bool Augment { get; init; } = true;
     public double GradClip { get; init; } = 1.0;
     /// <summary>Early stopping: epochs without a better validation macro-F1.</summary>
-    public int Patience { get; init; } = 5;
+    public int Patience { get; init; } = 10;
     public string Device { get; init; } = "auto";
     /// <summary>libtorch CPU threads for the run (0: libtorch's default). Fixed so results repeat across machines.</summary>
     public int Threads { get; init; } = 1;

@@ -102,7 +102,7 @@ public static class ClassifierTrainer
         var schedule = new LearningRateSchedule(o.LearningRate, (long)o.WarmupEpochs * stepsPerEpoch, (long)o.Epochs * stepsPerEpoch);
         var history = state.History.ToList();
         var guard = new StepGuard("classifier training", () => File.Exists(lastPath) ? lastPath : null, state.SkippedSteps, state.Step);
-        // A skipped step must leave BatchNorm's running statistics as they were too, not only weights and optimizer.
+        // A skipped step must leave the model's buffers (running statistics, where a model has any) as they were too.
         var buffers = model.buffers().ToList();
         var goodBuffers = buffers.Select(b => b.detach().clone()).ToList();
         using var ___ = new DisposeAll(goodBuffers);

@@ -20,7 +20,7 @@ public sealed class Frame2DNet : VideoClassifier
     {
         Config = config;
         int w = config.Width, h = config.Height, x = config.ImageWidth;
-        stem = Sequential(Conv2d(3, w, 3, stride: 2, padding: 1, bias: false), BatchNorm2d(w, momentum: NormMomentum), ReLU());
+        stem = Sequential(Conv2d(3, w, 3, stride: 2, padding: 1, bias: false), Norm(w), ReLU());
         h = OutLen(h, 3, 2, 1); x = OutLen(x, 3, 2, 1);
         long perFrame = ConvFlops((long)w * h * x, 3, 9);
 
@@ -62,13 +62,13 @@ public sealed class Frame2DNet : VideoClassifier
         {
             int h2 = OutLen(h, 3, stride, 1), x2 = OutLen(x, 3, stride, 1);
             body = Sequential(
-                Conv2d(inC, outC, 3, stride: stride, padding: 1, bias: false), BatchNorm2d(outC, momentum: NormMomentum), ReLU(),
-                Conv2d(outC, outC, 3, padding: 1, bias: false), BatchNorm2d(outC, momentum: NormMomentum));
+                Conv2d(inC, outC, 3, stride: stride, padding: 1, bias: false), Norm(outC), ReLU(),
+                Conv2d(outC, outC, 3, padding: 1, bias: false), Norm(outC));
             long outElems = (long)outC * h2 * x2;
             flops = ConvFlops(outElems, inC, 9) + ConvFlops(outElems, outC, 9);
             if (inC != outC || stride != 1)
             {
-                shortcut = Sequential(Conv2d(inC, outC, 1, stride: stride, bias: false), BatchNorm2d(outC, momentum: NormMomentum));
+                shortcut = Sequential(Conv2d(inC, outC, 1, stride: stride, bias: false), Norm(outC));
                 flops += ConvFlops(outElems, inC, 1);
             }
             (h, x) = (h2, x2);

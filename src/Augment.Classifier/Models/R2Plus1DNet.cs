@@ -56,17 +56,17 @@ public sealed class R2Plus1DNet : VideoClassifier
         return head.call(y.mean(new long[] { 1, 3, 4 })).MoveToOuterDisposeScope();
     }
 
-    /// <summary>1×3×3 convolution + batch norm on [B,T,C,H,W]: every frame is an image.</summary>
+    /// <summary>1×3×3 convolution + group norm on [B,T,C,H,W]: every frame is an image.</summary>
     sealed class SpatialConv : Module<Tensor, Tensor>
     {
         readonly Conv2d conv;
-        readonly BatchNorm2d norm;
+        readonly GroupNorm norm;
         readonly bool relu;
 
         public SpatialConv(int inC, int outC, int stride, bool relu) : base("spatial")
         {
             conv = Conv2d(inC, outC, 3, stride: stride, padding: 1, bias: false);
-            norm = BatchNorm2d(outC, momentum: NormMomentum);
+            norm = Norm(outC);
             this.relu = relu;
             RegisterComponents();
         }
@@ -80,17 +80,17 @@ public sealed class R2Plus1DNet : VideoClassifier
         }
     }
 
-    /// <summary>3×1×1 convolution + batch norm on [B,T,C,H,W]: a (3,1) kernel over [B,C,T,H·W].</summary>
+    /// <summary>3×1×1 convolution + group norm on [B,T,C,H,W]: a (3,1) kernel over [B,C,T,H·W].</summary>
     sealed class TemporalConv : Module<Tensor, Tensor>
     {
         readonly Conv2d conv;
-        readonly BatchNorm2d norm;
+        readonly GroupNorm norm;
         readonly bool relu;
 
         public TemporalConv(int inC, int outC, int stride, bool relu) : base("temporal")
         {
             conv = Conv2d(inC, outC, (3, 1), stride: (stride, 1), padding: (1, 0), bias: false);
-            norm = BatchNorm2d(outC, momentum: NormMomentum);
+            norm = Norm(outC);
             this.relu = relu;
             RegisterComponents();
         }
@@ -109,7 +109,7 @@ public sealed class R2Plus1DNet : VideoClassifier
     {
         readonly Sequential body;
         readonly Conv2d? project;
-        readonly BatchNorm2d? projectNorm;
+        readonly GroupNorm? projectNorm;
         readonly int sTime;
 
         public ResidualBlock(int inC, int outC, int sTime, int sSpace, ref int t, ref int h, ref int x, out long flops) : base("block")
@@ -125,7 +125,7 @@ public sealed class R2Plus1DNet : VideoClassifier
             if (inC != outC || sTime != 1 || sSpace != 1)
             {
                 project = Conv2d(inC, outC, 1, stride: sSpace, bias: false);
-                projectNorm = BatchNorm2d(outC, momentum: NormMomentum);
+                projectNorm = Norm(outC);
                 flops += ConvFlops(outElems, inC, 1);
             }
             (t, h, x) = (t2, h2, x2);

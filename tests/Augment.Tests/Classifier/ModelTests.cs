@@ -29,4 +29,27 @@ public class ModelTests
 
         Assert.Equal(counted, model.ForwardFlopsPerClip);
     }
+
+    /// <summary>
+    /// In training mode a clip's logits do not depend on the other clips of its batch (no batch statistics), and the
+    /// normalisation layers start as PyTorch's identity affine (TorchSharp leaves GroupNorm's weight and bias unset).
+    /// </summary>
+    [Theory]
+    [InlineData("r2plus1d")]
+    [InlineData("frame2d")]
+    public void TrainingModeLogitsDoNotDependOnTheRestOfTheBatch(string kind)
+    {
+        manual_seed(3);
+        using var model = VideoClassifier.Create(new ModelConfig(kind, 5, 8, 2, 8, 32, 32));
+        var norms = model.modules().OfType<GroupNorm>().ToList();
+        Assert.NotEmpty(norms);
+        Assert.All(norms, n => Assert.True(n.weight!.eq(1).all().item<bool>() && n.bias!.eq(0).all().item<bool>()));
+
+        model.train();
+        using var clip = randn(new long[] { 1, 3, 8, 32, 32 });
+        using var others = randn(new long[] { 3, 3, 8, 32, 32 }).mul(3).add(1);
+        using var alone = model.call(clip);
+        using var inBatch = model.call(cat(new[] { clip, others }, 0));
+        Assert.True(alone.allclose(inBatch[..1], rtol: 1e-4, atol: 1e-5));
+    }
 }

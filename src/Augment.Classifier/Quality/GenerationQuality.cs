@@ -64,7 +64,9 @@ public sealed record QualityReport
     /// <summary>What the measurement depended on (reference fingerprint, generation), so a stale file is noticed.</summary>
     public string? Inputs { get; init; }
     public string? ReferenceCheckpoint { get; init; }
-    public double ReferenceValAccuracy { get; init; }
+    /// <summary>The reference classifier's accuracy over all real validation clips.</summary>
+    public double? ReferenceValAccuracy { get; init; }
+    public double Seconds { get; init; }
 
     public static QualityReport? TryRead(string dir)
     {
@@ -120,7 +122,7 @@ public static class GenerationQuality
         return new QualityReport
         {
             Classes = rows, NearCopyThreshold = threshold, FeatureDims = real.Train.Features.FirstOrDefault()?.Length ?? 0,
-            ReferenceValAccuracy = real.Val.Count == 0 ? double.NaN : Enumerable.Range(0, real.Val.Count).Count(i => real.Val.Predicted[i] == real.Val.Labels[i]) / (double)real.Val.Count,
+            ReferenceValAccuracy = real.Val.Count == 0 ? null : Enumerable.Range(0, real.Val.Count).Count(i => real.Val.Predicted[i] == real.Val.Labels[i]) / (double)real.Val.Count,
         };
     }
 

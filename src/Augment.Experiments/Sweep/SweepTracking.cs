@@ -103,6 +103,23 @@ public sealed class SweepTracking
         tracker.LogMetrics(runId, points);
     }
 
+    /// <summary>A generation's quality on the parent run: gen/&lt;generator&gt;/&lt;class&gt;/&lt;metric&gt;, step = the generation's seed.</summary>
+    public void LogQuality(GenerationPlan generation, Augment.Classifier.Quality.QualityReport quality)
+    {
+        var points = new List<MetricPoint>();
+        foreach (var c in quality.Classes)
+        {
+            var prefix = $"gen/{SafeKey(generation.Generator)}/{SafeKey(c.Class)}/";
+            foreach (var (name, value) in new (string, double?)[]
+                     {
+                         ("recognisability", c.Recognisability), ("real_val_accuracy", c.RealValAccuracy), ("frechet", c.Frechet),
+                         ("frechet_floor", c.FrechetFloor), ("diversity", c.Diversity), ("near_copy_share", c.NearCopyShare),
+                     })
+                if (value is { } v) points.Add(Point(prefix + name, v, generation.Seed));
+        }
+        if (points.Count > 0) tracker.LogMetrics(ParentRunId, points);
+    }
+
     public void LogArtifacts(string runId, string dir, params string[] files)
     {
         foreach (var f in files)

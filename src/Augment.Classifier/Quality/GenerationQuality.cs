@@ -100,12 +100,12 @@ public static class GenerationQuality
             var train = real.Train.Of(c);
             double? frechet = gen.Count >= 2 && val.Count >= 2 ? FrechetDistance.Between(gen, val) : null;
             double? floor = null;
-            if (val.Count >= 2 && train.Count >= 2)
+            if (frechet is not null && train.Count >= 2)
             {
-                // As many real clips as were generated (at least 2), so both distances carry the same small-sample bias.
+                // As many real clips as were generated, so both distances carry the same small-sample bias.
                 var draw = train.ToList();
                 Shuffle(draw, Seeds.Random(seed, $"quality-floor/{label}"));
-                floor = FrechetDistance.Between(draw.Take(Math.Clamp(gen.Count, 2, draw.Count)).ToList(), val);
+                floor = FrechetDistance.Between(draw.Take(Math.Min(gen.Count, draw.Count)).ToList(), val);
             }
             double? realSpread = FeatureSpace.MeanPairwiseDistance(val), genSpread = FeatureSpace.MeanPairwiseDistance(gen);
             var nearest = threshold is null || gen.Count == 0 ? [] : FeatureSpace.NearestDistances(gen, real.Seen.Features);

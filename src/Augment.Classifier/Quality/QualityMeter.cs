@@ -34,6 +34,11 @@ public sealed class QualityMeter : IDisposable
             model.Dispose();
             throw new InvalidDataException($"{referenceCheckpoint}: a reference for classes [{string.Join(", ", state.Classes)}], not [{string.Join(", ", reference.Classes)}]");
         }
+        if ((state.Spec.Frames, state.Spec.Height, state.Spec.Width) != (spec.Frames, spec.Height, spec.Width))
+        {
+            model.Dispose();
+            throw new ArgumentException($"{referenceCheckpoint}: trained on {state.Spec.Frames}x{state.Spec.Height}x{state.Spec.Width} clips, the clips to measure are {spec.Frames}x{spec.Height}x{spec.Width}");
+        }
         classes = reference.Classes;
         (this.spec, this.cache, this.seed) = (spec, cache, seed);
         var train = Score(reference.Split(Splits.Train).ToList(), out var trainRefs);

@@ -35,8 +35,8 @@ public static class ReportPlots
         plot.Title($"{dataset}: clips the reference classifier assigns to the intended class");
         plot.YLabel("share of clips");
         plot.Axes.SetLimitsY(0, 1.05);
-        plot.ShowLegend();
-        AtomicFile.Write(path, tmp => plot.SavePng(tmp, 720, 440));
+        plot.ShowLegend(ScottPlot.Edge.Right); // beside the bars, never over them
+        AtomicFile.Write(path, tmp => plot.SavePng(tmp, 860, 440));
     }
 
     static double? Mean(IEnumerable<double?> values)

@@ -110,6 +110,15 @@ public class GenerationQualityTests
         Assert.All(GenerationQuality.Measure(real, collapsed, Names, Names, 0).Classes, r => Assert.Equal(0, r.Diversity!.Value, 12));
     }
 
+    [Fact]
+    public void A_generation_the_gate_emptied_measures_nothing_rather_than_NaN()
+    {
+        var row = GenerationQuality.Measure(Real(), new FeatureSet([], [], []), Names, ["class1"], 0).Classes.Single();
+        Assert.Equal(0, row.GeneratedClips);
+        Assert.Equal(new double?[] { null, null, null, null, null }, new[] { row.Recognisability, row.Frechet, row.FrechetFloor, row.Diversity, row.NearCopyShare });
+        Assert.NotNull(row.RealValAccuracy);
+    }
+
     [Theory]
     [InlineData("r2plus1d")]
     [InlineData("frame2d")]

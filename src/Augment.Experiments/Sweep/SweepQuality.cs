@@ -47,7 +47,21 @@ public sealed class SweepQuality(ExperimentConfig config, IReadOnlyDictionary<st
         return (measured, true);
     }
 
+    // A reference that failed to train fails the dataset's other measurements too, without training it again each time.
+    readonly Dictionary<string, string> failedReferences = [];
+
     string EnsureReference(string dataset, Action<string, double> report, CancellationToken cancel)
+    {
+        if (failedReferences.TryGetValue(dataset, out var error)) throw new InvalidOperationException($"reference classifier {dataset} failed: {error}");
+        try { return TrainReference(dataset, report, cancel); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failedReferences[dataset] = e.Message;
+            throw;
+        }
+    }
+
+    string TrainReference(string dataset, Action<string, double> report, CancellationToken cancel)
     {
         var dir = stages.ReferenceDir(dataset);
         var checkpoint = Path.Combine(dir, ReferenceRecord.Checkpoint);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
@@ -163,7 +164,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         .. Fingerprint.Flatten("classifier", ReferenceOptions),
     ]);
 
-    public Augment.Classifier.ClassifierOptions ReferenceOptions => config.Classifier with { Seed = config.Seeds[0], Resume = false };
+    public ClassifierOptions ReferenceOptions => config.Classifier with { Seed = config.Seeds[0], Resume = false };
 
     IEnumerable<KeyValuePair<string, string>> Common(string code) => [new("code", code), new("clip", config.Clip.Key)];
 

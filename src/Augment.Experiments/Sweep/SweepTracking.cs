@@ -1,5 +1,6 @@
 using System.Globalization;
 using Augment.Classifier;
+using Augment.Classifier.Quality;
 using Augment.Experiments.Tracking;
 
 namespace Augment.Experiments.Sweep;
@@ -104,7 +105,7 @@ public sealed class SweepTracking
     }
 
     /// <summary>A generation's quality on the parent run: gen/&lt;generator&gt;/&lt;class&gt;/&lt;metric&gt;, step = the generation's seed.</summary>
-    public void LogQuality(GenerationPlan generation, Augment.Classifier.Quality.QualityReport quality)
+    public void LogQuality(GenerationPlan generation, QualityReport quality)
     {
         var points = new List<MetricPoint>();
         foreach (var c in quality.Classes)

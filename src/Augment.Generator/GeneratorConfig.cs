@@ -86,6 +86,19 @@ public sealed record GateOptions
     public double MaxFlicker { get; init; } = 30;
     /// <summary>A clip whose frames are within this many pHash bits (of 64, mean over frames) of a real training clip is a near-copy.</summary>
     public double MemorisationMaxBits { get; init; } = 3;
+    /// <summary>Upper bounds (null: none). Noise is far sharper and livelier than real video; a patch mosaic is blocky.</summary>
+    public double? MaxSharpness { get; init; }
+    public double? MaxMotion { get; init; }
+    public double? MaxBlockiness { get; init; }
+    /// <summary>
+    /// Replace the sharpness, luma, motion, flicker and blockiness thresholds by bands taken from the real training clips'
+    /// own scores (<see cref="Gate.GateCalibration"/>): percentiles CalibrationLow..CalibrationHigh, widened by
+    /// CalibrationSlack × their spread in log(1+score).
+    /// </summary>
+    public bool Calibrate { get; init; }
+    public double CalibrationLow { get; init; } = 1;
+    public double CalibrationHigh { get; init; } = 99;
+    public double CalibrationSlack { get; init; } = 0.5;
 }
 
 /// <summary>Everything the native generator needs; the sweep builds it from experiments.yaml's profile.</summary>

@@ -44,13 +44,19 @@ public sealed class Frame2DNet : VideoClassifier
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        return head.call(Features(input)).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor Features(Tensor input)
+    {
+        using var scope = NewDisposeScope();
         long b = input.shape[0], c = input.shape[1], t = input.shape[2];
         // [B,3,T,H,W] → [B·T,3,H,W]: frames become independent images.
         var frames = input.permute(0, 2, 1, 3, 4).reshape(b * t, c, input.shape[3], input.shape[4]);
         var y = stem.call(frames);
         foreach (var stage in stages) y = stage.call(y);
         var perFrame = y.mean(new long[] { 2, 3 }).reshape(b, t, -1);
-        return head.call(perFrame.mean(new long[] { 1 })).MoveToOuterDisposeScope();
+        return perFrame.mean(new long[] { 1 }).MoveToOuterDisposeScope();
     }
 
     sealed class ResidualBlock2d : Module<Tensor, Tensor>

@@ -51,9 +51,15 @@ public sealed class R2Plus1DNet : VideoClassifier
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        return head.call(Features(input)).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor Features(Tensor input)
+    {
+        using var scope = NewDisposeScope();
         var y = stem.call(input.permute(0, 2, 1, 3, 4).contiguous()); // [B,3,T,H,W] → [B,T,3,H,W]
         foreach (var stage in stages) y = stage.call(y);
-        return head.call(y.mean(new long[] { 1, 3, 4 })).MoveToOuterDisposeScope();
+        return y.mean(new long[] { 1, 3, 4 }).MoveToOuterDisposeScope();
     }
 
     /// <summary>1×3×3 convolution + group norm on [B,T,C,H,W]: every frame is an image.</summary>

@@ -37,6 +37,12 @@ public abstract class VideoClassifier(string name) : nn.Module<Tensor, Tensor>(n
     public abstract ModelConfig Config { get; }
     public abstract long ForwardFlopsPerClip { get; }
 
+    /// <summary>
+    /// The penultimate features [B,F]: the pooled activations the linear head reads. Generation-quality metrics
+    /// (Fréchet distance, diversity, nearest neighbours) are measured in this space.
+    /// </summary>
+    public abstract Tensor Features(Tensor input);
+
     public static VideoClassifier Create(ModelConfig config) => config.Kind switch
     {
         "r2plus1d" => new R2Plus1DNet(config),

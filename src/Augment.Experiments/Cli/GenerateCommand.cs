@@ -25,11 +25,21 @@ public static class GenerateCommand
         var cfg = new Option<double?>("--cfg") { Description = "Classifier-free guidance scale." };
         var shift = new Option<double?>("--shift") { Description = "Sampling timestep shift (the paper uses 7)." };
         var solver = new Option<string?>("--solver") { Description = "euler or heun." };
+        var calibrate = new Option<bool>("--calibrate-gate")
+        {
+            Description = "Gate with thresholds calibrated on the dataset's real training clips (percentile bands with upper bounds) instead of the fixed defaults.",
+        };
+        var evaluate = new Option<bool>("--evaluate")
+        {
+            Description = "Then measure the accepted clips with a reference classifier (recognisability, Fréchet distance in its features, " +
+                "diversity, near-copies) and write quality.json; the reference is --reference or trained here on the full training split.",
+        };
+        var reference = new Option<string?>("--reference") { Description = "With --evaluate: reference classifier checkpoint (best.ckpt of `augment train` on the full training split)." };
         var keep = KeepOption.Create();
         var common = new GeneratorCli.CommonOptions();
         var cmd = new Command("generate", "Generate gated synthetic clips per class: mp4 clips, manifest.jsonl and a contact-sheet PNG per class.")
         {
-            name, baseCkpt, adapter, import, onnx, dataset, perClass, ratio, classes, output, steps, cfg, shift, solver, keep,
+            name, baseCkpt, adapter, import, onnx, dataset, perClass, ratio, classes, output, steps, cfg, shift, solver, calibrate, evaluate, reference, keep,
         };
         common.AddTo(cmd);
         cmd.SetAction(parse => CliVerb.Run(cancel =>
@@ -40,7 +50,7 @@ public static class GenerateCommand
             if (parse.GetValue(cfg) is double c) sampler = sampler with { Cfg = c };
             if (parse.GetValue(shift) is double sh) sampler = sampler with { Shift = sh };
             if (parse.GetValue(solver) is string so) sampler = sampler with { Solver = so };
-            config = config with { Sampler = sampler };
+            config = config with { Sampler = sampler, Gate = config.Gate with { Calibrate = parse.GetValue(calibrate) } };
 
             var backends = new[] { parse.GetValue(baseCkpt), parse.GetValue(import), parse.GetValue(onnx) }.Count(v => v is not null);
             if (backends != 1 || (parse.GetValue(adapter) is not null && parse.GetValue(baseCkpt) is null))
@@ -84,6 +94,14 @@ public static class GenerateCommand
                 AnsiConsole.MarkupLineInterpolated($"[yellow]rejected[/] {entry.Path}: {entry.RejectReason}");
             AnsiConsole.MarkupLineInterpolated($"Manifest: {Path.GetFullPath(result.ManifestPath)}");
             foreach (var sheet in result.ContactSheets) AnsiConsole.MarkupLineInterpolated($"Contact sheet: {Path.GetFullPath(sheet)}");
+            if (parse.GetValue(evaluate))
+                GenerationQualityCli.Measure(parse.GetValue(dataset)!, data, common.Spec(parse), common.Cache(parse), parse.GetValue(reference),
+                    parse.GetValue(common.Profile)!, parse.GetValue(common.Seed), parse.GetValue(output)!, result.ManifestPath, wanted, cancel);
+            else if (parse.GetValue(reference) is not null)
+            {
+                Console.Error.WriteLine("--reference only has a use with --evaluate");
+                return 2;
+            }
             return 0;
         }));
         return cmd;

@@ -19,7 +19,7 @@ public static class SweepCommand
         var output = new Option<string?>("--output") { Description = "Write to this folder instead of the file's output_dir." };
         var force = new Option<string[]>("--force")
         {
-            Description = "Rerun these stages even where their stored results still match: base, adapter, generation, cell " +
+            Description = "Rerun these stages even where their stored results still match: base, adapter, generation, cell, reference " +
                 "(repeatable). Stages that build on a rerun stage rerun only if its result changed.",
             AllowMultipleArgumentsPerToken = true,
         };
@@ -73,7 +73,7 @@ public static class SweepCommand
         {
             if (!Enum.TryParse<StageKind>(name.TrimEnd('s'), ignoreCase: true, out var kind) || int.TryParse(name, out _))
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]--force {name}: not a stage (base, adapter, generation, cell)[/]");
+                AnsiConsole.MarkupLineInterpolated($"[red]--force {name}: not a stage (base, adapter, generation, cell, reference)[/]");
                 return CannotStart;
             }
             force.Add(kind);

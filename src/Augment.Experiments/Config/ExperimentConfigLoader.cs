@@ -27,7 +27,8 @@ public static class ExperimentConfigLoader
     static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device"];
     static readonly string[] GateKeys =
         ["border_frame_fraction", "border_max_luma", "border_max_width", "min_sharpness", "min_luma", "max_luma",
-         "min_motion", "max_flicker", "memorisation_max_bits"];
+         "min_motion", "max_flicker", "memorisation_max_bits", "max_sharpness", "max_motion", "max_blockiness",
+         "calibrate", "calibrate_low_percentile", "calibrate_high_percentile", "calibrate_slack"];
     static readonly string[] ClassifierKeys =
         ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
          "label_smoothing", "balance", "augment", "grad_clip", "patience", "device"];
@@ -214,6 +215,13 @@ public static class ExperimentConfigLoader
             MinMotion = f.Double(map, p, "min_motion", 0) ?? d.MinMotion,
             MaxFlicker = f.Double(map, p, "max_flicker", 0) ?? d.MaxFlicker,
             MemorisationMaxBits = f.Double(map, p, "memorisation_max_bits", 0, 64) ?? d.MemorisationMaxBits,
+            MaxSharpness = f.Double(map, p, "max_sharpness", 0),
+            MaxMotion = f.Double(map, p, "max_motion", 0),
+            MaxBlockiness = f.Double(map, p, "max_blockiness", 1),
+            Calibrate = f.Bool(map, p, "calibrate") ?? d.Calibrate,
+            CalibrationLow = f.Double(map, p, "calibrate_low_percentile", 0, 100) ?? d.CalibrationLow,
+            CalibrationHigh = f.Double(map, p, "calibrate_high_percentile", 0, 100) ?? d.CalibrationHigh,
+            CalibrationSlack = f.Double(map, p, "calibrate_slack", 0, 10) ?? d.CalibrationSlack,
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Augment.Classifier.Quality;
 using Augment.Data;
 using SplitClassCount = Augment.Data.Datasets.SplitClassCount;
 using Augment.Experiments.Sweep;
@@ -30,11 +31,19 @@ public static class ReportWriter
             plots[ds.Name] = Path.GetRelativePath(runDir, png);
         }
 
+        var qualityPlots = new Dictionary<string, string>();
+        foreach (var group in model.Quality.GroupBy(q => q.Dataset))
+        {
+            var png = Path.Combine(reportDir, $"quality_{group.Key}.png");
+            ReportPlots.Recognisability(group.Key, group.ToList(), png);
+            qualityPlots[group.Key] = Path.GetRelativePath(runDir, png);
+        }
+
         var written = new Written(Path.Combine(reportDir, "report.md"), Path.Combine(reportDir, "report.html"),
             Path.Combine(reportDir, "report.json"), Path.Combine(reportDir, "summary.csv"));
         // Markdown links images relative to the report folder; HTML inlines them.
-        AtomicFile.WriteAllText(written.Markdown, Render(model, plots, new MarkdownStyle(rel => Path.GetRelativePath(reportDir, Path.Combine(runDir, rel)))));
-        AtomicFile.WriteAllText(written.Html, Render(model, plots, new HtmlStyle(rel => Path.Combine(runDir, rel))));
+        AtomicFile.WriteAllText(written.Markdown, Render(model, plots, qualityPlots, new MarkdownStyle(rel => Path.GetRelativePath(reportDir, Path.Combine(runDir, rel)))));
+        AtomicFile.WriteAllText(written.Html, Render(model, plots, qualityPlots, new HtmlStyle(rel => Path.Combine(runDir, rel))));
         AtomicFile.WriteJson(written.Json, model);
         AtomicFile.WriteAllText(written.SummaryCsv, SummaryCsv(model));
         return written;
@@ -51,7 +60,7 @@ public static class ReportWriter
         return sb.ToString();
     }
 
-    static string Render(ReportModel model, IReadOnlyDictionary<string, string> plots, Style s)
+    static string Render(ReportModel model, IReadOnlyDictionary<string, string> plots, IReadOnlyDictionary<string, string> qualityPlots, Style s)
     {
         var sw = model.Sweep;
         s.Heading(1, $"Augmentation sweep: {sw.Experiment}");
@@ -86,6 +95,7 @@ public static class ReportWriter
                     r.TestWindows > r.TestVideos ? $"{r.TestVideos} ({r.TestWindows} windows)" : r.TestVideos.ToString(CultureInfo.InvariantCulture),
                     Pm(r.Accuracy), Pm(r.Precision), Pm(r.Recall), Pm(r.F1), Delta(r.DeltaF1), Pm(r.LogLoss), Pm(r.WindowF1),
                 }));
+            QualitySection(s, model.Quality.Where(q => q.Dataset == ds.Name).ToList(), qualityPlots.GetValueOrDefault(ds.Name));
 
             if (sw.Datasets.FirstOrDefault(d => d.Name == ds.Name) is { Counts.Count: > 0 } counts)
             {
@@ -148,6 +158,37 @@ public static class ReportWriter
             s.Table(["Cell", "Error"], model.FailedCells.Select(c => new[] { c.Key, c.Error ?? "" }));
         }
         return s.Finish();
+    }
+
+    /// <summary>Generation quality beside the F1 table: what the reference classifier makes of each generator's clips.</summary>
+    static void QualitySection(Style s, List<QualitySummary> quality, string? plot)
+    {
+        if (quality.Count == 0) return;
+        s.Heading(3, "Generation quality (reference classifier)");
+        var first = quality[0].Quality;
+        s.Paragraph("Measured on the accepted clips of each targeted class with this dataset's reference classifier: trained once on the " +
+                    "full real training split (before `keep`), used for nothing but these numbers " +
+                    $"(validation accuracy {N(first.ReferenceValAccuracy ?? double.NaN)} over all classes; {first.FeatureDims}-dimensional penultimate features). " +
+                    "Recognisability = share of the clips it assigns to the intended class, read against its accuracy on the real validation clips of that class. " +
+                    "Fréchet distance (reference-classifier features) = between the generated and the real validation clips of the class; the real floor is the " +
+                    "same distance from as many real training clips, so it carries the same small-sample bias (not FVD: no I3D features). " +
+                    "Diversity = mean pairwise feature distance of the generated clips over that of the real validation clips (1 = as varied). " +
+                    $"Near-copies = generated clips nearer to a real training clip than {GenerationQuality.NearCopyFactor:0.##} × the median distance " +
+                    "between a real training clip and its nearest other one. Mean ± std over generations (seeds).");
+        if (plot is not null) s.Image(plot, "recognisability per generator and class");
+        s.Table(["Generator", "Class", "Generations", "Clips", "Recognisability", "Real val accuracy", "Fréchet distance (reference-classifier features)",
+                "Real floor", "Diversity", "Near-copies"],
+            quality.SelectMany(q => q.Quality.Classes.Select(c => (q, c))).GroupBy(x => (x.q.Label, x.c.Class)).Select(g =>
+            {
+                var rows = g.Select(x => x.c).ToList();
+                MetricStats Of(Func<ClassQuality, double?> pick) => MetricStats.Of(rows.Select(pick).Where(v => v is not null).Select(v => v!.Value));
+                return new[]
+                {
+                    g.Key.Label, g.Key.Class, rows.Count.ToString(CultureInfo.InvariantCulture), rows.Sum(r => r.GeneratedClips).ToString(CultureInfo.InvariantCulture),
+                    Pm(Of(r => r.Recognisability)), Pm(Of(r => r.RealValAccuracy)), Pm(Of(r => r.Frechet)), Pm(Of(r => r.FrechetFloor)),
+                    Pm(Of(r => r.Diversity)), $"{rows.Sum(r => r.NearCopies)} of {rows.Sum(r => r.GeneratedClips)}",
+                };
+            }));
     }
 
     static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using Augment.Classifier.Quality;
 using Augment.Data;
 using Augment.Experiments.Sweep;
 using Splits = Augment.Data.Datasets.Splits;
@@ -43,9 +44,16 @@ public sealed record DatasetReport(string Name, IReadOnlyList<string> TargetClas
 public sealed record GateSummary(string Dataset, string Generator, string Label, long Seed,
     IReadOnlyDictionary<string, int> Accepted, IReadOnlyDictionary<string, int> Rejected, IReadOnlyList<string> ContactSheets);
 
+/// <summary>A generation's quality.json, as the report reads it.</summary>
+public sealed record QualitySummary(string Dataset, string Generator, string Label, long Seed, QualityReport Quality);
+
 /// <summary>The report's numbers, computed only from the files a sweep stored under its run folder. Paths are relative to it.</summary>
 public sealed record ReportModel(SweepSummary Sweep, IReadOnlyList<DatasetReport> Datasets, IReadOnlyList<GateSummary> Gates,
-    int FinishedCells, IReadOnlyList<CellResult> FailedCells, IReadOnlyList<string> Warnings);
+    int FinishedCells, IReadOnlyList<CellResult> FailedCells, IReadOnlyList<string> Warnings)
+{
+    /// <summary>Generation quality per finished generation that has a quality.json.</summary>
+    public IReadOnlyList<QualitySummary> Quality { get; init; } = [];
+}
 
 public static class SweepReport
 {
@@ -68,16 +76,20 @@ public static class SweepReport
         var datasets = sweep.Datasets.Select(d => BuildDataset(runDir, sweep, d, finished.Where(c => c.Result.Dataset == d.Name).ToList())).ToList();
         var failed = cells.Where(c => c.Result.Status == CellStatus.Failed).Select(c => c.Result).ToList();
         var gates = ReadGates(runDir, sweep);
+        var quality = ReadQuality(runDir, sweep);
         return new ReportModel(sweep, datasets, gates, finished.Count, failed,
-            Warnings(runDir, sweep, finished.Select(c => c.Result).ToList(), failed, gates, datasets));
+            Warnings(runDir, sweep, finished.Select(c => c.Result).ToList(), failed, gates, datasets, quality)) { Quality = quality };
     }
+
+    /// <summary>A class of a generation whose near-copy share exceeds this is worth a reader's attention.</summary>
+    public const double ManyNearCopies = 0.25;
 
     /// <summary>A generation that kept less than this share of its clips is worth a reader's attention.</summary>
     public const double LowAcceptance = 0.5;
 
     /// <summary>Everything a reader must know before trusting a number below, in the order it matters.</summary>
     static List<string> Warnings(string runDir, SweepSummary sweep, List<CellResult> finished, List<CellResult> failed,
-        List<GateSummary> gates, List<DatasetReport> datasets)
+        List<GateSummary> gates, List<DatasetReport> datasets, List<QualitySummary> quality)
     {
         var w = new List<string>();
         if (failed.Count > 0)
@@ -96,6 +108,11 @@ public static class SweepReport
             if (all > 0 && accepted < LowAcceptance * all)
                 w.Add($"Generation {g.Dataset}/{g.Label}/seed {g.Seed}: the quality gate accepted only {accepted} of {all} clips ({100.0 * accepted / all:0}%).");
         }
+        foreach (var g in gates.Where(g => !quality.Any(q => (q.Dataset, q.Generator, q.Seed) == (g.Dataset, g.Generator, g.Seed))))
+            w.Add($"Generation {g.Dataset}/{g.Label}/seed {g.Seed}: its quality was not measured (no quality.json; the sweep's output says why).");
+        foreach (var q in quality)
+            foreach (var c in q.Quality.Classes.Where(c => c.NearCopyShare > ManyNearCopies))
+                w.Add($"Generation {q.Dataset}/{q.Label}/seed {q.Seed}: {c.NearCopies} of {c.GeneratedClips} {c.Class} clips are near-copies of real training clips (reference-classifier features).");
         foreach (var ds in sweep.Datasets)
         {
             if (ds.Unusable.Count > 0)
@@ -215,6 +232,16 @@ public static class SweepReport
         var result = PairedBootstrap.Delta(labels, predictionPairs, classes.Count, targetIndex.Keys.ToList(), BootstrapResamples, seed: 0);
         return new PairedDelta(result.MacroF1, result.ClassF1.ToDictionary(kv => targetIndex[kv.Key], kv => kv.Value));
     }
+
+    static List<QualitySummary> ReadQuality(string runDir, SweepSummary sweep) =>
+        (from ds in sweep.Datasets
+         from gen in sweep.Generators
+         from seed in sweep.Seeds
+         let dir = Path.Combine(runDir, "generations", ds.Name, gen.Name, $"s{seed}")
+         where GenerationRecord.TryRead(dir) is not null
+         let q = QualityReport.TryRead(dir)
+         where q is not null
+         select new QualitySummary(ds.Name, gen.Name, gen.Label, seed, q)).ToList();
 
     static List<GateSummary> ReadGates(string runDir, SweepSummary sweep)
     {

@@ -7,6 +7,16 @@ namespace Augment.Experiments.Sweep;
 /// <summary>A dataset of the sweep, loaded once: its spec, clips and the classes that receive synthetic clips.</summary>
 public sealed record SweepDataset(DatasetEntry Entry, DatasetSpec Spec, Dataset Data, IReadOnlyList<string> TargetClasses)
 {
+    // Loaded on first need (it probes the videos again): only generation-quality measurement uses it.
+    readonly Lazy<Dataset> referenceData = new(() => Spec.Keep.Count == 0 ? Data
+        : DatasetLoader.Load(Spec with { Name = Entry.Name, Keep = new Dictionary<string, int>() }));
+
+    /// <summary>
+    /// The dataset before `keep` trims it: the same splits (scarcity only removes training clips) with the full training
+    /// split, which the reference classifier trains on so that it knows the scarce classes as well as real data allows.
+    /// </summary>
+    public Dataset ReferenceData => referenceData.Value;
+
     public static SweepDataset Load(DatasetEntry entry, string sourcePath, IProgress<(int done, int total)>? renderProgress = null)
     {
         var spec = entry.IsDemo ? DemoSpec(entry, renderProgress) : entry.ToSpec(sourcePath);

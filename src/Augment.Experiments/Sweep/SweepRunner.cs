@@ -161,6 +161,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 else failures.Add(result);
                 progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
             }
+            MeasureGenerations(datasets, cache, tracking, reruns, Report, cancel);
         }
         catch (OperationCanceledException)
         {
@@ -221,6 +222,32 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), reused with { TrackingRunId = runId });
     }
 
+    /// <summary>Generations measured for quality by this runner (not reused).</summary>
+    public int QualityMeasured { get; private set; }
+
+    /// <summary>
+    /// quality.json for every finished generation (SweepQuality). A measurement that fails is reported on stderr and in
+    /// the report's warnings (the generation has no quality.json); it never fails the sweep's cells.
+    /// </summary>
+    void MeasureGenerations(Dictionary<string, SweepDataset> datasets, ClipCache cache, SweepTracking tracking, List<StageDecision> reruns,
+        Action<string, double> report, CancellationToken cancel)
+    {
+        using var quality = new SweepQuality(config, datasets, cache, stages!, reruns);
+        foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset)))
+        {
+            cancel.ThrowIfCancellationRequested();
+            try
+            {
+                if (quality.Ensure(generation, report, cancel) is ({ } measured, true)) tracking.LogQuality(generation, measured);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Console.Error.WriteLine($"generation quality {generation.Dataset}/{generation.Generator}/s{generation.Seed} not measured: {e.Message}");
+            }
+        }
+        QualityMeasured = quality.Measured;
+    }
+
     GenerationPlan? GenerationOf(CellPlan cell) => GenerationOf(plan, cell);
 
     static GenerationPlan? GenerationOf(SweepPlan plan, CellPlan cell) => cell.IsRealOnly ? null
@@ -245,6 +272,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             : new($"generation {g.Dataset}/{g.Generator}/s{g.Seed}", StageAction.Run)));
         decisions.AddRange(plan.Cells.Select(c => poolLoaded && Loaded(c.Dataset) ? stages.Cell(c, GenerationOf(plan, c))
             : new($"cell {c.Key}", StageAction.Run)));
+        decisions.AddRange(plan.Generations.Select(g => g.Dataset).Distinct()
+            .Select(d => Loaded(d) ? stages.Reference(d) : new($"reference classifier {d}", StageAction.Run)));
         return decisions;
     }
 

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Augment.Classifier;
 using Augment.Data;
+using Augment.Data.Datasets;
 using Augment.Data.Video;
 using Augment.Experiments.Config;
 using Augment.Generator;
@@ -10,7 +12,7 @@ using Augment.Generator;
 namespace Augment.Experiments.Sweep;
 
 /// <summary>The stage kinds `augment sweep --force` accepts.</summary>
-public enum StageKind { Base, Adapter, Generation, Cell }
+public enum StageKind { Base, Adapter, Generation, Cell, Reference }
 
 public enum StageAction { Reuse, Resume, Run, Rerun }
 
@@ -22,6 +24,12 @@ public sealed record StageDecision(string Stage, StageAction Action, string? Why
         StageAction.Rerun => $"{Stage}: rerun ({Why})",
         _ => $"{Stage}: {Action.ToString().ToLowerInvariant()}",
     };
+}
+
+/// <summary>reference.json: a dataset's finished reference classifier (generation-quality measurements only).</summary>
+public sealed record ReferenceRecord(int TrainClips, double BestValMacroF1, double Seconds, string CheckpointSha256)
+{
+    public const string FileName = "reference.json", Checkpoint = "best.ckpt";
 }
 
 /// <summary>base.json / adapter.json: a finished generator training stage.</summary>
@@ -48,6 +56,9 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 
     public const string BaseMarker = "base.json", AdapterMarker = "adapter.json";
 
+    /// <summary>The dataset's reference classifier: one per dataset, reused by every sweep with the same settings.</summary>
+    public string ReferenceDir(string dataset) => Path.Combine(config.OutputDir, "reference", dataset);
+
     public StageDecision Base() => Decide("base generator", StageKind.Base, BaseDir, BaseMarker, BasePrint());
 
     public StageDecision Adapter(string dataset)
@@ -72,6 +83,9 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             ?? Decide($"cell {cell.Key}", StageKind.Cell, cell.Dir, CellResult.FileName, CellPrint(cell, generation)!,
                 done: CellResult.TryRead(cell.Dir)?.Status == CellStatus.Finished);
     }
+
+    public StageDecision Reference(string dataset) =>
+        Decide($"reference classifier {dataset}", StageKind.Reference, ReferenceDir(dataset), ReferenceRecord.FileName, ReferencePrint(dataset));
 
     /// <summary>Makes the stage's folder ready for its work: a stale one moved aside, the new fingerprint written.</summary>
     public void Begin(StageDecision decision, string dir, Fingerprint print)
@@ -143,19 +157,30 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         return Fingerprint.Of(inputs);
     }
 
+    /// <summary>The reference classifier: the classifier settings with the first seed, trained on the full training split.</summary>
+    public Fingerprint ReferencePrint(string dataset) => Fingerprint.Of([
+        .. Common(CodeVersion.ClassifierSources),
+        new("data", Hash("reference:" + dataset, datasets[dataset].ReferenceData)),
+        .. Fingerprint.Flatten("classifier", ReferenceOptions),
+    ]);
+
+    public ClassifierOptions ReferenceOptions => config.Classifier with { Seed = config.Seeds[0], Resume = false };
+
     IEnumerable<KeyValuePair<string, string>> Common(string code) => [new("code", code), new("clip", config.Clip.Key)];
 
     string GeneralPoolSettings() => JsonSerializer.Serialize(config.Datasets.FirstOrDefault(d => d.Demo is not null)?.Demo, AtomicFile.Json);
 
     /// <summary>The dataset's clips (split, label, video, window) and every video's content hash: an edited, added or
     /// relabelled video changes it.</summary>
-    public string DataHash(string dataset)
+    public string DataHash(string dataset) => Hash(dataset, datasets[dataset].Data);
+
+    string Hash(string key, Dataset data)
     {
-        if (dataHashes.TryGetValue(dataset, out var hash)) return hash;
-        var lines = datasets[dataset].Data.Clips
+        if (dataHashes.TryGetValue(key, out var hash)) return hash;
+        var lines = data.Clips
             .Select(c => $"{c.Split}|{c.Label}|{c.VideoId}|{c.StartFrame}|{c.FrameCount}|{cache.HashOf(c.Path)}")
             .Order(StringComparer.Ordinal);
-        return dataHashes[dataset] = SweepPlanner.ShortHash(string.Join("\n", lines));
+        return dataHashes[key] = SweepPlanner.ShortHash(string.Join("\n", lines));
     }
 
     static string FileHash(string path) => File.Exists(path) ? ClipCache.ContentHash(path)[..12] : "missing";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Augment.Classifier;
+using Augment.Classifier.Quality;
 using Augment.Experiments.Tracking;
 
 namespace Augment.Experiments.Sweep;
@@ -108,6 +109,23 @@ public sealed partial class SweepTracking
         };
         points.AddRange(m.PerClass.Select(c => Point($"test_f1/{SafeKey(c.Label)}", c.F1, step)));
         return points;
+    }
+
+    /// <summary>A generation's quality on the parent run: gen/&lt;generator&gt;/&lt;class&gt;/&lt;metric&gt;, step = the generation's seed.</summary>
+    public void LogQuality(GenerationPlan generation, QualityReport quality)
+    {
+        var points = new List<MetricPoint>();
+        foreach (var c in quality.Classes)
+        {
+            var prefix = $"gen/{SafeKey(generation.Generator)}/{SafeKey(c.Class)}/";
+            foreach (var (name, value) in new (string, double?)[]
+                     {
+                         ("recognisability", c.Recognisability), ("real_val_accuracy", c.RealValAccuracy), ("frechet", c.Frechet),
+                         ("frechet_floor", c.FrechetFloor), ("diversity", c.Diversity), ("near_copy_share", c.NearCopyShare),
+                     })
+                if (value is { } v) points.Add(Point(prefix + name, v, generation.Seed));
+        }
+        if (points.Count > 0) tracker.LogMetrics(ParentRunId, points);
     }
 
     public void LogArtifacts(string runId, string dir, params string[] files)

@@ -12,7 +12,8 @@ public sealed record ClipJob(string Label, string Prompt, int Index, long Seed);
 /// <summary>
 /// The part every backend shares: for each requested class and index, make the clip (or reuse it), resize it to the
 /// dataset clip size, gate it, write clips/&lt;label&gt;/&lt;index&gt;.mp4 and a sidecar &lt;index&gt;.json holding its
-/// manifest entry, then write manifest.jsonl (class order, then index) and one contact sheet per class.
+/// manifest entry, then write manifest.jsonl (class order, then index), one contact sheet per class, and gate.json (the
+/// thresholds in force).
 /// Resume: a clip whose mp4 and sidecar both exist and whose sidecar names the same generator, checkpoint, seed, steps
 /// and cfg is not made again, so a killed run picks up where it stopped.
 /// Clip i of a class depends only on (seed, label, i), so asking for 5 clips gives a prefix of asking for 10.
@@ -21,6 +22,7 @@ public sealed record ClipJob(string Label, string Prompt, int Index, long Seed);
 public static class GenerationRun
 {
     public const double Fps = 8;
+    public const string GateFile = "gate.json";
     const int SheetClips = 8;
 
     public static GenerationResult Execute(IVideoGenerator generator, GenerationRequest request, ClipCache realClips, GateOptions gateOptions,
@@ -29,7 +31,13 @@ public static class GenerationRun
     {
         var dataset = request.Dataset;
         foreach (var label in request.PerClass.Keys) dataset.ClassIndex(label);
-        var gate = new Lazy<QualityGate>(() => new QualityGate(gateOptions, TrainingClips(dataset, request.Spec, realClips)));
+        var gate = new Lazy<QualityGate>(() =>
+        {
+            var built = new QualityGate(gateOptions, TrainingClips(dataset, request.Spec, realClips));
+            // The thresholds in force (calibrated ones are computed here, from this dataset's training clips).
+            AtomicFile.WriteJson(Path.Combine(request.OutDir, GateFile), built.Thresholds);
+            return built;
+        });
         int total = request.PerClass.Values.Sum(), done = 0;
         var entries = new List<SyntheticClip>();
         var sheets = new List<string>();

@@ -8,18 +8,34 @@ public sealed record GateVerdict(IReadOnlyDictionary<string, double> Scores, boo
 
 /// <summary>
 /// Judges every synthetic clip before it can be mixed: persistent black borders (Canny + Hough lines along the frame
-/// edges), blur (variance of the Laplacian), exposure (mean luma), temporal consistency (frozen: no adjacent-frame
-/// change; flicker: jumps of mean luma) and memorisation (pHash distance to the real training clips).
+/// edges), blur and noise (variance of the Laplacian), exposure (mean luma), temporal consistency (frozen or jittering:
+/// adjacent-frame change; flicker: jumps of mean luma), patch mosaics (blockiness) and memorisation (pHash distance to
+/// the real training clips). With <see cref="GateOptions.Calibrate"/> the thresholds come from the training clips' own
+/// scores (<see cref="GateCalibration"/>).
 /// </summary>
 public sealed class QualityGate
 {
-    readonly GateOptions options;
-    readonly List<ulong[]> trainingHashes;
+    public const string Sharpness = "sharpness", Luma = "luma", Motion = "motion", Flicker = "flicker", Blockiness = "blockiness";
+
+    readonly List<ulong[]> trainingHashes = [];
+
+    /// <summary>The thresholds in force: the options given, or their calibrated version.</summary>
+    public GateOptions Thresholds { get; }
 
     public QualityGate(GateOptions options, IEnumerable<Clip> trainingClips)
     {
-        this.options = options;
-        trainingHashes = trainingClips.Select(Hashes).ToList();
+        var realScores = new List<IReadOnlyDictionary<string, double>>();
+        foreach (var clip in trainingClips)
+        {
+            var gray = ClipFrames.Gray(clip);
+            try
+            {
+                trainingHashes.Add(Hashes(gray));
+                if (options.Calibrate) realScores.Add(ContentScores(gray));
+            }
+            finally { foreach (var g in gray) g.Dispose(); }
+        }
+        Thresholds = options.Calibrate ? GateCalibration.Calibrate(options, realScores) : options;
     }
 
     public GateVerdict Evaluate(Clip clip)
@@ -27,24 +43,21 @@ public sealed class QualityGate
         var gray = ClipFrames.Gray(clip);
         try
         {
-            var lumas = gray.Select(g => Cv2.Mean(g).Val0).ToList();
-            var scores = new Dictionary<string, double>
-            {
-                ["border_fraction"] = gray.Count(HasBlackBorder) / (double)gray.Count,
-                ["sharpness"] = gray.Average(LaplacianVariance),
-                ["luma"] = lumas.Average(),
-                ["motion"] = gray.Count < 2 ? 0 : Enumerable.Range(1, gray.Count - 1).Average(i => MeanAbsDiff(gray[i - 1], gray[i])),
-                ["flicker"] = gray.Count < 2 ? 0 : Enumerable.Range(1, lumas.Count - 1).Max(i => Math.Abs(lumas[i] - lumas[i - 1])),
-                ["memorisation_bits"] = trainingHashes.Count == 0 ? 64 : trainingHashes.Min(h => PerceptualHash.Distance(Hashes(gray), h)),
-            };
+            var scores = ContentScores(gray);
+            scores["border_fraction"] = gray.Count(HasBlackBorder) / (double)gray.Count;
+            scores["memorisation_bits"] = trainingHashes.Count == 0 ? 64 : trainingHashes.Min(h => PerceptualHash.Distance(Hashes(gray), h));
+            var o = Thresholds;
             var reasons = new List<string>();
-            if (scores["border_fraction"] >= options.BorderFrameFraction) reasons.Add($"black border in {scores["border_fraction"]:P0} of frames");
-            if (scores["sharpness"] < options.MinSharpness) reasons.Add($"blurred (Laplacian variance {scores["sharpness"]:F1} < {options.MinSharpness})");
-            if (scores["luma"] < options.MinLuma) reasons.Add($"too dark (mean luma {scores["luma"]:F0} < {options.MinLuma})");
-            if (scores["luma"] > options.MaxLuma) reasons.Add($"too bright (mean luma {scores["luma"]:F0} > {options.MaxLuma})");
-            if (scores["motion"] < options.MinMotion) reasons.Add($"frozen (adjacent-frame change {scores["motion"]:F2} < {options.MinMotion})");
-            if (scores["flicker"] > options.MaxFlicker) reasons.Add($"flicker (luma jump {scores["flicker"]:F0} > {options.MaxFlicker})");
-            if (scores["memorisation_bits"] <= options.MemorisationMaxBits) reasons.Add($"near-copy of a training clip (pHash distance {scores["memorisation_bits"]:F1} bits)");
+            if (scores["border_fraction"] >= o.BorderFrameFraction) reasons.Add($"black border in {scores["border_fraction"]:P0} of frames");
+            if (scores[Sharpness] < o.MinSharpness) reasons.Add($"blurred (Laplacian variance {scores[Sharpness]:F1} < {o.MinSharpness:0.#})");
+            if (scores[Sharpness] > o.MaxSharpness) reasons.Add($"noisy (Laplacian variance {scores[Sharpness]:F0} > {o.MaxSharpness:0.#})");
+            if (scores[Luma] < o.MinLuma) reasons.Add($"too dark (mean luma {scores[Luma]:F0} < {o.MinLuma:0.#})");
+            if (scores[Luma] > o.MaxLuma) reasons.Add($"too bright (mean luma {scores[Luma]:F0} > {o.MaxLuma:0.#})");
+            if (scores[Motion] < o.MinMotion) reasons.Add($"frozen (adjacent-frame change {scores[Motion]:F2} < {o.MinMotion:0.##})");
+            if (scores[Motion] > o.MaxMotion) reasons.Add($"jittering (adjacent-frame change {scores[Motion]:F1} > {o.MaxMotion:0.#})");
+            if (scores[Flicker] > o.MaxFlicker) reasons.Add($"flicker (luma jump {scores[Flicker]:F0} > {o.MaxFlicker:0.#})");
+            if (scores[Blockiness] > o.MaxBlockiness) reasons.Add($"patch mosaic (blockiness {scores[Blockiness]:F2} > {o.MaxBlockiness:0.##})");
+            if (scores["memorisation_bits"] <= o.MemorisationMaxBits) reasons.Add($"near-copy of a training clip (pHash distance {scores["memorisation_bits"]:F1} bits)");
             return new GateVerdict(scores, reasons.Count == 0, reasons.Count == 0 ? null : string.Join("; ", reasons));
         }
         finally
@@ -53,11 +66,18 @@ public sealed class QualityGate
         }
     }
 
-    static ulong[] Hashes(Clip clip)
+    /// <summary>The scores calibration reads off real clips: everything but the border and memorisation checks.</summary>
+    static Dictionary<string, double> ContentScores(List<Mat> gray)
     {
-        var gray = ClipFrames.Gray(clip);
-        try { return Hashes(gray); }
-        finally { foreach (var g in gray) g.Dispose(); }
+        var lumas = gray.Select(g => Cv2.Mean(g).Val0).ToList();
+        return new Dictionary<string, double>
+        {
+            [Sharpness] = gray.Average(LaplacianVariance),
+            [Luma] = lumas.Average(),
+            [Motion] = gray.Count < 2 ? 0 : Enumerable.Range(1, gray.Count - 1).Average(i => MeanAbsDiff(gray[i - 1], gray[i])),
+            [Flicker] = gray.Count < 2 ? 0 : Enumerable.Range(1, lumas.Count - 1).Max(i => Math.Abs(lumas[i] - lumas[i - 1])),
+            [Blockiness] = gray.Average(PatchGrid.Blockiness),
+        };
     }
 
     static ulong[] Hashes(List<Mat> gray) => gray.Select(PerceptualHash.Frame).ToArray();
@@ -86,7 +106,7 @@ public sealed class QualityGate
         Cv2.GaussianBlur(gray, smooth, new Size(3, 3), 0);
         using var edges = new Mat();
         Cv2.Canny(smooth, edges, 30, 90);
-        int maxBandH = (int)Math.Ceiling(options.BorderMaxWidth * h), maxBandW = (int)Math.Ceiling(options.BorderMaxWidth * w);
+        int maxBandH = (int)Math.Ceiling(Thresholds.BorderMaxWidth * h), maxBandW = (int)Math.Ceiling(Thresholds.BorderMaxWidth * w);
         // Only edges near the frame sides can be border lines; clearing the centre keeps content edges out of the vote.
         if (w > 2 * maxBandW + 2 && h > 2 * maxBandH + 2)
             using (var centre = new Mat(edges, new Rect(maxBandW + 1, maxBandH + 1, w - 2 * maxBandW - 2, h - 2 * maxBandH - 2)))
@@ -115,6 +135,6 @@ public sealed class QualityGate
     bool Dark(Mat gray, Rect band)
     {
         using var roi = new Mat(gray, band);
-        return Cv2.Mean(roi).Val0 < options.BorderMaxLuma;
+        return Cv2.Mean(roi).Val0 < Thresholds.BorderMaxLuma;
     }
 }

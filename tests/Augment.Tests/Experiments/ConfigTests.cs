@@ -138,6 +138,12 @@ public class ConfigTests
         var e = SingleError(Valid + "\ngenerator:\n  gate: {sharpness: 3}");
         Assert.Equal("generator.gate.sharpness", e.Key);
         Assert.Equal(22, e.Line);
+
+        var calibrated = Parse(Valid + "\ngenerator:\n  gate: {calibrate: true, calibrate_high_percentile: 95, max_blockiness: 2.5}").Generator.Gate;
+        Assert.Equal((true, 1.0, 95.0, 0.5, (double?)2.5), (calibrated.Calibrate, calibrated.CalibrationLow, calibrated.CalibrationHigh, calibrated.CalibrationSlack, calibrated.MaxBlockiness));
+        Assert.False(c.Generator.Gate.Calibrate);
+        Assert.Null(c.Generator.Gate.MaxSharpness);
+        Assert.Equal("generator.gate.calibrate_high_percentile", SingleError(Valid + "\ngenerator:\n  gate: {calibrate_high_percentile: 120}").Key);
     }
 
     [Fact]

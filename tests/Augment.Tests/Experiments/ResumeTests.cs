@@ -31,16 +31,17 @@ public class ResumeTests
         Assert.Equal(3, first.CellsTrained);
         Assert.All(Preview(config).Values, d => Assert.Equal(StageAction.Reuse, d.Action));
 
-        // Classifier epochs: every cell reruns, naming the setting; nothing on the generator side does.
+        // Classifier epochs: every cell and the reference classifier rerun, naming the setting; nothing on the generator side does.
         Edit(config.SourcePath, "epochs: 2,", "epochs: 3,");
         config = ExperimentConfigLoader.Load(config.SourcePath);
         var plan = Preview(config);
-        Assert.Equal(3, plan.Values.Count(d => d.Action == StageAction.Rerun));
-        Assert.All(plan.Values.Where(d => d.Stage.StartsWith("cell ")), d => Assert.Equal("classifier.epochs 2 → 3", d.Why));
-        Assert.All(plan.Values.Where(d => !d.Stage.StartsWith("cell ")), d => Assert.Equal(StageAction.Reuse, d.Action));
+        Assert.Equal(4, plan.Values.Count(d => d.Action == StageAction.Rerun));
+        Assert.All(plan.Values.Where(d => d.Stage.StartsWith("cell ") || d.Stage.StartsWith("reference ")), d => Assert.Equal("classifier.epochs 2 → 3", d.Why));
+        Assert.All(plan.Values.Where(d => !d.Stage.StartsWith("cell ") && !d.Stage.StartsWith("reference ")), d => Assert.Equal(StageAction.Reuse, d.Action));
         var (second, secondOutcome) = Run(config);
         Assert.Equal((3, 0), (second.CellsTrained, second.GenerationsRun));
-        Assert.Equal(3, secondOutcome.Reruns.Count);
+        Assert.Equal(4, secondOutcome.Reruns.Count);
+        Assert.Equal(2, second.QualityMeasured); // a new reference measures every generation again
         Assert.All(CellResults(config), r => Assert.Equal(3, r.Steps / StepsPerEpoch(config, r)));
         Assert.True(Directory.Exists(Path.Combine(config.OutputDir, "stale")), "the old cells were not kept");
 
@@ -53,8 +54,16 @@ public class ResumeTests
         Assert.Equal(StageAction.Reuse, plan["cell demo/real/r0/s0"].Action);
         Assert.Contains("gate.min_sharpness 0 → 0.001", plan["generation demo/medgen/s0"].Why);
         Assert.Equal("generation demo/medgen/s0 reruns", plan["cell demo/medgen/r1/s0"].Why);
+        Assert.Equal(StageAction.Reuse, plan["reference classifier demo"].Action);
         var (third, _) = Run(config);
         Assert.Equal((2, 2), (third.CellsTrained, third.GenerationsRun));
+        Assert.Equal(2, third.QualityMeasured);
+
+        // Calibrating the gate is a gate setting like the others: generation reruns.
+        Edit(config.SourcePath, "min_motion: 0}", "min_motion: 0, calibrate: true}");
+        plan = Preview(ExperimentConfigLoader.Load(config.SourcePath));
+        Assert.Contains("gate.calibrate false → true", plan["generation demo/hunyuanvideo/s0"].Why);
+        Edit(config.SourcePath, "min_motion: 0, calibrate: true}", "min_motion: 0}");
 
         // --force: the named stage kind reruns once although nothing changed.
         Assert.Equal(StageAction.Rerun, Preview(config, StageKind.Cell)["cell demo/real/r0/s0"].Action);
@@ -67,7 +76,7 @@ public class ResumeTests
         Edit(config.SourcePath, "epochs: 3,", "epochs: 2,");
         var (code, output) = CliCapture.Run(() => new RootCommand { SweepCommand.Create() }.Parse(["sweep", config.SourcePath, "--dry-run"]).Invoke());
         Assert.Equal(0, code);
-        Assert.Contains("Stages: 4 reuse, 3 rerun.", output);
+        Assert.Contains("Stages: 4 reuse, 4 rerun.", output);
         Assert.Contains("classifier.epochs 3 → 2", output);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Augment.Classifier.Quality;
 using Augment.Data;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
@@ -166,6 +167,34 @@ public class SweepTests(InterruptedTinySweep sweep)
     }
 
     [Fact]
+    public void Every_generation_stores_its_quality_once_tracked_on_the_parent_run()
+    {
+        var reference = Path.Combine(sweep.Config.OutputDir, "reference", "demo");
+        Assert.True(File.Exists(Path.Combine(reference, ReferenceRecord.FileName)));
+        Assert.True(File.Exists(Path.Combine(reference, Fingerprint.FileName)));
+        // The reference trains on the full training split: the scarce class's 6 rendered clips, not the 2 `keep` leaves.
+        Assert.Equal(3 * 6, AtomicFile.ReadJson<ReferenceRecord>(Path.Combine(reference, ReferenceRecord.FileName)).TrainClips);
+        foreach (var gen in sweep.Plan.Generations)
+        {
+            var quality = QualityReport.TryRead(gen.Dir);
+            Assert.NotNull(quality);
+            var row = Assert.Single(quality.Classes); // the tiny demo targets its one scarce class
+            Assert.Equal(GenerationRecord.TryRead(gen.Dir)!.Accepted.Values.Sum(), row.GeneratedClips);
+            Assert.InRange(row.Recognisability!.Value, 0, 1);
+            Assert.InRange(row.RealValAccuracy!.Value, 0, 1);
+            Assert.True(row.Frechet >= 0 && row.FrechetFloor >= 0 && row.Diversity >= 0, $"{gen.Dir}: {row}");
+            Assert.InRange(row.NearCopyShare!.Value, 0, 1);
+        }
+        Assert.Equal(0, sweep.FourthRunner.QualityMeasured); // nothing changed: every quality.json is reused
+
+        var reader = new FileStoreReader(Path.Combine(sweep.Config.OutputDir, "mlruns"));
+        var parent = reader.Runs(reader.ExperimentByName(sweep.Config.Experiment)!.ExperimentId)
+            .Single(r => r.Tags.GetValueOrDefault(SweepTracking.RoleTag) == "sweep");
+        var scarce = Augment.Data.Datasets.DemoDataset.AllClasses[2].Name; // the tiny demo's one scarce class
+        Assert.Equal(sweep.Config.Seeds.Select(s => (long)s), parent.Metrics[$"gen/medgen/{scarce}/recognisability"].Select(m => m.Step).Order());
+    }
+
+    [Fact]
     public void Cell_results_copy_the_classifier_metrics_file()
     {
         foreach (var cell in sweep.Plan.Cells)
@@ -204,10 +233,17 @@ public class SweepTests(InterruptedTinySweep sweep)
         Assert.Contains("Contact sheets: HunyuanVideo", md);
         Assert.Contains("Contact sheets: MedGen", md);
         Assert.Contains("quality gate", md);
+        // Generation quality, beside the F1 table, from the stored quality.json files.
+        var quality = md.IndexOf("### Generation quality (reference classifier)", StringComparison.Ordinal);
+        Assert.InRange(quality, md.IndexOf("| Method | Generator |", StringComparison.Ordinal), md.IndexOf("### Data", StringComparison.Ordinal));
+        Assert.Contains("| Generator | Class | Generations | Clips | Recognisability | Real val accuracy | Fréchet distance (reference-classifier features) | Real floor | Diversity | Near-copies |", md);
+        Assert.Matches(@"\| MedGen \| [^|]+ \| 2 \| \d+ \| \d\.\d{3} ± \d\.\d{3} \|", md);
+        Assert.Contains("Generation quality (reference classifier)", html);
 
         // Every image the markdown links exists; the HTML inlines all of them and links none.
         var links = System.Text.RegularExpressions.Regex.Matches(md, @"!\[[^\]]*\]\(([^)]+)\)").Select(m => m.Groups[1].Value).ToList();
         Assert.Contains(links, l => l.EndsWith("f1_vs_ratio_demo.png"));
+        Assert.Contains(links, l => l.EndsWith("quality_demo.png"));
         Assert.True(links.Count(l => l.EndsWith("confusion.png")) == 3, string.Join("\n", links));
         Assert.Contains(links, l => l.Contains("generations/demo/medgen/"));
         Assert.All(links, l => Assert.True(File.Exists(Path.Combine(reportDir, l)), l));

@@ -40,7 +40,7 @@ public class GenerationTests
             Assert.Equal(generator.CheckpointHash, entry.CheckpointHash);
             Assert.Equal("hunyuanvideo", entry.Generator);
             Assert.Equal(dataset.Prompts[entry.Label], entry.Prompt);
-            Assert.Equal(6, entry.GateScores.Count);
+            Assert.Equal(7, entry.GateScores.Count); // the six original scores plus blockiness
             Assert.Equal(entry.Accepted, entry.RejectReason is null);
         }
         Assert.Equal(2, result.ContactSheets.Count);

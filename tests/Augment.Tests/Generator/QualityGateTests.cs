@@ -40,7 +40,7 @@ public class QualityGateTests
     {
         var verdict = Judge(TinyFixtures.Textured(seed));
         Assert.True(verdict.Accepted, Describe(verdict));
-        Assert.Equal(["border_fraction", "flicker", "luma", "memorisation_bits", "motion", "sharpness"], verdict.Scores.Keys.Order());
+        Assert.Equal(["blockiness", "border_fraction", "flicker", "luma", "memorisation_bits", "motion", "sharpness"], verdict.Scores.Keys.Order());
     }
 
     [Fact]

@@ -109,10 +109,10 @@ public static class ReportWriter
                         .Append(row.Values.Sum(c => c.Videos).ToString(CultureInfo.InvariantCulture)).ToArray();
                 }));
                 var notes = new List<string>();
-                if (counts.KeptOut.Count > 0) notes.Add("held out of training by `keep` (simulated scarcity): " + string.Join(", ", counts.KeptOut.Select(kv => $"{kv.Key} {kv.Value}")));
-                notes.Add(counts.Unusable.Count == 0 ? "no video was quarantined or missing"
+                if (counts.KeptOut.Count > 0) notes.Add("Held out of training by `keep` (simulated scarcity): " + string.Join(", ", counts.KeptOut.Select(kv => $"{kv.Key} {kv.Value}")));
+                notes.Add(counts.Unusable.Count == 0 ? "No video was quarantined or missing"
                     : "not used: " + string.Join(", ", counts.Unusable.Select(kv => $"{kv.Value} {kv.Key}")) + $" (datasets/{ds.Name}/quarantine.csv)");
-                s.Paragraph($"Videos per split and class (windows where a video gives several). {string.Join("; ", notes)}.");
+                s.Paragraph($"Videos per split and class (windows where a video gives several). {string.Join(". ", notes)}.");
             }
 
             s.Heading(3, "Macro-F1 versus augmentation ratio");

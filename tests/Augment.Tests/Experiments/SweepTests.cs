@@ -223,7 +223,7 @@ public class SweepTests(InterruptedTinySweep sweep)
         // Dataset counts per split and class: the tiny demo has 6 training videos of each common class, 2 of the scarce one.
         Assert.Contains("### Data", md);
         Assert.Matches(@"\| train \| 6 \| 6 \| 2 \| 14 \|", md);
-        Assert.Contains("no video was quarantined or missing", md);
+        Assert.Contains("No video was quarantined or missing", md);
         Assert.Contains("| Real only | 0 | 2 |", md);
         Assert.Contains("| +HunyuanVideo |", md);
         Assert.Contains("| +MedGen |", md);

@@ -233,7 +233,11 @@ public static class ReportWriter
     sealed class HtmlStyle(Func<string, string> file) : Style
     {
         public override void Heading(int level, string text) => Sb.Append($"<h{level}>{E(text)}</h{level}>\n");
-        public override void Paragraph(string text) => Sb.Append($"<p>{E(text)}</p>\n");
+        public override void Paragraph(string text) => Sb.Append($"<p>{Inline(text)}</p>\n");
+
+        // The few Markdown marks the report's prose uses: **bold** and `code`.
+        static string Inline(string text) => System.Text.RegularExpressions.Regex.Replace(
+            System.Text.RegularExpressions.Regex.Replace(E(text), @"\*\*(.+?)\*\*", "<b>$1</b>"), "`(.+?)`", "<code>$1</code>");
         public override void Table(IReadOnlyList<string> header, IEnumerable<string[]> rows)
         {
             Sb.Append("<table><thead><tr>").AppendJoin("", header.Select(h => $"<th>{E(h)}</th>")).Append("</tr></thead><tbody>\n");
@@ -246,8 +250,8 @@ public static class ReportWriter
             Sb.Append($"<img alt=\"{E(alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(file(runRelativePath)))}\">\n");
         public override string Finish() =>
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Augment sweep report</title><style>" +
-            "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}" +
-            "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:4px 8px;text-align:right}" +
+            "body{font-family:system-ui,sans-serif;max-width:1500px;margin:2em auto;padding:0 1em;color:#222}" +
+            "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:4px 8px;text-align:right}td{white-space:nowrap}" +
             "th:first-child,td:first-child{text-align:left}th{background:#eee}img{max-width:100%;display:block;margin:.5em 0}" +
             "ul.warnings{background:#fff4d6;border:2px solid #e0a000;padding:.6em 1em .6em 2em}ul.warnings li{margin:.2em 0}" +
             "</style></head><body>\n" + Sb + "</body></html>\n";

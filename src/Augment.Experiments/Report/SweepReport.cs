@@ -135,7 +135,7 @@ public static class SweepReport
             w.Add($"Numerics: {n}. Numbers are not comparable with runs made on the default code path.");
         var standIns = sweep.Generators.Where(g => g.Backend == "native").ToList();
         if (standIns.Count > 0)
-            w.Add($"{string.Join(" and ", standIns.Select(g => g.Label))} {(standIns.Count == 1 ? "is a" : "are")} {standIns[0].Description.Split(" (")[0]} " +
+            w.Add($"{string.Join(" and ", standIns.Select(g => g.Label))} {(standIns.Count == 1 ? "is a small native stand-in" : "are small native stand-ins")} " +
                   $"({standIns[0].Description.Split(" (")[^1].TrimEnd(')')}) trained here, not the published model{(standIns.Count == 1 ? "" : "s")} of that name.");
         return w;
     }

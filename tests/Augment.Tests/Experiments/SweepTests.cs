@@ -218,7 +218,7 @@ public class SweepTests(InterruptedTinySweep sweep)
         // What each generator really is, per row and in the warnings block at the top.
         Assert.Matches(@"\| \+MedGen \| native stand-in \+ LoRA \(\d\.\d\dM params\) \|", md);
         var warnings = md[md.IndexOf("## Warnings", StringComparison.Ordinal)..md.IndexOf("## Dataset demo", StringComparison.Ordinal)];
-        Assert.Contains("HunyuanVideo and MedGen are native stand-in", warnings);
+        Assert.Contains("HunyuanVideo and MedGen are small native stand-ins", warnings);
         Assert.Contains("<ul class=\"warnings\">", html);
         // Dataset counts per split and class: the tiny demo has 6 training videos of each common class, 2 of the scarce one.
         Assert.Contains("### Data", md);

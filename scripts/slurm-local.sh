@@ -7,6 +7,11 @@ action="${1:-start}"
 conf=/etc/slurm/slurm.conf
 
 start() {
+  # Never touch a machine's real Slurm: only a configuration this script wrote is replaced.
+  if [ -f "$conf" ] && ! grep -q '^ClusterName=augment-local$' "$conf"; then
+    echo "$conf belongs to another Slurm cluster; not starting the local test cluster over it." >&2
+    return 1
+  fi
   if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     echo "Installing slurm-wlm and munge…"
     apt-get update -qq

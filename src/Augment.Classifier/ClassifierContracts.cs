@@ -25,6 +25,8 @@ public sealed record ClassifierOptions
     /// <summary>Early stopping: epochs without a better validation macro-F1.</summary>
     public int Patience { get; init; } = 10;
     public string Device { get; init; } = "auto";
+    /// <summary>auto (bf16-mixed on CUDA, fp32 on CPU) | fp32 | bf16-mixed: compute in bfloat16, keep float32 master weights.</summary>
+    public string Precision { get; init; } = "auto";
     /// <summary>libtorch CPU threads for the run (0: libtorch's default). Fixed so results repeat across machines.</summary>
     public int Threads { get; init; } = 1;
     public long Seed { get; init; }

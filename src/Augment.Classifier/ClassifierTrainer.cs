@@ -52,8 +52,15 @@ public static class ClassifierTrainer
         string lastPath = Path.Combine(outDir, ResultFiles.LastCheckpoint), bestPath = Path.Combine(outDir, ResultFiles.BestCheckpoint);
 
         var device = TorchDevice.Resolve(o.Device);
-        // No torch.autocast in TorchSharp 0.107: on CUDA the whole model runs in bfloat16 (untested without a GPU).
-        var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        // Weights, optimizer and checkpoints are always float32; bf16-mixed only computes in bfloat16 (Bf16Compute).
+        var dtype = ScalarType.Float32;
+        bool bf16 = o.Precision switch
+        {
+            "auto" => device.type == DeviceType.CUDA,
+            "bf16-mixed" => true,
+            "fp32" => false,
+            _ => throw new ArgumentException($"precision must be auto, fp32 or bf16-mixed, not '{o.Precision}'"),
+        };
         long t = train.Pixels.shape[1], h = train.Pixels.shape[2], w = train.Pixels.shape[3];
         var spec = clipSpec ?? new ClipSpec((int)t, (int)h, (int)w);
         var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, (int)h, (int)w);
@@ -86,6 +93,7 @@ public static class ClassifierTrainer
         }
         using var _ = model;
         using var __ = optimizer;
+        using var low = bf16 ? new Bf16Compute(model, config, device) : null;
 
         var counts = train.CountPerClass();
         using var classWeights = o.Balance switch
@@ -123,15 +131,18 @@ public static class ClassifierTrainer
                 using var scope = NewDisposeScope();
                 double lr = schedule.At(step);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
-                var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null).to(dtype);
+                var net = low?.Sync() ?? model;
+                var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null).to(low is null ? dtype : ScalarType.BFloat16);
                 var y = tensor(rows.Select(r => (long)train.Labels[r]).ToArray(), device: device);
-                var logits = model.call(x).to(ScalarType.Float32);
+                var logits = net.call(x).to(ScalarType.Float32);
                 var loss = nn.functional.cross_entropy(logits, y, classWeights, label_smoothing: o.LabelSmoothing);
                 double lossValue = loss.item<float>(), gradNorm = double.NaN;
                 if (double.IsFinite(lossValue))
                 {
                     optimizer.zero_grad();
+                    low?.ZeroGrad();
                     loss.backward();
+                    low?.GradientsToMaster();
                     if (o.PoisonGradients?.Invoke(step) == true) model.parameters().First().grad!.fill_(float.NaN);
                     gradNorm = nn.utils.clip_grad_norm_(model.parameters(), o.GradClip);
                 }

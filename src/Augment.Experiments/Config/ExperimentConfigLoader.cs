@@ -31,7 +31,7 @@ public static class ExperimentConfigLoader
          "calibrate", "calibrate_low_percentile", "calibrate_high_percentile", "calibrate_slack"];
     static readonly string[] ClassifierKeys =
         ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
-         "label_smoothing", "balance", "augment", "grad_clip", "patience", "device"];
+         "label_smoothing", "balance", "augment", "grad_clip", "patience", "device", "precision"];
 
     /// <summary>outputOverride (e.g. --output) replaces output_dir and everything placed under it.</summary>
     public static ExperimentConfig Load(string path, string? outputOverride = null)
@@ -352,6 +352,9 @@ public static class ExperimentConfigLoader
         var device = f.String(map, p, "device");
         if (device is not null and not ("auto" or "cpu" or "cuda"))
             f.Error(YamlFields.Get(map, "device")!, "classifier.device", $"'{device}' is not auto, cpu or cuda");
+        var precision = f.String(map, p, "precision");
+        if (precision is not null and not ("auto" or "fp32" or "bf16-mixed"))
+            f.Error(YamlFields.Get(map, "precision")!, "classifier.precision", $"'{precision}' is not auto, fp32 or bf16-mixed");
         return defaults with
         {
             Model = model ?? defaults.Model,
@@ -368,6 +371,7 @@ public static class ExperimentConfigLoader
             GradClip = f.Double(map, p, "grad_clip", 0, 1e6) ?? defaults.GradClip,
             Patience = f.Int(map, p, "patience", 1, 10_000) ?? defaults.Patience,
             Device = device ?? defaults.Device,
+            Precision = precision ?? defaults.Precision,
         };
     }
 

@@ -127,6 +127,27 @@ public class TrainerTests
         Assert.Equal(a.Steps, b.Steps);
     }
 
+    [Fact]
+    public void Bf16MixedComputesInBfloat16ButKeepsFloat32MasterWeights()
+    {
+        using var train = TinyClips.Make(3, 4, 16, seed: 1);
+        var dir = TinyClips.TempDir();
+        var mixed = ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), Tiny() with { Epochs = 3, Precision = "bf16-mixed" }, dir);
+        var fp32 = ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), Tiny() with { Epochs = 3, Precision = "fp32" }, TinyClips.TempDir());
+
+        Assert.All(mixed.History, e => Assert.True(double.IsFinite(e.TrainLoss) && double.IsFinite(e.ValLoss)));
+        Assert.True(mixed.History[^1].TrainLoss < mixed.History[0].TrainLoss, "bf16-mixed training did not lower the loss");
+        Assert.NotEqual(fp32.History[0].TrainLoss, mixed.History[0].TrainLoss); // the steps really ran in bfloat16
+        var (model, state) = Checkpoint.Load(Path.Combine(dir, ResultFiles.LastCheckpoint));
+        using (model)
+        {
+            Assert.Equal("float32", state.Precision);
+            // The master weights hold what bfloat16's 8-bit mantissa would round away: updates were not lost.
+            Assert.Contains(model.parameters(), p => p.dtype == TorchSharp.torch.ScalarType.Float32
+                && !p.to(TorchSharp.torch.ScalarType.BFloat16).to(TorchSharp.torch.ScalarType.Float32).equal(p).all().item<bool>());
+        }
+    }
+
     /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool, too late to cancel).</summary>
     sealed class SyncProgress(Action<EpochReport> onReport) : IProgress<EpochReport>
     {

@@ -25,9 +25,6 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     /// <summary>Generation runs actually executed by this instance (not skipped because already done).</summary>
     public int GenerationsRun { get; private set; }
 
-    /// <summary>Stages this instance reran because their stored result no longer matched, with the reason.</summary>
-    public List<StageDecision> Reruns { get; } = [];
-
     public static GeneratorConfig BuildConfig(ExperimentConfig config)
     {
         var g = GeneratorConfig.ForProfile(ProfileDefaults.Name(config.Profile)) with { Seed = config.Seeds[0] };
@@ -61,16 +58,6 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         claims.Take(decide().Stage, () => decide().Action == StageAction.Reuse,
             holder => report($"waiting for {holder.Worker} to finish {holder.Stage}", 0), cancel);
 
-    /// <summary>Readies a stage's folder unless its result can be reused; true when the work must be done.</summary>
-    bool Begin(StageDecision decision, string dir, Fingerprint print)
-    {
-        if (decision.Action == StageAction.Reuse) return false;
-        if (decision.Action == StageAction.Rerun) Reruns.Add(decision);
-        stages.Started(decision);
-        stages.Begin(decision, dir, print);
-        return true;
-    }
-
     public string EnsureBase(Action<string, double> report, CancellationToken cancel) =>
         Once("base generator pretraining", () => TrainBase(report, cancel));
 
@@ -78,7 +65,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     {
         var checkpoint = Path.Combine(stages.BaseDir, "base.ckpt");
         using var claim = Hold(stages.Base, report, cancel);
-        if (!Begin(stages.Base(), stages.BaseDir, stages.BasePrint())) return checkpoint;
+        if (!stages.Begin(stages.Base(), stages.BaseDir, stages.BasePrint())) return checkpoint;
         var pool = config.Generator.PretrainPool.Select(name => name == "general" ? GeneralPool(report) : datasets[name].Data).ToList();
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Pretrain(pool, config.Clip, cache, generatorConfig, checkpoint,
@@ -99,7 +86,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         var dir = stages.AdapterDir(dataset);
         var adapter = Path.Combine(dir, "adapter.ckpt");
         using var claim = Hold(() => stages.Adapter(dataset), report, cancel);
-        if (!Begin(stages.Adapter(dataset), dir, stages.AdapterPrint(dataset)!)) return adapter;
+        if (!stages.Begin(stages.Adapter(dataset), dir, stages.AdapterPrint(dataset)!)) return adapter;
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Adapt(datasets[dataset].Data, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
             new SyncProgress<TrainProgress>(p => report($"adapting LoRA to {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
@@ -135,7 +122,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         // Parents first, so the generation's fingerprint can name the checkpoints it samples from.
         if (entry.Backend == GeneratorBackend.Native) { if (entry.Adapt) EnsureAdapter(plan.Dataset, report, cancel); else EnsureBase(report, cancel); }
         using var claim = Hold(() => stages.Generation(plan), report, cancel);
-        if (!Begin(stages.Generation(plan), plan.Dir, stages.GenerationPrint(plan)!)) return GenerationRecord.TryRead(plan.Dir)!;
+        if (!stages.Begin(stages.Generation(plan), plan.Dir, stages.GenerationPrint(plan)!)) return GenerationRecord.TryRead(plan.Dir)!;
         var ds = datasets[plan.Dataset];
         var trainCounts = ds.Data.Split(Splits.Train).GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Count());
         var perClass = ds.TargetClasses.ToDictionary(c => c,

@@ -16,7 +16,7 @@ namespace Augment.Experiments.Sweep;
 /// the reference, the generation and the measuring code are the ones it names.
 /// </summary>
 public sealed class SweepQuality(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache,
-    SweepStages stages, List<StageDecision> reruns) : IDisposable
+    SweepStages stages) : IDisposable
 {
     readonly Dictionary<string, QualityMeter> meters = [];
 
@@ -65,11 +65,7 @@ public sealed class SweepQuality(ExperimentConfig config, IReadOnlyDictionary<st
     {
         var dir = stages.ReferenceDir(dataset);
         var checkpoint = Path.Combine(dir, ReferenceRecord.Checkpoint);
-        var decision = stages.Reference(dataset);
-        if (decision.Action == StageAction.Reuse) return checkpoint;
-        if (decision.Action == StageAction.Rerun) reruns.Add(decision);
-        stages.Started(decision);
-        stages.Begin(decision, dir, stages.ReferencePrint(dataset));
+        if (!stages.Begin(stages.Reference(dataset), dir, stages.ReferencePrint(dataset))) return checkpoint;
         var data = datasets[dataset].ReferenceData;
         var options = stages.ReferenceOptions with { Resume = true };
         var clock = Stopwatch.StartNew();

@@ -107,7 +107,6 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         var generatorConfig = SweepGenerators.BuildConfig(config);
         stages = new SweepStages(config, datasets, generatorConfig, force ?? new HashSet<StageKind>(), cache);
         generators = new SweepGenerators(config, datasets, cache, stages, generatorConfig, claims);
-        var reruns = generators.Reruns;
 
         var untracked = new Dictionary<string, string>();
         // One guard for all backfills: after the first failure the rest wait for the next run instead of each waiting out the retries.
@@ -149,7 +148,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                     continue;
                 }
                 var log = new TrackingGuard(tracking, trackingDown);
-                var result = RunCell(cell, datasets[cell.Dataset], cache, log, reruns, Report, cancel);
+                var result = RunCell(cell, datasets[cell.Dataset], cache, log, Report, cancel);
                 // Failed before it got a run this time: a run an earlier process left RUNNING ends FAILED.
                 if (result is { Status: CellStatus.Failed, TrackingRunId: null }) log.Try(t => t.CloseFailed(cell));
                 if (result.Status == CellStatus.Finished)
@@ -161,7 +160,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 else failures.Add(result);
                 progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
             }
-            MeasureGenerations(datasets, cache, tracking, reruns, Report, cancel);
+            MeasureGenerations(datasets, cache, new TrackingGuard(tracking, trackingDown), Report, cancel);
         }
         catch (OperationCanceledException)
         {
@@ -188,7 +187,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 reportError = e.Message;
             }
         }
-        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError, reruns)
+        return new SweepOutcome(total, finished, skipped, failures.Count, cancelled, failures, html, reportError, stages!.Reruns)
         {
             Untracked = untracked, TrackingError = parent.Error, HeldElsewhere = heldElsewhere,
         };
@@ -229,16 +228,17 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     /// quality.json for every finished generation (SweepQuality). A measurement that fails is reported on stderr and in
     /// the report's warnings (the generation has no quality.json); it never fails the sweep's cells.
     /// </summary>
-    void MeasureGenerations(Dictionary<string, SweepDataset> datasets, ClipCache cache, SweepTracking tracking, List<StageDecision> reruns,
+    void MeasureGenerations(Dictionary<string, SweepDataset> datasets, ClipCache cache, TrackingGuard log,
         Action<string, double> report, CancellationToken cancel)
     {
-        using var quality = new SweepQuality(config, datasets, cache, stages!, reruns);
+        using var quality = new SweepQuality(config, datasets, cache, stages!);
         foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset)))
         {
             cancel.ThrowIfCancellationRequested();
             try
             {
-                if (quality.Ensure(generation, report, cancel) is ({ } measured, true)) tracking.LogQuality(generation, measured);
+                // Tracking through the guard: a tracker that is down (or absent) must not read as "not measured".
+                if (quality.Ensure(generation, report, cancel) is ({ } measured, true)) log.Try(t => t.LogQuality(generation, measured));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -289,7 +289,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         return datasets;
     }
 
-    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, TrackingGuard log, List<StageDecision> reruns,
+    CellResult RunCell(CellPlan cell, SweepDataset ds, ClipCache cache, TrackingGuard log,
         Action<string, double> report, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
@@ -304,12 +304,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 manifest = Path.Combine(generation.Dir, record.Manifest);
             }
             // Decided again now that the generation is current: its new result is part of the cell's fingerprint.
-            var decision = stages!.Cell(cell, generation);
-            if (decision.Action == StageAction.Reuse) return CellResult.TryRead(cell.Dir)!;
-            if (decision.Action == StageAction.Rerun) reruns.Add(decision);
-            stages.Started(decision);
-            var print = stages.CellPrint(cell, generation)!;
-            stages.Begin(decision, cell.Dir, print);
+            var print = stages!.CellPrint(cell, generation)!;
+            if (!stages.Begin(stages.Cell(cell, generation), cell.Dir, print)) return CellResult.TryRead(cell.Dir)!;
             var mix = new MixOptions(manifest, cell.Ratio, ds.TargetClasses);
             // An augmented cell that cannot get the synthetic clips it asks for would only measure real data again.
             if (manifest is not null && Shortfall(SyntheticMixer.Mix(ds.Data, mix).Summary, manifest) is { } planned)

@@ -47,6 +47,10 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 {
     readonly Dictionary<string, string> dataHashes = [];
     readonly HashSet<string> rerunByForce = [];
+    readonly List<StageDecision> reruns = [];
+
+    /// <summary>Stages begun again in this run because their stored result no longer matched (or --force), with why.</summary>
+    public IReadOnlyList<StageDecision> Reruns => reruns;
 
     public string BaseDir => Path.Combine(config.OutputDir, "generators",
         "base-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { generatorConfig.Model, generatorConfig.Pretrain, generatorConfig.Seed, config.Generator.PretrainPool, config.Clip })));
@@ -87,12 +91,23 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public StageDecision Reference(string dataset) =>
         Decide($"reference classifier {dataset}", StageKind.Reference, ReferenceDir(dataset), ReferenceRecord.FileName, ReferencePrint(dataset));
 
-    /// <summary>Makes the stage's folder ready for its work: a stale one moved aside, the new fingerprint written.</summary>
-    public void Begin(StageDecision decision, string dir, Fingerprint print)
+    /// <summary>
+    /// Readies the stage's folder for its work unless its result can be reused (false): a stale folder moved aside and
+    /// the rerun recorded, the new fingerprint written. A forced stage reruns once per invocation: later questions about
+    /// it in the same run see its new result.
+    /// </summary>
+    public bool Begin(StageDecision decision, string dir, Fingerprint print)
     {
-        if (decision.Action == StageAction.Rerun) MoveAside(dir);
+        if (decision.Action == StageAction.Reuse) return false;
+        if (decision.Action == StageAction.Rerun)
+        {
+            reruns.Add(decision);
+            if (decision.Why?.StartsWith("--force", StringComparison.Ordinal) == true) rerunByForce.Add(decision.Stage);
+            MoveAside(dir);
+        }
         Directory.CreateDirectory(dir);
         print.Write(dir);
+        return true;
     }
 
     // --- fingerprints (null when a parent's output does not exist yet) ---
@@ -210,12 +225,6 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         if (forced.Contains(kind) && !rerunByForce.Contains(stage)) return new(stage, StageAction.Rerun, "--force " + kind.ToString().ToLowerInvariant());
         if (print.Differences(stored) is { } why) return new(stage, StageAction.Rerun, why);
         return (done ?? File.Exists(Path.Combine(dir, marker))) ? new(stage, StageAction.Reuse) : new(stage, StageAction.Resume);
-    }
-
-    /// <summary>A forced stage reruns once per invocation: later questions about it in the same run see its new result.</summary>
-    public void Started(StageDecision decision)
-    {
-        if (decision.Why?.StartsWith("--force", StringComparison.Ordinal) == true) rerunByForce.Add(decision.Stage);
     }
 
     static bool HasWork(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();

@@ -68,7 +68,7 @@ public static class SweepStatusCommand
         var states = new List<StageState>();
         foreach (var d in SweepRunner.Preview(plan, new HashSet<StageKind>(), datasets))
         {
-            var cell = plan.Cells.Select((c, i) => (c, i)).FirstOrDefault(x => $"cell {x.c.Key}" == d.Stage);
+            var cell = plan.Cells.Select((c, i) => (c, i)).FirstOrDefault(x => x.c.Stage == d.Stage);
             var log = submission is null ? null : cell.c is not null
                 ? LogOf(submission, $"augment-{plan.SweepKey}-cells", cell.i)
                 : LogOf(submission, $"augment-{plan.SweepKey}-generators", null);

@@ -52,7 +52,7 @@ public sealed class SlurmExecutor(ExperimentConfig config, Func<string, IReadOnl
     public IReadOnlyList<SlurmJob> Graph(SweepPlan plan, IReadOnlyList<StageDecision> decisions, out IReadOnlyList<int> cells)
     {
         var byStage = decisions.ToDictionary(d => d.Stage);
-        cells = plan.Cells.Select((c, i) => (c, i)).Where(x => byStage[$"cell {x.c.Key}"].Action != StageAction.Reuse).Select(x => x.i).ToList();
+        cells = plan.Cells.Select((c, i) => (c, i)).Where(x => byStage[x.c.Stage].Action != StageAction.Reuse).Select(x => x.i).ToList();
         bool generators = decisions.Any(d => !d.Stage.StartsWith("cell ", StringComparison.Ordinal) && d.Action != StageAction.Reuse);
         bool reportMissing = !File.Exists(Path.Combine(plan.ReportDir, "report.html"));
         if (!generators && cells.Count == 0 && !reportMissing) return [];

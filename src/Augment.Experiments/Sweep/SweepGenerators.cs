@@ -71,7 +71,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         var result = GeneratorTraining.Pretrain(pool, config.Clip, cache, generatorConfig, checkpoint,
             new SyncProgress<TrainProgress>(p => report($"pretraining base generator (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
         AtomicFile.WriteJson(Path.Combine(stages.BaseDir, SweepStages.BaseMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
-            result.SkippedSteps, result.Clips, pool.Select(d => d.Name).ToList(), clock.Elapsed.TotalSeconds, SweepStages.Sha256(checkpoint)));
+            result.SkippedSteps, result.Clips, pool.Select(d => d.Name).ToList(), clock.Elapsed.TotalSeconds, ClipCache.ContentHash(checkpoint)));
         return checkpoint;
     }
 
@@ -91,7 +91,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         var result = GeneratorTraining.Adapt(datasets[dataset].Data, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
             new SyncProgress<TrainProgress>(p => report($"adapting LoRA to {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
         AtomicFile.WriteJson(Path.Combine(dir, SweepStages.AdapterMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
-            result.SkippedSteps, result.Clips, [dataset], clock.Elapsed.TotalSeconds, SweepStages.Sha256(adapter)));
+            result.SkippedSteps, result.Clips, [dataset], clock.Elapsed.TotalSeconds, ClipCache.ContentHash(adapter)));
         return adapter;
     }
 

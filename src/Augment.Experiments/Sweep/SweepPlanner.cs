@@ -9,10 +9,16 @@ namespace Augment.Experiments.Sweep;
 public sealed record CellPlan(string Key, string Dataset, string? Generator, double Ratio, long Seed, string Dir)
 {
     public bool IsRealOnly => Generator is null;
+    /// <summary>Its name among the sweep's stages (decisions, claims, status).</summary>
+    public string Stage => $"cell {Key}";
 }
 
 /// <summary>One generation run: enough clips for the largest ratio; every smaller ratio mixes a prefix of them.</summary>
-public sealed record GenerationPlan(string Dataset, string Generator, long Seed, double MaxRatio, string Dir);
+public sealed record GenerationPlan(string Dataset, string Generator, long Seed, double MaxRatio, string Dir)
+{
+    /// <summary>Its name among the sweep's stages (decisions, claims, status).</summary>
+    public string Stage => $"generation {Dataset}/{Generator}/s{Seed}";
+}
 
 /// <summary>Everything a sweep will do, in the order it does it.</summary>
 public sealed record SweepPlan(

@@ -73,7 +73,7 @@ public sealed class SweepQuality(ExperimentConfig config, IReadOnlyDictionary<st
             new SyncProgress<EpochReport>(e => report($"reference classifier {dataset}: epoch {e.Epoch}/{options.Epochs}, val macro-F1 {e.ValMacroF1:0.000}",
                 (double)e.Epoch / options.Epochs)), cancel);
         AtomicFile.WriteJson(Path.Combine(dir, ReferenceRecord.FileName), new ReferenceRecord(data.Split(Splits.Train).Count(),
-            trained.History.Max(e => e.ValMacroF1), clock.Elapsed.TotalSeconds, SweepStages.Sha256(checkpoint)));
+            trained.History.Max(e => e.ValMacroF1), clock.Elapsed.TotalSeconds, ClipCache.ContentHash(checkpoint)));
         return checkpoint;
     }
 

@@ -1,4 +1,5 @@
 using Augment.Data;
+using Augment.Data.Video;
 using Augment.Data.Datasets;
 using Augment.Experiments.Config;
 
@@ -144,6 +145,6 @@ public sealed record SweepSummary
         ReportRatio = plan.Config.ReportRatio,
         CodeCommit = CodeVersion.Commit,
         CodeSources = CodeVersion.Sources,
-        ConfigSha256 = File.Exists(plan.Config.SourcePath) ? SweepStages.Sha256(plan.Config.SourcePath) : null,
+        ConfigSha256 = File.Exists(plan.Config.SourcePath) ? ClipCache.ContentHash(plan.Config.SourcePath) : null,
     };
 }

@@ -204,7 +204,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             {
                 failures.Add(new CellResult
                 {
-                    Key = $"generation {generation.Dataset}/{generation.Generator}/s{generation.Seed}", Dataset = generation.Dataset,
+                    Key = generation.Stage, Dataset = generation.Dataset,
                     Generator = generation.Generator, Ratio = generation.MaxRatio, Seed = generation.Seed, Status = CellStatus.Failed, Error = e.Message,
                 });
             }
@@ -269,9 +269,9 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         if (plan.NeedsBaseGenerator) decisions.Add(poolLoaded ? stages.Base() : new("base generator", StageAction.Run));
         decisions.AddRange(plan.AdaptedDatasets.Select(d => poolLoaded && Loaded(d) ? stages.Adapter(d) : new($"LoRA adapter {d}", StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Generation(g)
-            : new($"generation {g.Dataset}/{g.Generator}/s{g.Seed}", StageAction.Run)));
+            : new(g.Stage, StageAction.Run)));
         decisions.AddRange(plan.Cells.Select(c => poolLoaded && Loaded(c.Dataset) ? stages.Cell(c, GenerationOf(plan, c))
-            : new($"cell {c.Key}", StageAction.Run)));
+            : new(c.Stage, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => g.Dataset).Distinct()
             .Select(d => Loaded(d) ? stages.Reference(d) : new($"reference classifier {d}", StageAction.Run)));
         return decisions;
@@ -409,7 +409,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     {
         ["augment.code_commit"] = CodeVersion.Commit,
         ["augment.code_sources"] = CodeVersion.Sources,
-        ["augment.config_sha256"] = File.Exists(config.SourcePath) ? SweepStages.Sha256(config.SourcePath) : "none",
+        ["augment.config_sha256"] = File.Exists(config.SourcePath) ? ClipCache.ContentHash(config.SourcePath) : "none",
     };
 
     Dictionary<string, string> CellParams(CellPlan cell, IReadOnlyList<string> targetClasses)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Augment.Classifier;
@@ -73,18 +72,17 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 
     public StageDecision Generation(GenerationPlan plan)
     {
-        var stage = $"generation {plan.Dataset}/{plan.Generator}/s{plan.Seed}";
         var entry = config.Generators.First(g => g.Name == plan.Generator);
         var parent = entry.Backend != GeneratorBackend.Native ? null : entry.Adapt ? Adapter(plan.Dataset) : Base();
-        return (parent is null ? null : AfterParent(stage, plan.Dir, parent))
-            ?? Decide(stage, StageKind.Generation, plan.Dir, GenerationRecord.FileName, GenerationPrint(plan)!);
+        return (parent is null ? null : AfterParent(plan.Stage, plan.Dir, parent))
+            ?? Decide(plan.Stage, StageKind.Generation, plan.Dir, GenerationRecord.FileName, GenerationPrint(plan)!);
     }
 
     public StageDecision Cell(CellPlan cell, GenerationPlan? generation)
     {
         var parent = generation is null ? null : Generation(generation);
-        return (parent is null ? null : AfterParent($"cell {cell.Key}", cell.Dir, parent))
-            ?? Decide($"cell {cell.Key}", StageKind.Cell, cell.Dir, CellResult.FileName, CellPrint(cell, generation)!,
+        return (parent is null ? null : AfterParent(cell.Stage, cell.Dir, parent))
+            ?? Decide(cell.Stage, StageKind.Cell, cell.Dir, CellResult.FileName, CellPrint(cell, generation)!,
                 done: CellResult.TryRead(cell.Dir)?.Status == CellStatus.Finished);
     }
 
@@ -200,11 +198,6 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 
     static string FileHash(string path) => File.Exists(path) ? ClipCache.ContentHash(path)[..12] : "missing";
 
-    public static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
 
     static GeneratorTrainingRecord? Record(string dir, string marker)
     {

@@ -4,6 +4,7 @@ using Augment.Classifier.Quality;
 using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
+using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 
 namespace Augment.Experiments.Sweep;
@@ -13,23 +14,28 @@ namespace Augment.Experiments.Sweep;
 /// its folder. The yardstick is each dataset's reference classifier: trained once on the full real training split
 /// (before `keep`), with the sweep's classifier settings and first seed, under &lt;output_dir&gt;/reference/&lt;dataset&gt;/
 /// as a fingerprinted stage. It only measures; nothing in the sweep is chosen with it. A quality.json is reused while
-/// the reference, the generation and the measuring code are the ones it names.
+/// the reference, the generation and the measuring code are the ones it names. Both are claimed like every other stage,
+/// so workers sharing the output folder neither train a reference twice nor log a generation's quality twice.
 /// </summary>
 public sealed class SweepQuality(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache,
-    SweepStages stages) : IDisposable
+    SweepStages stages, StageClaims claims) : IDisposable
 {
     readonly Dictionary<string, QualityMeter> meters = [];
 
     /// <summary>Generations measured (not reused) by this instance.</summary>
     public int Measured { get; private set; }
 
-    /// <summary>The generation's quality.json, measuring it first unless a current one is stored; null when the generation is unfinished.</summary>
+    /// <summary>The generation's quality.json, measuring it first unless a current one is stored; null when the generation
+    /// is unfinished or another worker is measuring it.</summary>
     public (QualityReport Report, bool Fresh)? Ensure(GenerationPlan plan, Action<string, double> report, CancellationToken cancel)
     {
         if (GenerationRecord.TryRead(plan.Dir) is not { } generation || Fingerprint.TryRead(plan.Dir) is not { } genPrint) return null;
         var reference = EnsureReference(plan.Dataset, report, cancel);
         var inputs = $"reference {stages.ReferencePrint(plan.Dataset).Hash}; generation {genPrint.Hash}@{generation.FinishedAt:O}; code {CodeVersion.ClassifierSources}";
         if (QualityReport.TryRead(plan.Dir) is { } stored && stored.Inputs == inputs) return (stored, false);
+        using var claim = claims.TryTake($"quality {plan.Stage}");
+        if (claim is null) return null;
+        if (QualityReport.TryRead(plan.Dir) is { } justMeasured && justMeasured.Inputs == inputs) return (justMeasured, false);
 
         cancel.ThrowIfCancellationRequested();
         report($"measuring generation quality {plan.Dataset}/{plan.Generator}/s{plan.Seed}", 0);
@@ -65,6 +71,9 @@ public sealed class SweepQuality(ExperimentConfig config, IReadOnlyDictionary<st
     {
         var dir = stages.ReferenceDir(dataset);
         var checkpoint = Path.Combine(dir, ReferenceRecord.Checkpoint);
+        var stage = stages.Reference(dataset).Stage;
+        using var claim = claims.Take(stage, () => stages.Reference(dataset).Action == StageAction.Reuse,
+            holder => report($"waiting for {holder.Worker} to finish {stage}", 0), cancel);
         if (!stages.Begin(stages.Reference(dataset), dir, stages.ReferencePrint(dataset))) return checkpoint;
         var data = datasets[dataset].ReferenceData;
         var options = stages.ReferenceOptions with { Resume = true };

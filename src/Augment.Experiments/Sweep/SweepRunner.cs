@@ -160,7 +160,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 else failures.Add(result);
                 progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
             }
-            MeasureGenerations(datasets, cache, new TrackingGuard(tracking, trackingDown), Report, cancel);
+            // An array task runs its one cell; the generators job (or any other worker) measures the generations.
+            if (scope.Cell is null) MeasureGenerations(datasets, cache, new TrackingGuard(tracking, trackingDown), Report, cancel);
         }
         catch (OperationCanceledException)
         {
@@ -231,7 +232,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     void MeasureGenerations(Dictionary<string, SweepDataset> datasets, ClipCache cache, TrackingGuard log,
         Action<string, double> report, CancellationToken cancel)
     {
-        using var quality = new SweepQuality(config, datasets, cache, stages!);
+        using var quality = new SweepQuality(config, datasets, cache, stages!, claims);
         foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset)))
         {
             cancel.ThrowIfCancellationRequested();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Augment.Classifier.Quality;
 using Augment.Experiments.Cli;
 using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
@@ -153,6 +154,19 @@ public class ClusterTests
         var runs = reader.Runs(reader.ExperimentByName(config.Experiment)!.ExperimentId);
         Assert.Equal(plan.Cells.Count + 1, runs.Count);
         Assert.All(runs, r => Assert.Equal(RunStatus.Finished, r.Status));
+        // Each generation's quality was measured by one of them: the parent holds one point per generation (step = seed).
+        var parent = Assert.Single(runs, r => r.Tags.GetValueOrDefault(SweepTracking.RoleTag) == "sweep");
+        var quality = parent.Metrics.Where(m => m.Key.StartsWith("gen/", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(quality);
+        Assert.All(quality, m => Assert.Equal(m.Value.Select(p => p.Step).Distinct().Count(), m.Value.Count));
+        // A generation whose measurement another worker holds is left to it, and measured once the claim is gone.
+        var measuredFile = Path.Combine(plan.Generations[0].Dir, QualityReport.FileName);
+        File.Delete(measuredFile);
+        using (new StageClaims(config.OutputDir, "other-worker").TryTake($"quality {plan.Generations[0].Stage}"))
+            new SweepRunner(plan, TinySweep.Tracker(config)).Run();
+        Assert.False(File.Exists(measuredFile));
+        new SweepRunner(plan, TinySweep.Tracker(config)).Run();
+        Assert.True(File.Exists(measuredFile));
         Assert.All(SweepStatusCommand.States(plan, [], SweepRunner.LoadExisting(config)), x => Assert.Equal("done", x.State));
 
         // The same grid in one process gives the same numbers.

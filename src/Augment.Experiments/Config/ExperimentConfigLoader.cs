@@ -187,15 +187,8 @@ public static class ExperimentConfigLoader
             f.Double(map, p, "cfg", 0, 100), f.Double(map, p, "oversample", 1, 10) ?? 1.25,
             ReadGate(f, f.Map(map, p, "gate")))
         {
-            Device = f.String(map, p, "device") is { } device && !new[] { "auto", "cpu", "cuda" }.Contains(device)
-                ? Invalid(map, device) : f.String(map, p, "device") ?? "auto",
+            Device = f.OneOf(map, p, "device", "auto", "cpu", "cuda") ?? "auto",
         };
-
-        string Invalid(YamlMappingNode m, string device)
-        {
-            f.Error(YamlFields.Get(m, "device")!, "generator.device", $"'{device}' is not auto, cpu or cuda");
-            return "auto";
-        }
     }
 
     static GateOptions ReadGate(YamlFields f, YamlMappingNode? map)
@@ -343,18 +336,10 @@ public static class ExperimentConfigLoader
         if (map is null) return defaults;
         const string p = "classifier";
         f.CheckKeys(map, p, ClassifierKeys);
-        var model = f.String(map, p, "model");
-        if (model is not null and not ("r2plus1d" or "frame2d"))
-            f.Error(YamlFields.Get(map, "model")!, "classifier.model", $"'{model}' is not r2plus1d or frame2d");
-        var balance = f.String(map, p, "balance");
-        if (balance is not null and not ("sampler" or "weights" or "none"))
-            f.Error(YamlFields.Get(map, "balance")!, "classifier.balance", $"'{balance}' is not sampler, weights or none");
-        var device = f.String(map, p, "device");
-        if (device is not null and not ("auto" or "cpu" or "cuda"))
-            f.Error(YamlFields.Get(map, "device")!, "classifier.device", $"'{device}' is not auto, cpu or cuda");
-        var precision = f.String(map, p, "precision");
-        if (precision is not null and not ("auto" or "fp32" or "bf16-mixed"))
-            f.Error(YamlFields.Get(map, "precision")!, "classifier.precision", $"'{precision}' is not auto, fp32 or bf16-mixed");
+        var model = f.OneOf(map, p, "model", "r2plus1d", "frame2d");
+        var balance = f.OneOf(map, p, "balance", "sampler", "weights", "none");
+        var device = f.OneOf(map, p, "device", "auto", "cpu", "cuda");
+        var precision = f.OneOf(map, p, "precision", "auto", "fp32", "bf16-mixed");
         return defaults with
         {
             Model = model ?? defaults.Model,

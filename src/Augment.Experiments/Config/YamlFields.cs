@@ -143,6 +143,15 @@ internal sealed class YamlFields
         return null;
     }
 
+    /// <summary>A string that must be one of <paramref name="allowed"/>; anything else is an error naming them.</summary>
+    public string? OneOf(YamlMappingNode map, string path, string key, params string[] allowed)
+    {
+        var value = String(map, path, key);
+        if (value is null || allowed.Contains(value)) return value;
+        Error(Get(map, key)!, Join(path, key), $"'{value}' is not {string.Join(", ", allowed[..^1])} or {allowed[^1]}");
+        return null;
+    }
+
     static string Describe(YamlNode node) => node is YamlScalarNode s ? s.Value ?? "" : node.NodeType.ToString().ToLowerInvariant();
 
     static string Fmt(double d) => d <= int.MinValue ? "-∞" : d >= int.MaxValue ? "∞" : d.ToString(CultureInfo.InvariantCulture);

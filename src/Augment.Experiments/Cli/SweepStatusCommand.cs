@@ -65,21 +65,22 @@ public static class SweepStatusCommand
         var submissionPath = Path.Combine(config.OutputDir, "slurm", SlurmSubmission.FileName);
         var submission = File.Exists(submissionPath) ? AtomicFile.ReadJson<SlurmSubmission>(submissionPath) : null;
         var queuedNames = queue.Select(q => q.Name).ToHashSet();
+        var positions = plan.Cells.Select((c, i) => (c.Stage, i)).ToDictionary(x => x.Stage, x => x.i);
         var states = new List<StageState>();
         foreach (var d in SweepRunner.Preview(plan, new HashSet<StageKind>(), datasets))
         {
-            var cell = plan.Cells.Select((c, i) => (c, i)).FirstOrDefault(x => x.c.Stage == d.Stage);
-            var log = submission is null ? null : cell.c is not null
-                ? LogOf(submission, $"augment-{plan.SweepKey}-cells", cell.i)
-                : LogOf(submission, $"augment-{plan.SweepKey}-generators", null);
+            // A cell is an array task of the cells job; every other stage runs in the generators job.
+            int? position = positions.TryGetValue(d.Stage, out var p) ? p : null;
+            var cell = position is { } i ? plan.Cells[i] : null;
+            var job = SlurmExecutor.JobName(plan, cell is null ? "generators" : "cells");
+            var log = submission is null ? null : LogOf(submission, job, position);
             if (d.Action == StageAction.Reuse) states.Add(new(d.Stage, "done", ""));
             else if (claims.TryGetValue(d.Stage, out var claim))
                 states.Add(new(d.Stage, "running", $"{claim.Worker} on {claim.Host}, alive {(DateTimeOffset.UtcNow - claim.Heartbeat).TotalSeconds:0} s ago"));
-            else if (cell.c is not null && CellResult.TryRead(cell.c.Dir) is { Status: CellStatus.Failed } failed)
+            else if (cell is not null && CellResult.TryRead(cell.Dir) is { Status: CellStatus.Failed } failed)
                 states.Add(new(d.Stage, "failed", failed.Error + (log is null ? "" : $" — log {log}{Tail(log)}")));
-            else if (submission is not null && (cell.c is not null ? submission.Cells.Contains(cell.i) && queuedNames.Contains($"augment-{plan.SweepKey}-cells")
-                         : queuedNames.Contains($"augment-{plan.SweepKey}-generators")))
-                states.Add(new(d.Stage, "queued", string.Join(", ", queue.Where(q => q.Name.EndsWith(cell.c is null ? "-generators" : "-cells")).Select(q => $"job {q.Id} {q.State}").Take(3))));
+            else if (submission is not null && queuedNames.Contains(job) && (position is null || submission.Cells.Contains(position.Value)))
+                states.Add(new(d.Stage, "queued", string.Join(", ", queue.Where(q => q.Name == job).Select(q => $"job {q.Id} {q.State}").Take(3))));
             else states.Add(new(d.Stage, "to do", d.Action == StageAction.Rerun ? $"rerun: {d.Why}" : d.Action == StageAction.Resume ? "unfinished: resumes from its partial files" : "not started"));
         }
         return states;

@@ -58,18 +58,21 @@ public sealed class SlurmExecutor(ExperimentConfig config, Func<string, IReadOnl
         if (!generators && cells.Count == 0 && !reportMissing) return [];
 
         var jobs = new List<SlurmJob>();
-        var prefix = $"augment-{plan.SweepKey}";
+        string generatorsJob = JobName(plan, "generators"), cellsJob = JobName(plan, "cells"), reportJob = JobName(plan, "report");
         if (generators)
-            jobs.Add(new SlurmJob($"{prefix}-generators", Script($"{prefix}-generators", settings.Generators, ["sweep", "worker", config.SourcePath, "--generators-only", "--output", config.OutputDir])));
+            jobs.Add(new SlurmJob(generatorsJob, Script(generatorsJob, settings.Generators, ["sweep", "worker", config.SourcePath, "--generators-only", "--output", config.OutputDir])));
         if (cells.Count > 0)
-            jobs.Add(new SlurmJob($"{prefix}-cells",
-                Script($"{prefix}-cells", settings.Cells, ["sweep", "worker", config.SourcePath, "--cell", "$SLURM_ARRAY_TASK_ID", "--output", config.OutputDir], array: true),
-                After: generators ? $"{prefix}-generators" : null,
+            jobs.Add(new SlurmJob(cellsJob,
+                Script(cellsJob, settings.Cells, ["sweep", "worker", config.SourcePath, "--cell", "$SLURM_ARRAY_TASK_ID", "--output", config.OutputDir], array: true),
+                After: generators ? generatorsJob : null,
                 Array: string.Join(",", cells) + $"%{settings.MaxParallel}"));
-        jobs.Add(new SlurmJob($"{prefix}-report", Script($"{prefix}-report", settings.Report, ["report", config.OutputDir]),
+        jobs.Add(new SlurmJob(reportJob, Script(reportJob, settings.Report, ["report", config.OutputDir]),
             After: jobs.Count > 0 ? jobs[^1].Name : null));
         return jobs;
     }
+
+    /// <summary>The Slurm job name of one kind of job (generators, cells, report) of this sweep.</summary>
+    public static string JobName(SweepPlan plan, string kind) => $"augment-{plan.SweepKey}-{kind}";
 
     /// <summary>Jobs of this sweep still queued or running, by name (squeue).</summary>
     public IReadOnlyList<(string Id, string Name, string State)> Queued(SweepPlan plan)
@@ -77,7 +80,7 @@ public sealed class SlurmExecutor(ExperimentConfig config, Func<string, IReadOnl
         var output = run("squeue", ["-h", "-o", "%i %j %T"]);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => line.Split(' ', 3))
-            .Where(p => p.Length == 3 && p[1].StartsWith($"augment-{plan.SweepKey}-", StringComparison.Ordinal))
+            .Where(p => p.Length == 3 && p[1].StartsWith(JobName(plan, ""), StringComparison.Ordinal))
             .Select(p => (p[0], p[1], p[2])).ToList();
     }
 

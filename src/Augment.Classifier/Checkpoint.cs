@@ -25,7 +25,7 @@ public sealed record CheckpointState
     public int BestEpoch { get; init; }
     public int EpochsWithoutImprovement { get; init; }
     public IReadOnlyList<EpochReport> History { get; init; } = [];
-    /// <summary>float32, or bfloat16 for weights trained on CUDA.</summary>
+    /// <summary>float32; bfloat16 in checkpoints trained on CUDA before training kept float32 master weights.</summary>
     public string Precision { get; init; } = "float32";
     public ClassifierOptions? Options { get; init; }
 }

@@ -53,7 +53,6 @@ public static class ClassifierTrainer
 
         var device = TorchDevice.Resolve(o.Device);
         // Weights, optimizer and checkpoints are always float32; bf16-mixed only computes in bfloat16 (Bf16Compute).
-        var dtype = ScalarType.Float32;
         bool bf16 = o.Precision switch
         {
             "auto" => device.type == DeviceType.CUDA,
@@ -71,7 +70,7 @@ public static class ClassifierTrainer
         if (o.Resume && File.Exists(lastPath))
         {
             AdamW? restored = null;
-            (model, state) = Checkpoint.Load(lastPath, m => restored = NewOptimizer(m.to(device, dtype), o));
+            (model, state) = Checkpoint.Load(lastPath, m => restored = NewOptimizer(m.to(device), o));
             optimizer = restored!;
             if (!state.Classes.SequenceEqual(classes) || state.Model != config)
             {
@@ -87,9 +86,9 @@ public static class ClassifierTrainer
         {
             TorchDevice.Seed(Seeds.Derive(o.Seed, "classifier-init"));
             model = VideoClassifier.Create(config);
-            model.to(device, dtype);
+            model.to(device);
             optimizer = NewOptimizer(model, o);
-            state = new CheckpointState { Model = config, Classes = classes, Spec = spec, Precision = DtypeName(dtype), Options = o };
+            state = new CheckpointState { Model = config, Classes = classes, Spec = spec, Precision = "float32", Options = o };
         }
         using var _ = model;
         using var __ = optimizer;
@@ -132,7 +131,8 @@ public static class ClassifierTrainer
                 double lr = schedule.At(step);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                 var net = low?.Sync() ?? model;
-                var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null).to(low is null ? dtype : ScalarType.BFloat16);
+                var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null);
+                if (low is not null) x = x.to(ScalarType.BFloat16);
                 var y = tensor(rows.Select(r => (long)train.Labels[r]).ToArray(), device: device);
                 var logits = net.call(x).to(ScalarType.Float32);
                 var loss = nn.functional.cross_entropy(logits, y, classWeights, label_smoothing: o.LabelSmoothing);
@@ -201,7 +201,7 @@ public static class ClassifierTrainer
         var (best, _) = Checkpoint.Load(bestPath);
         using (best)
         {
-            best.to(device, dtype);
+            best.to(device);
             var metrics = ClassifierEvaluator.Score(best, test, device, outDir, $"test (best epoch {state.BestEpoch})", Math.Max(o.BatchSize, 32));
             return new TrainResult(metrics, history, mix, outDir) { SkippedSteps = guard.Skipped, Steps = state.Step };
         }
@@ -220,6 +220,4 @@ public static class ClassifierTrainer
     {
         public void Dispose() => tensors.ForEach(t => t.Dispose());
     }
-
-    static string DtypeName(ScalarType t) => t == ScalarType.BFloat16 ? "bfloat16" : "float32";
 }

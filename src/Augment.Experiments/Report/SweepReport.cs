@@ -75,8 +75,9 @@ public static class SweepReport
 
         var datasets = sweep.Datasets.Select(d => BuildDataset(runDir, sweep, d, finished.Where(c => c.Result.Dataset == d.Name).ToList())).ToList();
         var failed = cells.Where(c => c.Result.Status == CellStatus.Failed).Select(c => c.Result).ToList();
-        var gates = ReadGates(runDir, sweep);
-        var quality = ReadQuality(runDir, sweep);
+        var generations = FinishedGenerations(runDir, sweep);
+        var gates = ReadGates(runDir, generations);
+        var quality = ReadQuality(generations);
         return new ReportModel(sweep, datasets, gates, finished.Count, failed,
             Warnings(runDir, sweep, finished.Select(c => c.Result).ToList(), failed, gates, datasets, quality)) { Quality = quality };
     }
@@ -233,28 +234,26 @@ public static class SweepReport
         return new PairedDelta(result.MacroF1, result.ClassF1.ToDictionary(kv => targetIndex[kv.Key], kv => kv.Value));
     }
 
-    static List<QualitySummary> ReadQuality(string runDir, SweepSummary sweep) =>
+    /// <summary>Every finished generation of the sweep (dataset × generator × seed with a generation.json).</summary>
+    static List<FinishedGeneration> FinishedGenerations(string runDir, SweepSummary sweep) =>
         (from ds in sweep.Datasets
          from gen in sweep.Generators
          from seed in sweep.Seeds
-         let dir = Path.Combine(runDir, "generations", ds.Name, gen.Name, $"s{seed}")
-         where GenerationRecord.TryRead(dir) is not null
-         let q = QualityReport.TryRead(dir)
-         where q is not null
-         select new QualitySummary(ds.Name, gen.Name, gen.Label, seed, q)).ToList();
+         let dir = SweepPlanner.GenerationDir(runDir, ds.Name, gen.Name, seed)
+         let record = GenerationRecord.TryRead(dir)
+         where record is not null
+         select new FinishedGeneration(ds, gen, seed, dir, record)).ToList();
 
-    static List<GateSummary> ReadGates(string runDir, SweepSummary sweep)
-    {
-        var gates = new List<GateSummary>();
-        foreach (var ds in sweep.Datasets)
-            foreach (var gen in sweep.Generators)
-                foreach (var seed in sweep.Seeds)
-                {
-                    var dir = Path.Combine(runDir, "generations", ds.Name, gen.Name, $"s{seed}");
-                    if (GenerationRecord.TryRead(dir) is not { } rec) continue;
-                    gates.Add(new GateSummary(ds.Name, gen.Name, gen.Label, seed, rec.Accepted, rec.Rejected,
-                        rec.ContactSheets.Select(s => Path.GetRelativePath(runDir, Path.Combine(dir, s))).Where(s => File.Exists(Path.Combine(runDir, s))).ToList()));
-                }
-        return gates;
-    }
+    sealed record FinishedGeneration(DatasetSummary Dataset, GeneratorSummary Generator, long Seed, string Dir, GenerationRecord Record);
+
+    static List<QualitySummary> ReadQuality(List<FinishedGeneration> generations) =>
+        (from g in generations
+         let q = QualityReport.TryRead(g.Dir)
+         where q is not null
+         select new QualitySummary(g.Dataset.Name, g.Generator.Name, g.Generator.Label, g.Seed, q)).ToList();
+
+    static List<GateSummary> ReadGates(string runDir, List<FinishedGeneration> generations) =>
+        generations.Select(g => new GateSummary(g.Dataset.Name, g.Generator.Name, g.Generator.Label, g.Seed,
+            g.Record.Accepted, g.Record.Rejected,
+            g.Record.ContactSheets.Select(s => Path.GetRelativePath(runDir, Path.Combine(g.Dir, s))).Where(s => File.Exists(Path.Combine(runDir, s))).ToList())).ToList();
 }

@@ -58,7 +58,7 @@ public static class SweepPlanner
                 foreach (var seed in config.Seeds)
                 {
                     generations.Add(new GenerationPlan(ds.Name, gen.Name, seed, positiveRatios[^1],
-                        Path.Combine(config.OutputDir, "generations", ds.Name, gen.Name, $"s{seed}")));
+                        GenerationDir(config.OutputDir, ds.Name, gen.Name, seed)));
                     foreach (var ratio in positiveRatios)
                         cells.Add(Cell(cellsDir, ds.Name, gen.Name, ratio, seed));
                 }
@@ -70,6 +70,10 @@ public static class SweepPlanner
             AdaptedDatasets: natives.Any(g => g.Adapt) ? config.Datasets.Select(d => d.Name).ToList() : [],
             SweepKey: ShortHash(config.OutputDir));
     }
+
+    /// <summary>Where a generation run keeps its clips, manifest and records (the report finds them here too).</summary>
+    public static string GenerationDir(string outputDir, string dataset, string generator, long seed) =>
+        Path.Combine(outputDir, "generations", dataset, generator, $"s{seed}");
 
     public static string RatioText(double ratio) => ratio.ToString("0.###", CultureInfo.InvariantCulture);
 

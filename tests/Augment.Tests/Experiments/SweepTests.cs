@@ -322,10 +322,7 @@ public class SweepFailureTests
     {
         var dir = TinySweep.TempDir("sweep-fail");
         using var cleanup = new DeleteOnDispose(dir);
-        var config = TinySweep.Config(dir, """
-              real: {backend: none}
-              broken: {backend: import, manifest: missing-clips.csv}
-            """, ratios: "[0, 1]", seeds: "[0]");
+        var config = TinySweep.Config(dir, TinySweep.BrokenImportGenerators, ratios: "[0, 1]", seeds: "[0]");
         var runner = new SweepRunner(SweepPlanner.Plan(config), TinySweep.Tracker(config));
         var outcome = runner.Run();
 

@@ -160,10 +160,7 @@ public class SweepRunRepairTests
     {
         var dir = TinySweep.TempDir("sweep-repair");
         using var cleanup = new DeleteOnDispose(dir);
-        var config = TinySweep.Config(dir, """
-              real: {backend: none}
-              broken: {backend: import, manifest: missing-clips.csv}
-            """, ratios: "[0, 1]", seeds: "[0]");
+        var config = TinySweep.Config(dir, TinySweep.BrokenImportGenerators, ratios: "[0, 1]", seeds: "[0]");
         var plan = SweepPlanner.Plan(config);
         var first = new SweepRunner(plan, TinySweep.Tracker(config)).Run();
         Assert.Equal(1, first.Finished);

@@ -29,6 +29,12 @@ public static class TinySweep
         classifier: {"{epochs: 2, width: 4, depth: 1, batch_size: 8}"}
         """;
 
+    /// <summary>Real only plus an import generator whose manifest does not exist: its cells fail, the real-only one finishes.</summary>
+    public const string BrokenImportGenerators = """
+          real: {backend: none}
+          broken: {backend: import, manifest: missing-clips.csv}
+        """;
+
     public const string NativeGenerators = """
           real: {backend: none, label: Real only}
           hunyuanvideo: {backend: native, adapt: false, label: HunyuanVideo}

@@ -8,75 +8,91 @@ using static TorchSharp.torch;
 
 namespace Augment.Generator;
 
-/// <summary>Sampling time of one clip at one model size (random weights: speed does not depend on them).</summary>
+/// <summary>Time, analytic FLOPs and MFU of one part of the engine doing one thing.</summary>
+public sealed record BenchMeasure(string Part, string Work, double Seconds, double Gflops, double Mfu);
+
+/// <summary>Sampling (latent sampler + decoding) of one clip at one clip size.</summary>
 public sealed record SamplingScale(int Frames, int Height, int Width, int Tokens, double SecondsPerClip, double GflopsPerClip, double Mfu);
 
 /// <summary>What `augment bench generator` measures.</summary>
 public sealed record GeneratorBenchResult(
-    string Device, ModelConfig Model, long Parameters, int BatchSize,
-    double TrainStepSeconds, double TrainGflopsPerStep, double TrainMfu,
-    int SamplerSteps, string Solver, int ModelEvaluationsPerClip,
-    double SamplingSecondsPerClip, double ClipsPerSecond, double GflopsPerClip, double SamplingMfu,
-    double GemmCeilingGflops, IReadOnlyList<SamplingScale> Scaling);
+    string Device, ModelConfig Model, long AutoencoderParameters, long DenoiserParameters,
+    int SamplerSteps, string Solver, int ModelEvaluationsPerClip, double GemmCeilingGflops,
+    IReadOnlyList<BenchMeasure> Measures, double ClipsPerSecond, IReadOnlyList<SamplingScale> Scaling);
 
 /// <summary>
-/// Throughput and model-FLOPs utilisation of the native generator: training step time, sampling clips/s, analytic
-/// FLOPs per clip, and MFU against the libtorch GEMM ceiling measured in the same process.
+/// Throughput and model-FLOPs utilisation of the native engine, the video autoencoder and the latent DiT measured
+/// apart: training step time of each, encoding and decoding per clip, the sampler's transformer calls per clip, with
+/// analytic FLOPs and MFU against the libtorch GEMM ceiling measured in the same process.
 /// </summary>
 public static class GeneratorBenchmark
 {
     /// <summary>
-    /// Analytic FLOPs (2 per multiply-add) of one forward pass for one clip: patch embedding, per block the q/k/v/out
-    /// projections, attention (QKᵀ and AV over all tokens), MLP and adaLN, the final layer, the seam-smoothing convolution
-    /// and the conditioning MLPs. Elementwise work (norms, activations, softmax) is not counted.
+    /// Analytic FLOPs (2 per multiply-add) of one transformer forward pass for one clip: patch embedding, per block the
+    /// q/k/v/out projections, attention (QKᵀ and AV over all tokens), MLP and adaLN, the final layer and the conditioning
+    /// MLPs. Elementwise work (norms, activations, softmax) is not counted.
     /// </summary>
     public static double ForwardFlops(ModelConfig m)
     {
         double n = m.Tokens, d = m.Dim, p = m.PatchValues;
         double block = 4 * 2 * n * d * d + 2 * 2 * n * n * d + 2 * 2 * n * d * (m.MlpRatio * d) + 2 * d * 6 * d;
         double conditioning = 2 * (128 * d + d * d) + 2 * (m.PromptBuckets * d + 2 * d * d);
-        double refine = 2 * 27 * 3 * 3 * (double)m.Frames * m.Height * m.Width;
-        return 2 * n * p * d + m.Depth * block + 2 * d * 2 * d + 2 * n * d * p + refine + conditioning;
+        return 2 * n * p * d + m.Depth * block + 2 * d * 2 * d + 2 * n * d * p + conditioning;
     }
 
-    /// <summary>Times are medians (of trainSteps steps, of clips clips per size) so one slow moment on a shared machine does not decide them.</summary>
-    public static GeneratorBenchResult Run(GeneratorConfig config, int trainSteps = 30, int clips = 5,
+    /// <summary>Times are medians (of trainSteps steps, of clips clips) so one slow moment on a shared machine does not decide them.</summary>
+    public static GeneratorBenchResult Run(GeneratorConfig config, int trainSteps = 20, int clips = 5,
         IReadOnlyList<(int Frames, int Size)>? scaling = null, IProgress<string>? progress = null)
     {
         var device = TorchDevice.Resolve(config.Device);
         progress?.Report("measuring the GEMM ceiling");
         var ceiling = GemmCeiling.MeasureGflops(device);
         var m = config.Model;
+        BenchMeasure Measure(string part, string work, double seconds, double flops) => new(part, work, seconds, flops / 1e9, flops / 1e9 / seconds / ceiling);
 
-        progress?.Report("timing training steps");
-        var stepSeconds = TimeTraining(config, trainSteps);
-        var trainGflops = 3 * ForwardFlops(m) * config.Pretrain.BatchSize / 1e9;
+        progress?.Report("timing training steps of the autoencoder and the latent DiT");
+        var (autoencoderStep, denoiserStep) = TimeTraining(config, trainSteps);
+        TorchDevice.Seed(0);
+        var autoencoder = new VideoAutoencoder(m);
+        var denoiser = new VideoDiT(m);
+        var (encodeFlops, decodeFlops) = autoencoder.Flops(m);
+        autoencoder.to(device.type).eval();
+        denoiser.to(device.type).eval();
 
-        progress?.Report("timing sampling");
-        var (perClip, parameters) = TimeSampling(config, m, clips);
+        progress?.Report("timing encoding, decoding and sampling");
+        var (encode, decode, sample) = TimeSampling(autoencoder, denoiser, m, config.Sampler, device, clips);
         int evaluations = FlowSampler.Evaluations(config.Sampler);
-        var clipGflops = evaluations * ForwardFlops(m) / 1e9;
+        var sampleFlops = evaluations * ForwardFlops(m);
+        var measures = new List<BenchMeasure>
+        {
+            Measure("autoencoder", $"training step (batch {config.Autoencoder.BatchSize})", autoencoderStep, 3 * (encodeFlops + decodeFlops) * config.Autoencoder.BatchSize),
+            Measure("autoencoder", "encode one clip", encode, encodeFlops),
+            Measure("autoencoder", "decode one clip", decode, decodeFlops),
+            Measure("latent DiT", $"training step (batch {config.Pretrain.BatchSize})", denoiserStep, 3 * ForwardFlops(m) * config.Pretrain.BatchSize),
+            Measure("latent DiT", $"sample one clip ({config.Sampler.Steps} {config.Sampler.Solver} steps, {evaluations} calls)", sample, sampleFlops),
+        };
 
         var table = new List<SamplingScale>();
         foreach (var (frames, size) in scaling ?? [(m.Frames / 2, m.Height), (m.Frames, m.Height), (m.Frames * 2, m.Height), (m.Frames, m.Height * 2)])
         {
-            progress?.Report($"timing sampling at {frames}x{size}x{size}");
             var scaled = m with { Frames = frames, Height = size, Width = size };
-            var (seconds, _) = TimeSampling(config, scaled, clips);
-            var gflops = evaluations * ForwardFlops(scaled) / 1e9;
-            table.Add(new SamplingScale(frames, size, size, scaled.Tokens, seconds, gflops, gflops / seconds / ceiling));
+            try { scaled.Validate(); } catch (ArgumentException) { continue; }
+            progress?.Report($"timing sampling at {frames}x{size}x{size}");
+            var (_, scaledDecode, scaledSample) = TimeSampling(autoencoder, denoiser, scaled, config.Sampler, device, clips);
+            var flops = evaluations * ForwardFlops(scaled) + autoencoder.Flops(scaled).Decode;
+            var seconds = scaledDecode + scaledSample;
+            table.Add(new SamplingScale(frames, size, size, scaled.Tokens, seconds, flops / 1e9, flops / 1e9 / seconds / ceiling));
         }
-        return new GeneratorBenchResult(device.type.ToString().ToLowerInvariant(), m, parameters, config.Pretrain.BatchSize,
-            stepSeconds, trainGflops, trainGflops / stepSeconds / ceiling,
-            config.Sampler.Steps, config.Sampler.Solver, evaluations,
-            perClip, 1 / perClip, clipGflops, clipGflops / perClip / ceiling, ceiling, table);
+        return new GeneratorBenchResult(device.type.ToString().ToLowerInvariant(), m,
+            autoencoder.parameters().Sum(p => p.numel()), denoiser.parameters().Sum(p => p.numel()),
+            config.Sampler.Steps, config.Sampler.Solver, evaluations, ceiling, measures, 1 / (sample + decode), table);
     }
 
     /// <summary>
-    /// Median seconds per optimisation step on random clips, after 10 warm-up steps (libtorch's first steps at a shape are
-    /// several times slower: allocator, oneDNN primitive caches, thread pool).
+    /// Median seconds per optimisation step of each stage on random clips, after 10 warm-up steps (libtorch's first steps
+    /// at a shape are several times slower: allocator, oneDNN primitive caches, thread pool).
     /// </summary>
-    static double TimeTraining(GeneratorConfig config, int steps)
+    static (double Autoencoder, double Denoiser) TimeTraining(GeneratorConfig config, int steps)
     {
         var m = config.Model;
         var gen = new TorchSharp.torch.Generator(0);
@@ -87,17 +103,21 @@ public static class GeneratorBenchmark
         Directory.CreateDirectory(dir);
         try
         {
-            var times = new List<double>();
+            var times = new Dictionary<string, List<double>> { ["autoencoder"] = [], ["pretrain"] = [] };
             var clock = Stopwatch.StartNew();
             const int warmup = 10;
-            var bench = config with { Pretrain = config.Pretrain with { Steps = warmup + steps + 1, CheckpointEvery = int.MaxValue } };
+            var bench = config with
+            {
+                Autoencoder = config.Autoencoder with { Steps = warmup + steps + 1, CheckpointEvery = int.MaxValue },
+                Pretrain = config.Pretrain with { Steps = warmup + steps + 1, CheckpointEvery = int.MaxValue },
+            };
             GeneratorTraining.PretrainOn(data, bench, Path.Combine(dir, "bench.ckpt"), ["bench"], new SyncProgress<TrainProgress>(p =>
             {
-                times.Add(clock.Elapsed.TotalSeconds);
+                times[p.Stage].Add(clock.Elapsed.TotalSeconds);
                 clock.Restart();
             }));
-            // The last step also writes the checkpoint: leave it out with the warm-up steps.
-            return Median(times.Skip(warmup).Take(steps).ToList());
+            // The last step of each stage also writes its checkpoint: leave it out with the warm-up steps.
+            return (Median(times["autoencoder"].Skip(warmup).Take(steps).ToList()), Median(times["pretrain"].Skip(warmup).Take(steps).ToList()));
         }
         finally
         {
@@ -105,27 +125,32 @@ public static class GeneratorBenchmark
         }
     }
 
-    static (double SecondsPerClip, long Parameters) TimeSampling(GeneratorConfig config, ModelConfig m, int clips)
+    static (double Encode, double Decode, double Sample) TimeSampling(VideoAutoencoder autoencoder, VideoDiT denoiser, ModelConfig m,
+        SamplerConfig sampler, Device device, int clips)
     {
-        var device = TorchDevice.Resolve(config.Device);
-        TorchDevice.Seed(0);
-        var model = new VideoDiT(m);
-        model.to(device.type);
-        model.eval();
-        long parameters = model.parameters().Sum(p => p.numel());
+        using var _ = no_grad();
+        // The transformer's position table fixes its clip size: other sizes get a fresh model (speed does not depend on weights).
+        var scaled = m == denoiser.Config ? denoiser : new VideoDiT(m);
+        scaled.to(device.type).eval();
         var bags = PromptBag.Batch(["benchmark prompt"], m.PromptBuckets).to(device);
-        VelocityModel velocity = (x, t, b) => model.forward(x, t, b);
-        double Once()
+        VelocityModel velocity = (x, t, b) => scaled.forward(x, t, b);
+        double Time(Func<Tensor> work)
         {
             using var scope = NewDisposeScope();
-            var noise = randn(new long[] { 1, 3, m.Frames, m.Height, m.Width }, device: device);
             var clock = Stopwatch.StartNew();
-            FlowSampler.Sample(velocity, noise, bags, config.Sampler).cpu();
+            work().cpu();
             return clock.Elapsed.TotalSeconds;
         }
-        Once(); // warm-up: first calls at a new shape are slow
-        Once();
-        return (Median(Enumerable.Range(0, clips).Select(_ => Once()).ToList()), parameters);
+        double Median5(Func<Tensor> work)
+        {
+            Time(work); // warm-up: first calls at a new shape are slow
+            Time(work);
+            return Median(Enumerable.Range(0, clips).Select(_ => Time(work)).ToList());
+        }
+        var pixels = rand(new long[] { 1, 3, m.Frames, m.Height, m.Width }, device: device) * 2 - 1;
+        var latent = randn([1, .. m.LatentShape], device: device);
+        return (Median5(() => autoencoder.Encode(pixels)), Median5(() => autoencoder.Decode(latent)),
+            Median5(() => FlowSampler.Sample(velocity, latent, bags, sampler)));
     }
 
     static double Median(List<double> xs)
@@ -133,5 +158,4 @@ public static class GeneratorBenchmark
         var s = xs.Order().ToList();
         return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
-
 }

@@ -3,21 +3,20 @@ using TorchSharp.Modules;
 
 namespace Augment.Generator;
 
-/// <summary>LoRA on the attention projections of a <see cref="VideoDiT"/>.</summary>
+/// <summary>LoRA on the layers of a <see cref="VideoDiT"/> that <see cref="LoraConfig.Targets"/> names.</summary>
 public static class Lora
 {
-    public static readonly IReadOnlySet<string> KnownTargets = new HashSet<string> { "q", "k", "v", "out" };
+    public static readonly IReadOnlySet<string> KnownTargets = new HashSet<string> { "q", "k", "v", "out", "mlp", "mod", "text" };
 
-    /// <summary>Adds rank-r adapters (B = 0, so the model is unchanged) to the chosen projections of every block.</summary>
+    /// <summary>Adds rank-r adapters (B = 0, so the model is unchanged) to the chosen layers of every block.</summary>
     public static void Apply(VideoDiT model, LoraConfig lora)
     {
         var unknown = lora.Targets.Where(t => !KnownTargets.Contains(t)).ToList();
         if (unknown.Count > 0 || lora.Targets.Count == 0)
-            throw new ArgumentException($"LoRA targets must be a non-empty subset of q,k,v,out (got: {string.Join(",", lora.Targets)})");
+            throw new ArgumentException($"LoRA targets must be a non-empty subset of {string.Join(",", KnownTargets)} (got: {string.Join(",", lora.Targets)})");
         if (lora.Rank < 1) throw new ArgumentException($"LoRA rank must be at least 1, not {lora.Rank}");
-        foreach (var attention in model.Attentions)
-            foreach (var target in lora.Targets)
-                attention.Projections[target].EnableLora(lora.Rank, lora.Alpha);
+        foreach (var (target, layer) in model.Adaptable)
+            if (lora.Targets.Contains(target)) layer.EnableLora(lora.Rank, lora.Alpha);
     }
 
     public static bool IsLoraParameter(string name) => name.EndsWith(".lora_a") || name.EndsWith(".lora_b");
@@ -28,8 +27,6 @@ public static class Lora
     /// <summary>Folds every adapter into its base weight (W += α/r·B·A) and zeroes B; outputs stay the same.</summary>
     public static void Merge(VideoDiT model)
     {
-        foreach (var attention in model.Attentions)
-            foreach (var projection in attention.Projections.Values)
-                projection.MergeLora();
+        foreach (var (_, layer) in model.Adaptable) layer.MergeLora();
     }
 }

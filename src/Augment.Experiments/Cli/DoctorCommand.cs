@@ -80,7 +80,9 @@ public static class DoctorCommand
     static bool Stress(int steps)
     {
         var classifier = VideoClassifier.Create(new Classifier.Models.ModelConfig("r2plus1d", 5, 16, 2, 8, 32, 32));
-        var generator = new VideoDiT(GeneratorConfig.ForProfile("tiny").Model);
+        var engine = GeneratorConfig.ForProfile("tiny").Model;
+        var generator = new VideoDiT(engine);
+        var autoencoder = new VideoAutoencoder(engine);
         var gen = new TorchSharp.torch.Generator(1);
         var results = new List<(string Model, int Bad, double Seconds)>();
         AnsiConsole.Progress().Start(ctx =>
@@ -88,7 +90,8 @@ public static class DoctorCommand
             foreach (var (name, step) in new (string, Func<(double, double)>)[]
                      {
                          ("classifier (r2plus1d, batch 8 of 8×32×32)", () => ClassifierStep(classifier, gen)),
-                         ("generator (tiny DiT, batch 16 of 8×16×16)", () => GeneratorStep(generator, gen)),
+                         ($"generator autoencoder (tiny, batch 8 of {engine.Frames}×{engine.Height}×{engine.Width})", () => AutoencoderStep(autoencoder, engine, gen)),
+                         ($"generator latent DiT (tiny, batch 16 of {string.Join("×", engine.LatentShape)})", () => GeneratorStep(generator, gen)),
                      })
             {
                 var task = ctx.AddTask(Markup.Escape(name), maxValue: steps);
@@ -129,10 +132,21 @@ public static class DoctorCommand
         var m = model.Config;
         model.train();
         model.zero_grad();
-        var x = randn(new long[] { 16, 3, m.Frames, m.Height, m.Width }, generator: gen);
+        var x = randn([16, .. m.LatentShape], generator: gen);
         var t = rand(new long[] { 16 }, generator: gen);
         var bags = rand(new long[] { 16, m.PromptBuckets }, generator: gen);
         var loss = model.forward(x, t, bags).pow(2).mean();
+        loss.backward();
+        return (loss.item<float>(), nn.utils.clip_grad_norm_(model.parameters(), double.PositiveInfinity));
+    }
+
+    static (double, double) AutoencoderStep(VideoAutoencoder model, Augment.Generator.ModelConfig m, TorchSharp.torch.Generator gen)
+    {
+        using var scope = NewDisposeScope();
+        model.train();
+        model.zero_grad();
+        var x = rand(new long[] { 8, 3, m.Frames, m.Height, m.Width }, generator: gen) * 2 - 1;
+        var loss = nn.functional.mse_loss(model.forward(x), x);
         loss.backward();
         return (loss.item<float>(), nn.utils.clip_grad_norm_(model.parameters(), double.PositiveInfinity));
     }

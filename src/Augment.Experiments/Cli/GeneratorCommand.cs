@@ -48,12 +48,12 @@ public static class GeneratorCommand
         var output = new Option<string>("--out") { Description = "LoRA adapter file to write (resumed if it holds a shorter run on the same base).", Required = true };
         var rank = new Option<int?>("--rank") { Description = "LoRA rank (default: the profile's)." };
         var alpha = new Option<double?>("--alpha") { Description = "LoRA alpha; the update is scaled by alpha/rank." };
-        var targets = new Option<string?>("--targets") { Description = "Comma-separated attention projections to adapt: q,k,v,out." };
+        var targets = new Option<string?>("--targets") { Description = "Comma-separated layers to adapt: q,k,v,out (attention), mlp, mod (adaLN modulation)." };
         var steps = new Option<int?>("--steps") { Description = "Adaptation steps (default: the profile's)." };
         var lr = new Option<double?>("--lr") { Description = "Adapter learning rate (default: the profile's)." };
         var keep = KeepOption.Create();
         var common = new GeneratorCli.CommonOptions();
-        var cmd = new Command("adapt", "Adapt the base model to one dataset with LoRA on the attention projections (base frozen) — MedGen = base + this adapter.")
+        var cmd = new Command("adapt", "Adapt the base model to one dataset with LoRA on its latent transformer (base frozen) — MedGen = base + this adapter.")
         {
             dataset, baseCkpt, output, rank, alpha, targets, steps, lr, keep,
         };
@@ -98,7 +98,7 @@ internal static class GeneratorCli
         }
 
         public GeneratorConfig Config(ParseResult parse) =>
-            GeneratorConfig.ForProfile(parse.GetValue(Profile)!) with { Seed = parse.GetValue(Seed), Device = parse.GetValue(Device)! };
+            GeneratorConfig.ForProfile(parse.GetValue(Profile)!).AtClipSize(Spec(parse)) with { Seed = parse.GetValue(Seed), Device = parse.GetValue(Device)! };
 
         public ClipSpec Spec(ParseResult parse)
         {
@@ -120,7 +120,8 @@ internal static class GeneratorCli
                 var task = ctx.AddTask($"{stage}: loading clips", maxValue: steps);
                 result = work(new SyncProgress<TrainProgress>(p =>
                 {
-                    task.Description = $"{stage}: loss {p.Loss:F4}, {p.SecondsPerStep:F2} s/step";
+                    task.Description = $"{stage} ({p.Stage}): loss {p.Loss:F4}, {p.SecondsPerStep:F2} s/step";
+                    task.MaxValue = p.TotalSteps;
                     task.Value = p.Step;
                 }), cancel);
                 task.Value = steps;

@@ -78,6 +78,9 @@ public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend 
 public sealed record GeneratorSettings(IReadOnlyList<string> PretrainPool, int? PretrainSteps, int? AdaptSteps,
     int? SampleSteps, double? Cfg, double Oversample, GateOptions Gate)
 {
+    /// <summary>Training steps of the base's video autoencoder (null: the profile's).</summary>
+    public int? AutoencoderSteps { get; init; }
+
     /// <summary>auto | cpu | cuda, for pretraining, adaptation and sampling (auto: CUDA when the build has it and a GPU is visible).</summary>
     public string Device { get; init; } = "auto";
 }

@@ -24,7 +24,7 @@ public static class ExperimentConfigLoader
     static readonly string[] DemoKeys =
         ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
     static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "manifest", "model"];
-    static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device"];
+    static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "autoencoder_steps", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device"];
     static readonly string[] GateKeys =
         ["border_frame_fraction", "border_max_luma", "border_max_width", "min_sharpness", "min_luma", "max_luma",
          "min_motion", "max_flicker", "memorisation_max_bits", "max_sharpness", "max_motion", "max_blockiness",
@@ -188,6 +188,7 @@ public static class ExperimentConfigLoader
             ReadGate(f, f.Map(map, p, "gate")))
         {
             Device = f.OneOf(map, p, "device", "auto", "cpu", "cuda") ?? "auto",
+            AutoencoderSteps = f.Int(map, p, "autoencoder_steps", 1),
         };
     }
 

@@ -130,8 +130,13 @@ public static class SweepReport
         foreach (var marker in new[] { "base.json", "adapter.json" })
             foreach (var file in Directory.Exists(Path.Combine(runDir, "generators"))
                          ? Directory.EnumerateFiles(Path.Combine(runDir, "generators"), marker, SearchOption.AllDirectories) : [])
-                if (AtomicFile.ReadJson<GeneratorTrainingRecord>(file) is { SkippedSteps: > 0 } t)
+            {
+                var t = AtomicFile.ReadJson<GeneratorTrainingRecord>(file);
+                if (t is { SkippedSteps: > 0 })
                     w.Add($"Generator training ({Path.GetRelativePath(runDir, file)}) skipped {t.SkippedSteps} of {t.Steps} step(s) whose loss or gradient was not finite.");
+                if (t is { AutoencoderSkippedSteps: > 0 })
+                    w.Add($"Video autoencoder training ({Path.GetRelativePath(runDir, file)}) skipped {t.AutoencoderSkippedSteps} of {t.AutoencoderSteps} step(s) whose loss or gradient was not finite.");
+            }
         if (sweep.Numerics is { } n && (n.Contains("self-check: failed") || n.Contains("kernels off")))
             w.Add($"Numerics: {n}. Numbers are not comparable with runs made on the default code path.");
         var standIns = sweep.Generators.Where(g => g.Backend == "native").ToList();

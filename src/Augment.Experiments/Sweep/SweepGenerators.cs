@@ -27,10 +27,12 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
 
     public static GeneratorConfig BuildConfig(ExperimentConfig config)
     {
-        var g = GeneratorConfig.ForProfile(ProfileDefaults.Name(config.Profile)) with { Seed = config.Seeds[0] };
+        // The engine generates at the sweep's clip size: no resampling between generated and real clips.
+        var g = GeneratorConfig.ForProfile(ProfileDefaults.Name(config.Profile)).AtClipSize(config.Clip) with { Seed = config.Seeds[0] };
         var s = config.Generator;
         return g with
         {
+            Autoencoder = s.AutoencoderSteps is { } e ? g.Autoencoder with { Steps = e } : g.Autoencoder,
             Pretrain = s.PretrainSteps is { } p ? g.Pretrain with { Steps = p } : g.Pretrain,
             Adapt = s.AdaptSteps is { } a ? g.Adapt with { Steps = a } : g.Adapt,
             Sampler = g.Sampler with { Steps = s.SampleSteps ?? g.Sampler.Steps, Cfg = s.Cfg ?? g.Sampler.Cfg },
@@ -69,9 +71,15 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         var pool = config.Generator.PretrainPool.Select(name => name == "general" ? GeneralPool(report) : datasets[name].Data).ToList();
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Pretrain(pool, config.Clip, cache, generatorConfig, checkpoint,
-            new SyncProgress<TrainProgress>(p => report($"pretraining base generator (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
+            new SyncProgress<TrainProgress>(p => report(p.Stage == "autoencoder"
+                ? $"training the base's video autoencoder (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})"
+                : $"pretraining base generator (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
+        var autoencoder = TensorArchive.ReadHeader<AutoencoderHeader>(GeneratorTraining.AutoencoderPath(checkpoint));
         AtomicFile.WriteJson(Path.Combine(stages.BaseDir, SweepStages.BaseMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
-            result.SkippedSteps, result.Clips, pool.Select(d => d.Name).ToList(), clock.Elapsed.TotalSeconds, ClipCache.ContentHash(checkpoint)));
+            result.SkippedSteps, result.Clips, pool.Select(d => d.Name).ToList(), clock.Elapsed.TotalSeconds, ClipCache.ContentHash(checkpoint))
+        {
+            AutoencoderSteps = autoencoder.Step, AutoencoderSkippedSteps = autoencoder.SkippedSteps, AutoencoderReconstruction = autoencoder.Reconstruction,
+        });
         return checkpoint;
     }
 
@@ -99,7 +107,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     /// standing in for the one its label names.</summary>
     public static string Describe(GeneratorEntry entry, GeneratorConfig generatorConfig) => entry.Backend switch
     {
-        GeneratorBackend.Native => $"native stand-in{(entry.Adapt ? " + LoRA" : "")} ({Millions(BaseParameters(generatorConfig.Model))} params)",
+        GeneratorBackend.Native => $"native latent stand-in{(entry.Adapt ? " + LoRA" : "")} ({Millions(BaseParameters(generatorConfig.Model))} params)",
         GeneratorBackend.Import => $"imported clips ({Path.GetFileName(entry.Manifest)})",
         GeneratorBackend.Onnx => $"ONNX model ({Path.GetFileName(entry.Model)})",
         _ => "none",
@@ -110,7 +118,8 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     static long BaseParameters(ModelConfig model)
     {
         using var dit = new VideoDiT(model);
-        return dit.parameters().Sum(p => p.numel());
+        using var autoencoder = new VideoAutoencoder(model);
+        return dit.parameters().Concat(autoencoder.parameters()).Sum(p => p.numel());
     }
 
     static string Skips(TrainProgress p) => p.SkippedSteps == 0 ? "" : $", {p.SkippedSteps} non-finite steps skipped";

@@ -33,7 +33,13 @@ public sealed record ReferenceRecord(int TrainClips, double BestValMacroF1, doub
 
 /// <summary>base.json / adapter.json: a finished generator training stage.</summary>
 public sealed record GeneratorTrainingRecord(int Steps, double FinalLoss, int SkippedSteps, int Clips, IReadOnlyList<string> Pool,
-    double Seconds, string CheckpointSha256);
+    double Seconds, string CheckpointSha256)
+{
+    /// <summary>Base only: the video autoencoder's steps, skipped steps and mean absolute reconstruction error on the pool (0–255).</summary>
+    public int? AutoencoderSteps { get; init; }
+    public int? AutoencoderSkippedSteps { get; init; }
+    public double? AutoencoderReconstruction { get; init; }
+}
 
 /// <summary>
 /// Decides, stage by stage, whether a stored result can be reused: each stage's fingerprint (its effective settings, its
@@ -52,7 +58,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public IReadOnlyList<StageDecision> Reruns => reruns;
 
     public string BaseDir => Path.Combine(config.OutputDir, "generators",
-        "base-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { generatorConfig.Model, generatorConfig.Pretrain, generatorConfig.Seed, config.Generator.PretrainPool, config.Clip })));
+        "base-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { generatorConfig.Model, generatorConfig.Autoencoder, generatorConfig.Pretrain, generatorConfig.Seed, config.Generator.PretrainPool, config.Clip })));
 
     public string AdapterDir(string dataset) => Path.Combine(config.OutputDir, "generators", dataset,
         "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
@@ -112,7 +118,8 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 
     public Fingerprint BasePrint() => Fingerprint.Of([
         .. Common(CodeVersion.GeneratorSources),
-        .. Fingerprint.Flatten("model", generatorConfig.Model), .. Fingerprint.Flatten("pretrain", generatorConfig.Pretrain),
+        .. Fingerprint.Flatten("model", generatorConfig.Model), .. Fingerprint.Flatten("autoencoder", generatorConfig.Autoencoder),
+        .. Fingerprint.Flatten("pretrain", generatorConfig.Pretrain),
         new("generator_seed", generatorConfig.Seed.ToString(CultureInfo.InvariantCulture)),
         .. config.Generator.PretrainPool.Select(p => new KeyValuePair<string, string>($"pool.{p}", p == "general" ? GeneralPoolSettings() : DataHash(p))),
     ]);

@@ -10,12 +10,14 @@ using static TorchSharp.torch;
 namespace Augment.Generator.Backends;
 
 /// <summary>
-/// The native video DiT: base checkpoint only ("hunyuanvideo" stand-in) or base + LoRA adapter ("medgen"). Each clip is
-/// sampled on its own from noise seeded by (seed, label, index), so clips are reproducible and nested across counts.
+/// The native latent video engine: base checkpoint only ("hunyuanvideo" stand-in) or base + LoRA adapter ("medgen"). Each
+/// clip is sampled on its own in latent space from noise seeded by (seed, label, index), so clips are reproducible and
+/// nested across counts, then decoded to pixels by the base's autoencoder.
 /// </summary>
 public sealed class NativeGenerator : IVideoGenerator
 {
     readonly VideoDiT model;
+    readonly VideoAutoencoder autoencoder;
     readonly GeneratorConfig config;
     readonly Device device;
 
@@ -25,7 +27,7 @@ public sealed class NativeGenerator : IVideoGenerator
         Name = name;
         this.config = config;
         device = TorchDevice.Resolve(config.Device);
-        (model, _) = Checkpoints.LoadBase(baseCheckpoint);
+        (model, autoencoder, _) = Checkpoints.LoadBase(baseCheckpoint);
         if (adapterPath is not null)
         {
             var adapter = Checkpoints.LoadAdapter(model, adapterPath);
@@ -35,6 +37,7 @@ public sealed class NativeGenerator : IVideoGenerator
         }
         model.to(device);
         model.eval();
+        autoencoder.to(device);
         CheckpointHash = adapterPath is null ? TensorArchive.Hash(baseCheckpoint) : TensorArchive.Hash(baseCheckpoint, adapterPath);
     }
 
@@ -51,9 +54,10 @@ public sealed class NativeGenerator : IVideoGenerator
     {
         using var scope = NewDisposeScope();
         var m = model.Config;
-        var noise = randn(new long[] { 1, 3, m.Frames, m.Height, m.Width }, generator: new TorchSharp.torch.Generator((ulong)seed)).to(device);
+        var noise = randn([1, .. m.LatentShape], generator: new TorchSharp.torch.Generator((ulong)seed)).to(device);
         var bags = PromptBag.Batch([prompt], m.PromptBuckets).to(device);
-        var x = FlowSampler.Sample((xt, t, b) => model.forward(xt, t, b), noise, bags, config.Sampler);
-        return ClipTensors.FromModel(x[0], m.Frames, m.Height, m.Width);
+        var latent = FlowSampler.Sample((xt, t, b) => model.forward(xt, t, b), noise, bags, config.Sampler);
+        using var _ = no_grad();
+        return ClipTensors.FromModel(autoencoder.Decode(latent)[0], m.Frames, m.Height, m.Width);
     }
 }

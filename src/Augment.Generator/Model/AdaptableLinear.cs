@@ -27,6 +27,14 @@ public sealed class AdaptableLinear : Module<Tensor, Tensor>
     }
 
     public Parameter Weight => weight;
+
+    /// <summary>Zero weight and bias: the adaLN-Zero start, where a block begins as the identity.</summary>
+    public void ZeroInit()
+    {
+        using var _ = no_grad();
+        weight.zero_();
+        bias.zero_();
+    }
     public bool HasLora => lora_a is not null;
 
     public void EnableLora(int rank, double alpha)

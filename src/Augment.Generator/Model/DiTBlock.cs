@@ -12,21 +12,24 @@ public sealed class DiTBlock : Module<Tensor, Tensor, Tensor>
 {
     readonly LayerNorm norm1, norm2;
     readonly SpaceTimeAttention attn;
-    readonly Sequential mlp;
-    readonly Linear adaLN;
+    readonly AdaptableLinear fc1, fc2;
+    readonly AdaptableLinear adaLN;
 
     public DiTBlock(int dim, int heads, int mlpRatio) : base(nameof(DiTBlock))
     {
         norm1 = LayerNorm(dim, eps: 1e-6, elementwise_affine: false);
         norm2 = LayerNorm(dim, eps: 1e-6, elementwise_affine: false);
         attn = new SpaceTimeAttention(dim, heads);
-        mlp = Sequential(Linear(dim, dim * mlpRatio), GELU(), Linear(dim * mlpRatio, dim));
-        adaLN = Linear(dim, 6 * dim);
-        using (no_grad()) { adaLN.weight!.zero_(); adaLN.bias!.zero_(); }
+        fc1 = new AdaptableLinear(dim, dim * mlpRatio, "fc1");
+        fc2 = new AdaptableLinear(dim * mlpRatio, dim, "fc2");
+        adaLN = new AdaptableLinear(dim, 6 * dim, "adaLN");
+        adaLN.ZeroInit();
         RegisterComponents();
     }
 
-    public SpaceTimeAttention Attention => attn;
+    /// <summary>The LoRA-adaptable layers by target: q, k, v, out (attention), mlp (both MLP layers), mod (adaLN).</summary>
+    public IEnumerable<(string Target, AdaptableLinear Layer)> Adaptable =>
+        attn.Projections.Select(p => (p.Key, p.Value)).Concat([("mlp", fc1), ("mlp", fc2), ("mod", adaLN)]);
 
     /// <summary>x: [B,N,D] tokens; c: [B,D] conditioning.</summary>
     public override Tensor forward(Tensor x, Tensor c)
@@ -34,7 +37,7 @@ public sealed class DiTBlock : Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var m = adaLN.forward(functional.silu(c)).unsqueeze(1).chunk(6, dim: 2);
         var h = x + m[2] * attn.forward(Modulate(norm1.forward(x), m[0], m[1]));
-        h = h + m[5] * mlp.forward(Modulate(norm2.forward(h), m[3], m[4]));
+        h = h + m[5] * fc2.forward(functional.gelu(fc1.forward(Modulate(norm2.forward(h), m[3], m[4]))));
         return h.MoveToOuterDisposeScope();
     }
 

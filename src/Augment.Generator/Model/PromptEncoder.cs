@@ -13,22 +13,26 @@ public sealed class PromptEncoder : Module<Tensor, Tensor>
 {
     readonly Parameter words;
     readonly Parameter null_prompt;
-    readonly Sequential mlp;
+    readonly AdaptableLinear fc1, fc2;
 
     public PromptEncoder(int buckets, int dim) : base(nameof(PromptEncoder))
     {
         words = Parameter(randn(buckets, dim) * 0.5f);
         null_prompt = Parameter(zeros(dim));
-        mlp = Sequential(Linear(dim, dim), SiLU(), Linear(dim, dim));
+        fc1 = new AdaptableLinear(dim, dim, "fc1");
+        fc2 = new AdaptableLinear(dim, dim, "fc2");
         RegisterComponents();
     }
+
+    /// <summary>The MLP's layers, LoRA-adaptable (target "text"), so an adapter can separate prompts the base never saw.</summary>
+    public IEnumerable<AdaptableLinear> Adaptable => [fc1, fc2];
 
     /// <summary>bags: [B, buckets] → [B, D].</summary>
     public override Tensor forward(Tensor bags)
     {
         using var scope = NewDisposeScope();
         var isNull = bags.sum(1, keepdim: true).eq(0);
-        var encoded = mlp.forward(matmul(bags, words));
+        var encoded = fc2.forward(functional.silu(fc1.forward(matmul(bags, words))));
         return where(isNull, null_prompt.unsqueeze(0), encoded).MoveToOuterDisposeScope();
     }
 }

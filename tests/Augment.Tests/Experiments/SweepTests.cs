@@ -216,7 +216,7 @@ public class SweepTests(InterruptedTinySweep sweep)
 
         Assert.Contains("| Method | Generator | Ratio | Seeds | Test videos | ACC | Pre | Rec | F1 | ΔF1 [95% CI] | Log-loss | F1 per window |", md);
         // What each generator really is, per row and in the warnings block at the top.
-        Assert.Matches(@"\| \+MedGen \| native stand-in \+ LoRA \(\d\.\d\dM params\) \|", md);
+        Assert.Matches(@"\| \+MedGen \| native latent stand-in \+ LoRA \(\d\.\d\dM params\) \|", md);
         var warnings = md[md.IndexOf("## Warnings", StringComparison.Ordinal)..md.IndexOf("## Dataset demo", StringComparison.Ordinal)];
         Assert.Contains("HunyuanVideo and MedGen are small native stand-ins", warnings);
         Assert.Contains("<ul class=\"warnings\">", html);

@@ -21,6 +21,7 @@ public static class TinySweep
         generators:
         {generators}
         generator:
+          autoencoder_steps: 4
           pretrain_steps: 4
           adapt_steps: 3
           sample_steps: 2

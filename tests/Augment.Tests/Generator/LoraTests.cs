@@ -10,7 +10,7 @@ public class LoraTests
     static (Tensor X, Tensor T, Tensor Bags) Inputs()
     {
         var gen = new TorchSharp.torch.Generator(3);
-        return (randn(new long[] { 2, 3, 4, 16, 16 }, generator: gen), tensor(new float[] { 0.2f, 0.9f }), PromptBag.Batch(["a red clip", "a blue clip"], 64));
+        return (randn([2, .. TinyFixtures.Model.LatentShape], generator: gen), tensor(new float[] { 0.2f, 0.9f }), PromptBag.Batch(["a red clip", "a blue clip"], 64));
     }
 
     static string TrainedBase(string dir)
@@ -24,14 +24,15 @@ public class LoraTests
     public void AdapterWithZeroBIsANoOp()
     {
         var dir = TinyFixtures.TempDir();
-        var (model, _) = Checkpoints.LoadBase(TrainedBase(dir));
+        var model = Checkpoints.LoadBase(TrainedBase(dir)).Denoiser;
         var (x, t, bags) = Inputs();
         using var _ = no_grad();
         var before = model.forward(x, t, bags);
         Lora.Apply(model, new LoraConfig { Rank = 4, Alpha = 8 });
         Assert.All(Lora.Parameters(model).Where(p => p.Name.EndsWith("lora_b")), p => Assert.Equal(0f, p.Param.abs().sum().item<float>()));
         Assert.True(TinyFixtures.Same(before, model.forward(x, t, bags)), "a fresh adapter (B = 0) changed the output");
-        Assert.Equal(2 * 4 * 2, Lora.Parameters(model).Count); // depth 2 × q,k,v,out × (A,B)
+        // Depth 2 × (q, k, v, out, two MLP layers, adaLN) + the final adaLN + the prompt encoder's two layers, each with A and B.
+        Assert.Equal((2 * 7 + 1 + 2) * 2, Lora.Parameters(model).Count);
     }
 
     [Fact]
@@ -39,14 +40,15 @@ public class LoraTests
     {
         var dir = TinyFixtures.TempDir();
         var basePath = TrainedBase(dir);
-        var (model, _) = Checkpoints.LoadBase(basePath);
+        var trained = Checkpoints.LoadBase(basePath);
+        var model = trained.Denoiser;
         var baseline = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         var (x, t, bags) = Inputs();
         Tensor before;
         using (no_grad()) before = model.forward(x, t, bags);
         var adapterPath = Path.Combine(dir, "medgen.lora");
         var green = TrainingSet.FromClips(Enumerable.Range(0, 4).Select(i => (TinyFixtures.Coloured(40, 220, 40, i), "green", "a green clip")).ToList(), TinyFixtures.Model);
-        GeneratorTraining.AdaptOn(model, green, TinyFixtures.Config(), TensorArchive.Hash(basePath), adapterPath, "green");
+        GeneratorTraining.AdaptOn(trained, green, TinyFixtures.Config(), TensorArchive.Hash(basePath), adapterPath, "green");
 
         foreach (var (name, p) in model.named_parameters().Where(p => !Lora.IsLoraParameter(p.name)))
             Assert.True(TinyFixtures.Same(p, baseline[name]), $"base parameter {name} changed during adaptation");
@@ -55,7 +57,7 @@ public class LoraTests
 
         // The adapter is its own small file and reloads onto a fresh base to the same (EMA) model.
         Assert.True(new FileInfo(adapterPath).Length < new FileInfo(basePath).Length / 2);
-        var (reloaded, _) = Checkpoints.LoadBase(basePath);
+        var reloaded = Checkpoints.LoadBase(basePath).Denoiser;
         var header = Checkpoints.LoadAdapter(reloaded, adapterPath);
         Assert.Equal(TensorArchive.Hash(basePath), header.BaseHash);
         Assert.Equal(20, header.Step);
@@ -65,14 +67,14 @@ public class LoraTests
     public void MergingFoldsTheAdapterIntoTheWeightsWithoutChangingOutputs()
     {
         var dir = TinyFixtures.TempDir();
-        var (model, _) = Checkpoints.LoadBase(TrainedBase(dir));
-        Lora.Apply(model, new LoraConfig { Rank = 2, Alpha = 4, Targets = ["q", "v"] });
+        var model = Checkpoints.LoadBase(TrainedBase(dir)).Denoiser;
+        Lora.Apply(model, new LoraConfig { Rank = 2, Alpha = 4 }); // every target: attention, MLPs, modulation, text
         using var _ = no_grad();
         foreach (var (_, p) in Lora.Parameters(model)) p.normal_(0, 0.2);
         var (x, t, bags) = Inputs();
         var adapted = model.forward(x, t, bags);
         Lora.Merge(model);
         Assert.True(adapted.allclose(model.forward(x, t, bags), rtol: 1e-4, atol: 1e-5));
-        Assert.Throws<ArgumentException>(() => Lora.Apply(Checkpoints.LoadBase(Path.Combine(dir, "base.ckpt")).Model, new LoraConfig { Targets = ["mlp"] }));
+        Assert.Throws<ArgumentException>(() => Lora.Apply(Checkpoints.LoadBase(Path.Combine(dir, "base.ckpt")).Denoiser, new LoraConfig { Targets = ["conv"] }));
     }
 }

@@ -5,7 +5,7 @@ using Augment.Generator.Training;
 
 namespace Augment.Tests.Generator;
 
-/// <summary>Poisoned gradients in the generator's two training loops: isolated ones are skipped, persistent ones stop.</summary>
+/// <summary>Poisoned gradients in the generator's training loops: isolated ones are skipped, persistent ones stop.</summary>
 public class NonFiniteTrainingTests
 {
     [Fact]
@@ -13,12 +13,17 @@ public class NonFiniteTrainingTests
     {
         var path = Path.Combine(TinyFixtures.TempDir(), "base.ckpt");
         var config = TinyFixtures.Config(pretrainSteps: 10);
-        config = config with { Pretrain = config.Pretrain with { PoisonGradients = step => step == 3 } };
+        config = config with
+        {
+            Autoencoder = config.Autoencoder with { PoisonGradients = step => step is 2 or 5 },
+            Pretrain = config.Pretrain with { PoisonGradients = step => step == 3 },
+        };
         var loss = GeneratorTraining.PretrainOn(TinyFixtures.RedBlue(2), config, path, ["tiny"]);
 
         var (header, tensors) = TensorArchive.Read<BaseHeader>(path);
         Assert.Equal(10, header.Step);
         Assert.Equal(1, header.SkippedSteps);
+        Assert.Equal(2, TensorArchive.ReadHeader<AutoencoderHeader>(GeneratorTraining.AutoencoderPath(path)).SkippedSteps);
         Assert.True(double.IsFinite(loss));
         Assert.All(tensors, t => Assert.Equal(0, NonFinite.Count(t.Value)));
     }
@@ -53,14 +58,14 @@ public class NonFiniteTrainingTests
         var basePath = Path.Combine(dir, "base.ckpt");
         GeneratorTraining.PretrainOn(TinyFixtures.RedBlue(2), TinyFixtures.Config(pretrainSteps: 10), basePath, ["tiny"]);
         var baseHash = TensorArchive.Hash(basePath);
-        var (model, _) = Checkpoints.LoadBase(basePath, ema: false);
+        var trained = Checkpoints.LoadBase(basePath, ema: false);
         var config = TinyFixtures.Config();
         var poisoned = config with { Adapt = config.Adapt with { PoisonGradients = _ => true } };
         var adapter = Path.Combine(dir, "green.lora");
         var green = TrainingSet.FromClips(Enumerable.Range(0, 4).Select(i => (TinyFixtures.Coloured(40, 220, 40, i), "green", "a green clip")).ToList(), TinyFixtures.Model);
 
         var e = Assert.Throws<NonFiniteTrainingException>(() =>
-            GeneratorTraining.AdaptOn(model, green, poisoned, baseHash, adapter, "green"));
+            GeneratorTraining.AdaptOn(trained, green, poisoned, baseHash, adapter, "green"));
         Assert.Equal("LoRA adaptation", e.Stage);
         Assert.Equal(StepGuard.MaxConsecutive - 1, e.Step);
         Assert.Null(e.LastGoodCheckpoint);

@@ -11,12 +11,14 @@ public static class TinyFixtures
 {
     public static readonly ModelConfig Model = new()
     {
-        Frames = 4, Height = 16, Width = 16, PatchFrames = 2, PatchSize = 4, Dim = 32, Depth = 2, Heads = 2, MlpRatio = 2, PromptBuckets = 64,
+        Frames = 4, Height = 16, Width = 16, LatentChannels = 4, AutoencoderWidth = 8, PatchFrames = 1, PatchSize = 1,
+        Dim = 32, Depth = 2, Heads = 2, MlpRatio = 2, PromptBuckets = 64,
     };
 
-    public static GeneratorConfig Config(int pretrainSteps = 40, int adaptSteps = 20) => new()
+    public static GeneratorConfig Config(int pretrainSteps = 40, int adaptSteps = 20, int autoencoderSteps = 20) => new()
     {
         Model = Model,
+        Autoencoder = new TrainConfig { Steps = autoencoderSteps, BatchSize = 8, LearningRate = 3e-3, Ema = 0.9, CheckpointEvery = 10 },
         Pretrain = new TrainConfig { Steps = pretrainSteps, BatchSize = 8, LearningRate = 3e-3, Ema = 0.9, CheckpointEvery = 10 },
         Adapt = new TrainConfig { Steps = adaptSteps, BatchSize = 8, LearningRate = 1e-2, Ema = 0.5, CheckpointEvery = 10 },
         Lora = new LoraConfig { Rank = 4, Alpha = 4 },

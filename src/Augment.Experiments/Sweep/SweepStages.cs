@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
@@ -36,9 +37,9 @@ public sealed record GeneratorTrainingRecord(int Steps, double FinalLoss, int Sk
     double Seconds, string CheckpointSha256)
 {
     /// <summary>Base only: the video autoencoder's steps, skipped steps and mean absolute reconstruction error on the pool (0–255).</summary>
-    public int? AutoencoderSteps { get; init; }
-    public int? AutoencoderSkippedSteps { get; init; }
-    public double? AutoencoderReconstruction { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? AutoencoderSteps { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? AutoencoderSkippedSteps { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? AutoencoderReconstruction { get; init; }
 }
 
 /// <summary>

@@ -50,4 +50,28 @@ public class AutoencoderTests
         Assert.True(TinyFixtures.Same(a[.., .., ..2], b[.., .., ..2]), "latent frames 0–1 (pixel frames 0–3) changed when only frames 4–7 did");
         Assert.False(a[.., .., 2..].allclose(b[.., .., 2..]), "latent frames 2–3 ignored pixel frames 4–7");
     }
+
+    [Fact]
+    public void AnAutoencoderKilledMidwayResumesToTheSameBaseBitForBit()
+    {
+        var dir = TinyFixtures.TempDir();
+        var data = TinyFixtures.RedBlue(3);
+        var config = TinyFixtures.Config(pretrainSteps: 10, autoencoderSteps: 30); // checkpoints every 10 steps
+        var straight = Path.Combine(dir, "straight.ckpt");
+        GeneratorTraining.PretrainOn(data, config, straight, ["tiny"]);
+
+        var resumed = Path.Combine(dir, "resumed.ckpt");
+        using var kill = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => GeneratorTraining.PretrainOn(data, config, resumed, ["tiny"],
+            new SyncProgress<TrainProgress>(p => { if (p.Stage == "autoencoder" && p.Step == 15) kill.Cancel(); }), kill.Token));
+        Assert.False(File.Exists(resumed));
+        Assert.Equal(10, TensorArchive.ReadHeader<AutoencoderHeader>(GeneratorTraining.AutoencoderPath(resumed)).Step);
+
+        GeneratorTraining.PretrainOn(data, config, resumed, ["tiny"]);
+        var (_, a) = TensorArchive.Read<BaseHeader>(straight);
+        var (_, b) = TensorArchive.Read<BaseHeader>(resumed);
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        Assert.Contains(a.Keys, k => k.StartsWith(Checkpoints.AutoencoderPrefix));
+        foreach (var key in a.Keys) Assert.True(TinyFixtures.Same(a[key], b[key]), $"{key} differs after the autoencoder resumed");
+    }
 }

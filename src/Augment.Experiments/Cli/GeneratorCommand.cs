@@ -13,7 +13,7 @@ public static class GeneratorCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("generator", "Train the native video diffusion generator: pretrain the base model, then adapt it to a dataset with LoRA.");
+        var cmd = new Command("generator", "Train the native latent video diffusion generator: pretrain the base model (autoencoder + latent transformer), then adapt it to a dataset with LoRA.");
         cmd.Subcommands.Add(Pretrain());
         cmd.Subcommands.Add(Adapt());
         return cmd;
@@ -22,15 +22,17 @@ public static class GeneratorCommand
     static Command Pretrain()
     {
         var datasets = new Option<string[]>("--dataset") { Description = "Dataset spec YAML; repeat to pool several (training splits only).", Required = true, AllowMultipleArgumentsPerToken = false };
-        var output = new Option<string>("--out") { Description = "Base checkpoint to write (resumed if it holds a shorter run).", Required = true };
-        var steps = new Option<int?>("--steps") { Description = "Training steps (default: the profile's)." };
+        var output = new Option<string>("--out") { Description = "Base checkpoint to write (resumed if it holds a shorter run); the autoencoder trains into <out without .ckpt>.autoencoder.ckpt beside it.", Required = true };
+        var steps = new Option<int?>("--steps") { Description = "Latent transformer training steps (default: the profile's)." };
+        var autoencoderSteps = new Option<int?>("--autoencoder-steps") { Description = "Video autoencoder training steps (default: the profile's)." };
         var common = new GeneratorCli.CommonOptions();
-        var cmd = new Command("pretrain", "Pretrain the base model (the 'hunyuanvideo' stand-in) with flow matching on a pool of datasets.") { datasets, output, steps };
+        var cmd = new Command("pretrain", "Pretrain the base model (the 'hunyuanvideo' stand-in) on a pool of datasets: its video autoencoder, then the latent diffusion transformer (flow matching).") { datasets, output, steps, autoencoderSteps };
         common.AddTo(cmd);
         cmd.SetAction(parse => CliVerb.Run(cancel =>
         {
             var config = common.Config(parse);
             if (parse.GetValue(steps) is int s) config = config with { Pretrain = config.Pretrain with { Steps = s } };
+            if (parse.GetValue(autoencoderSteps) is int a) config = config with { Autoencoder = config.Autoencoder with { Steps = a } };
             var pool = parse.GetValue(datasets)!.Select(p => DatasetCli.Load(p, null)).ToList();
             var spec = common.Spec(parse);
             var result = GeneratorCli.Train("pretrain", config.Pretrain.Steps, cancel, (progress, token) =>

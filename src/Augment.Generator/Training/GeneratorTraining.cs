@@ -74,26 +74,15 @@ public static class GeneratorTraining
         TorchDevice.Seed(Seeds.Derive(config.Seed, "pretrain/init"));
         var model = new VideoDiT(config.Model);
         model.to(device.type);
-        var trainable = model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
         var tc = config.Pretrain;
-        var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
-        var ema = new Ema(trainable, tc.Ema);
-        int start = 0, skipped = 0;
-        double lastLoss = double.NaN;
+        var state = new StageState(model.named_parameters().Select(p => (p.name, p.parameter)).ToList(), tc);
         if (previous is not null)
-        {
-            var (_, tensors) = TensorArchive.Read<BaseHeader>(checkpointPath);
-            Checkpoints.CopyInto(trainable, tensors, "model/", checkpointPath);
-            ema.Load(tensors);
-            optimizer.Load(tensors, previous.Step);
-            (start, lastLoss, skipped) = (previous.Step, previous.Loss, previous.SkippedSteps);
-        }
+            state.Resume(TensorArchive.Read<BaseHeader>(checkpointPath).Tensors, checkpointPath, previous.Step, previous.Loss, previous.SkippedSteps);
         var autoencoderState = autoencoder.State().Select(s => (Checkpoints.AutoencoderPrefix + s.Name, s.Value)).ToList();
         void Save(int step, double loss, int skippedSteps) => TensorArchive.Write(checkpointPath,
             new BaseHeader(Checkpoints.BaseKind, config.Model, step, tc.Steps, config.Seed, datasets, loss, skippedSteps, reconstruction),
-            trainable.Select(p => ("model/" + p.name, (Tensor)p.parameter)).Concat(ema.State()).Concat(optimizer.State()).Concat(autoencoderState));
-        return Run("pretrain", model, trainable, optimizer, ema, tc, start, lastLoss, skipped, checkpointPath, Save,
-            DiffusionLoss("pretrain", model, latents, tc, config.Seed, device), progress, cancel);
+            state.Tensors().Concat(autoencoderState));
+        return Run("pretrain", model, state, tc, checkpointPath, Save, DiffusionLoss("pretrain", model, latents, tc, config.Seed, device), progress, cancel);
     }
 
     /// <summary>Adds LoRA to a loaded base's transformer, freezes everything else and trains the adapter on the
@@ -108,30 +97,20 @@ public static class GeneratorTraining
         foreach (var p in model.parameters()) p.requires_grad = false;
         Lora.Apply(model, config.Lora);
         model.to(device.type);
-        var trainable = Lora.Parameters(model);
         var tc = config.Adapt;
-        var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
-        var ema = new Ema(trainable, tc.Ema);
-        int start = 0, skipped = 0;
-        double lastLoss = double.NaN;
+        var state = new StageState(Lora.Parameters(model), tc);
         if (File.Exists(adapterPath))
         {
             var (header, tensors) = TensorArchive.Read<AdapterHeader>(adapterPath);
             // An adapter of another base or other LoRA settings cannot be continued: train a fresh one over it.
             if (header.Kind == Checkpoints.AdapterKind && header.BaseHash == baseHash && header.Rank == config.Lora.Rank
                 && header.Alpha == config.Lora.Alpha && header.Targets.SequenceEqual(config.Lora.Targets))
-            {
-                Checkpoints.CopyInto(trainable, tensors, "model/", adapterPath);
-                ema.Load(tensors);
-                optimizer.Load(tensors, header.Step);
-                (start, lastLoss, skipped) = (header.Step, header.Loss, header.SkippedSteps);
-            }
+                state.Resume(tensors, adapterPath, header.Step, header.Loss, header.SkippedSteps);
         }
         void Save(int step, double loss, int skippedSteps) => TensorArchive.Write(adapterPath,
             new AdapterHeader(Checkpoints.AdapterKind, config.Lora.Rank, config.Lora.Alpha, config.Lora.Targets, baseHash, step, tc.Steps, config.Seed, dataset, loss, skippedSteps),
-            trainable.Select(p => ("model/" + p.Name, (Tensor)p.Param)).Concat(ema.State()).Concat(optimizer.State()));
-        return Run("adapt", model, trainable, optimizer, ema, tc, start, lastLoss, skipped, adapterPath, Save,
-            DiffusionLoss("adapt", model, latents, tc, config.Seed, device), progress, cancel);
+            state.Tensors());
+        return Run("adapt", model, state, tc, adapterPath, Save, DiffusionLoss("adapt", model, latents, tc, config.Seed, device), progress, cancel);
     }
 
     /// <summary>
@@ -145,11 +124,7 @@ public static class GeneratorTraining
         TorchDevice.Seed(Seeds.Derive(config.Seed, "autoencoder/init"));
         var autoencoder = new VideoAutoencoder(config.Model);
         autoencoder.to(device.type);
-        var trainable = autoencoder.named_parameters().Select(p => (p.name, p.parameter)).ToList();
-        var optimizer = new AdamW(trainable, tc.LearningRate, tc.WeightDecay);
-        var ema = new Ema(trainable, tc.Ema);
-        int start = 0, skipped = 0;
-        double lastLoss = double.NaN;
+        var state = new StageState(autoencoder.named_parameters().Select(p => (p.name, p.parameter)).ToList(), tc);
         if (File.Exists(path))
         {
             var (header, tensors) = TensorArchive.Read<AutoencoderHeader>(path);
@@ -160,10 +135,7 @@ public static class GeneratorTraining
                 Checkpoints.CopyInto(autoencoder.State(), tensors, Checkpoints.AutoencoderPrefix, path);
                 return (autoencoder, header.Reconstruction);
             }
-            Checkpoints.CopyInto(trainable, tensors, "model/", path);
-            ema.Load(tensors);
-            optimizer.Load(tensors, header.Step);
-            (start, lastLoss, skipped) = (header.Step, header.Loss, header.SkippedSteps);
+            state.Resume(tensors, path, header.Step, header.Loss, header.SkippedSteps);
         }
         var (finished, reconstruction) = (autoencoder, double.NaN);
         void Save(int step, double loss, int skippedSteps)
@@ -175,15 +147,15 @@ public static class GeneratorTraining
                 // weights stay as they are, so a longer run can resume from this checkpoint.
                 finished = new VideoAutoencoder(config.Model);
                 finished.to(device.type);
-                Checkpoints.CopyInto(finished.named_parameters().Select(p => (p.name, p.parameter)), ema.State().ToDictionary(s => s.Name, s => s.Value), "ema/", path);
+                Checkpoints.CopyInto(finished.named_parameters().Select(p => (p.name, p.parameter)), state.Ema.State().ToDictionary(s => s.Name, s => s.Value), "ema/", path);
                 finished.eval();
                 reconstruction = FitLatentStatistics(finished, data, device);
                 final = finished.State().Select(s => (Checkpoints.AutoencoderPrefix + s.Name, s.Value)).ToList();
             }
             TensorArchive.Write(path, new AutoencoderHeader(Checkpoints.AutoencoderKind, config.Model, step, tc.Steps, config.Seed, loss, skippedSteps, reconstruction),
-                trainable.Select(p => ("model/" + p.name, (Tensor)p.parameter)).Concat(ema.State()).Concat(optimizer.State()).Concat(final));
+                state.Tensors().Concat(final));
         }
-        Run("autoencoder", autoencoder, trainable, optimizer, ema, tc, start, lastLoss, skipped, path, Save, step =>
+        Run("autoencoder", autoencoder, state, tc, path, Save, step =>
         {
             var rng = Seeds.Random(config.Seed, $"autoencoder/step{step}");
             var idx = tensor(Enumerable.Range(0, tc.BatchSize).Select(_ => (long)rng.Next(data.Count)).ToArray());
@@ -256,14 +228,37 @@ public static class GeneratorTraining
         ["autoencoder"] = "video autoencoder training", ["pretrain"] = "generator pretraining", ["adapt"] = "LoRA adaptation",
     };
 
-    static double Run(string stage, nn.Module model, List<(string Name, Parameter Param)> trainable, AdamW optimizer, Ema ema,
-        TrainConfig tc, int start, double lastLoss, int skipped, string checkpointPath, Action<int, double, int> save,
+    /// <summary>A stage's trained parameters with their optimizer and EMA, and where a resumed run picks up.</summary>
+    sealed class StageState(List<(string Name, Parameter Param)> trainable, TrainConfig tc)
+    {
+        public List<(string Name, Parameter Param)> Trainable { get; } = trainable;
+        public AdamW Optimizer { get; } = new(trainable, tc.LearningRate, tc.WeightDecay);
+        public Ema Ema { get; } = new(trainable, tc.Ema);
+        public int Start { get; private set; }
+        public double LastLoss { get; private set; } = double.NaN;
+        public int Skipped { get; private set; }
+
+        public void Resume(IReadOnlyDictionary<string, Tensor> tensors, string path, int step, double loss, int skipped)
+        {
+            Checkpoints.CopyInto(Trainable, tensors, "model/", path);
+            Ema.Load(tensors);
+            Optimizer.Load(tensors, step);
+            (Start, LastLoss, Skipped) = (step, loss, skipped);
+        }
+
+        /// <summary>What a checkpoint stores of the stage: raw weights (model/), EMA (ema/) and optimizer moments.</summary>
+        public IEnumerable<(string Name, Tensor Value)> Tensors() =>
+            Trainable.Select(p => ("model/" + p.Name, (Tensor)p.Param)).Concat(Ema.State()).Concat(Optimizer.State());
+    }
+
+    static double Run(string stage, nn.Module model, StageState state, TrainConfig tc, string checkpointPath, Action<int, double, int> save,
         Func<int, Tensor> lossAt, IProgress<TrainProgress>? progress, CancellationToken cancel)
     {
         ComputePath.Ensure();
         model.train();
-        var parameters = trainable.Select(p => p.Param).ToList();
-        var guard = new StepGuard(StageNames[stage], () => File.Exists(checkpointPath) ? checkpointPath : null, skipped, start);
+        var (optimizer, ema, start, lastLoss) = (state.Optimizer, state.Ema, state.Start, state.LastLoss);
+        var parameters = state.Trainable.Select(p => p.Param).ToList();
+        var guard = new StepGuard(StageNames[stage], () => File.Exists(checkpointPath) ? checkpointPath : null, state.Skipped, start);
         var clock = Stopwatch.StartNew();
         for (int step = start; step < tc.Steps; step++)
         {

@@ -92,6 +92,7 @@ public static class GeneratorTraining
     {
         var device = TorchDevice.Resolve(config.Device);
         var model = trained.Denoiser;
+        trained.Autoencoder.to(device.type);
         var latents = Encode(trained.Autoencoder, data, device);
         TorchDevice.Seed(Seeds.Derive(config.Seed, "adapt/init"));
         foreach (var p in model.parameters()) p.requires_grad = false;

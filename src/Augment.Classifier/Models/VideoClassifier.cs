@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,19 +21,9 @@ public abstract class VideoClassifier(string name) : nn.Module<Tensor, Tensor>(n
     /// class-balanced clips, BatchNorm's batch statistics and its eval-mode running averages disagreed, so the demo's
     /// validation F1 jumped between epochs and training accuracy stayed near 0.6 after 15 epochs. One channel a group
     /// (instance norm) scored higher on the demo but erases each frame's mean colour, so a model could no longer fit
-    /// clips told apart by tint; two keep the colour differences between the channels of a group. TorchSharp leaves
-    /// GroupNorm's affine parameters uninitialised, so they are set to PyTorch's 1 and 0 here.
+    /// clips told apart by tint; two keep the colour differences between the channels of a group.
     /// </summary>
-    protected static GroupNorm Norm(int channels)
-    {
-        var norm = nn.GroupNorm(channels % 2 == 0 ? channels / 2 : channels, channels);
-        using (no_grad())
-        {
-            norm.weight!.fill_(1);
-            norm.bias!.fill_(0);
-        }
-        return norm;
-    }
+    protected static GroupNorm Norm(int channels) => GroupNorms.Create(channels % 2 == 0 ? channels / 2 : channels, channels);
 
     public abstract ModelConfig Config { get; }
     public abstract long ForwardFlopsPerClip { get; }

@@ -50,7 +50,7 @@ public static class GeneratorCommand
         var output = new Option<string>("--out") { Description = "LoRA adapter file to write (resumed if it holds a shorter run on the same base).", Required = true };
         var rank = new Option<int?>("--rank") { Description = "LoRA rank (default: the profile's)." };
         var alpha = new Option<double?>("--alpha") { Description = "LoRA alpha; the update is scaled by alpha/rank." };
-        var targets = new Option<string?>("--targets") { Description = "Comma-separated layers to adapt: q,k,v,out (attention), mlp, mod (adaLN modulation)." };
+        var targets = new Option<string?>("--targets") { Description = "Comma-separated layers to adapt: q,k,v,out (attention), mlp, mod (adaLN modulation), text (prompt encoder)." };
         var steps = new Option<int?>("--steps") { Description = "Adaptation steps (default: the profile's)." };
         var lr = new Option<double?>("--lr") { Description = "Adapter learning rate (default: the profile's)." };
         var keep = KeepOption.Create();

@@ -71,9 +71,8 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         var pool = config.Generator.PretrainPool.Select(name => name == "general" ? GeneralPool(report) : datasets[name].Data).ToList();
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Pretrain(pool, config.Clip, cache, generatorConfig, checkpoint,
-            new SyncProgress<TrainProgress>(p => report(p.Stage == "autoencoder"
-                ? $"training the base's video autoencoder (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})"
-                : $"pretraining base generator (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
+            new SyncProgress<TrainProgress>(p => report($"{(p.Stage == "autoencoder" ? "training the base's video autoencoder" : "pretraining base generator")} " +
+                $"(step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
         var autoencoder = TensorArchive.ReadHeader<AutoencoderHeader>(GeneratorTraining.AutoencoderPath(checkpoint));
         AtomicFile.WriteJson(Path.Combine(stages.BaseDir, SweepStages.BaseMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
             result.SkippedSteps, result.Clips, pool.Select(d => d.Name).ToList(), clock.Elapsed.TotalSeconds, ClipCache.ContentHash(checkpoint))

@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -6,7 +7,6 @@ namespace Augment.Generator.Model;
 /// <summary>
 /// GroupNorm over each frame on its own ([B,C,T,H,W] normalised per (B, T) over groups of C and H, W). A GroupNorm over
 /// the whole clip would let later frames' statistics into earlier frames and break the autoencoder's causality.
-/// TorchSharp 0.107 leaves GroupNorm's affine parameters uninitialised: they are set to 1 and 0 here.
 /// </summary>
 public sealed class FrameGroupNorm : Module<Tensor, Tensor>
 {
@@ -14,12 +14,7 @@ public sealed class FrameGroupNorm : Module<Tensor, Tensor>
 
     public FrameGroupNorm(int channels, int groups = 4) : base(nameof(FrameGroupNorm))
     {
-        norm = GroupNorm(groups, channels);
-        using (no_grad())
-        {
-            norm.weight!.fill_(1);
-            norm.bias!.zero_();
-        }
+        norm = GroupNorms.Create(groups, channels);
         RegisterComponents();
     }
 

@@ -22,5 +22,6 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 return root.Parse(args).Invoke();

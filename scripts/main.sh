@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-src/Augment.Experiments/bin/Release/net10.0/linux-x64/augment sweep experiments.yaml "$@"
+src/Augment.Cli/bin/Release/net10.0/linux-x64/augment sweep experiments.yaml "$@"

@@ -18,7 +18,7 @@ public sealed class Bf16Compute : IDisposable
 
     public Bf16Compute(VideoClassifier model, ModelConfig config, Device device)
     {
-        copy = VideoClassifier.Create(config);
+        copy = ClassifierModels.Create(config);
         copy.to(device, ScalarType.BFloat16);
         master = model.parameters().ToList();
         low = copy.parameters().ToList();

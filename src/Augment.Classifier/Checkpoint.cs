@@ -69,7 +69,7 @@ public static class Checkpoint
     public static (VideoClassifier Model, CheckpointState State) Load(string path, Func<VideoClassifier, OptimizerHelper>? optimizerFor = null)
     {
         using var reader = Open(path, out var state);
-        var model = VideoClassifier.Create(state.Model);
+        var model = ClassifierModels.Create(state.Model);
         try
         {
             if (state.Precision == "bfloat16") model.to(ScalarType.BFloat16);

@@ -1,6 +1,7 @@
 using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
+using Augment.Synthetic;
 
 namespace Augment.Classifier;
 
@@ -31,16 +32,7 @@ public sealed record ClassifierOptions
     public int Threads { get; init; } = 1;
     public long Seed { get; init; }
     public bool Resume { get; init; }
-
-    /// <summary>Fault injection for tests: fill a gradient with NaN at the optimizer steps this returns true for.</summary>
-    internal Func<long, bool>? PoisonGradients { get; init; }
 }
-
-/// <summary>
-/// Which synthetic clips join the training split. Ratio r: for each targeted class c with n_c real training clips, the
-/// first round(r·n_c) accepted manifest clips of c are added. No synthetic clip ever enters validation or test.
-/// </summary>
-public sealed record MixOptions(string? SyntheticManifest = null, double Ratio = 0, IReadOnlyList<string>? TargetClasses = null);
 
 public sealed record EpochReport(int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValMacroF1, double ValAccuracy, double LearningRate)
 {
@@ -75,14 +67,6 @@ public sealed record EvaluationMetrics
     public int Windows { get; init; }
     /// <summary>The same metrics over single windows, before averaging per video (the headline is per video).</summary>
     public EvaluationMetrics? PerWindow { get; init; }
-}
-
-/// <summary>Counts per class of what a run trained on.</summary>
-public sealed record MixSummary(IReadOnlyDictionary<string, int> Real, IReadOnlyDictionary<string, int> Synthetic, double Ratio, IReadOnlyList<string> TargetClasses)
-{
-    /// <summary>Synthetic clips asked for per class (round(r·n_c)); more than <see cref="Synthetic"/> when the manifest ran short.</summary>
-    public IReadOnlyDictionary<string, int> Requested { get; init; } = new Dictionary<string, int>();
-    public string? Manifest { get; init; }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using Augment.Classifier.Models;
 using Augment.Data;
 using Augment.Data.Datasets;

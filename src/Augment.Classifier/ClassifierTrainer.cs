@@ -6,6 +6,7 @@ using Augment.Data.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Augment.Synthetic;
 
 namespace Augment.Classifier;
 
@@ -85,7 +86,7 @@ public static class ClassifierTrainer
         else
         {
             TorchDevice.Seed(Seeds.Derive(o.Seed, "classifier-init"));
-            model = VideoClassifier.Create(config);
+            model = ClassifierModels.Create(config);
             model.to(device);
             optimizer = NewOptimizer(model, o);
             state = new CheckpointState { Model = config, Classes = classes, Spec = spec, Precision = "float32", Options = o };
@@ -122,7 +123,7 @@ public static class ClassifierTrainer
             TorchDevice.Seed(Seeds.Derive(o.Seed, $"classifier-torch-epoch-{epoch}"));
             model.train();
             double lossSum = 0;
-            int correct = 0, seen = 0, stepInEpoch = 0;
+            int correct = 0, seen = 0;
             long step = state.Step;
             foreach (var rows in BatchSampler.Epoch(train.Labels, classes.Count, o.BatchSize, o.Balance == "sampler", rng, draws))
             {
@@ -143,7 +144,7 @@ public static class ClassifierTrainer
                     low?.ZeroGrad();
                     loss.backward();
                     low?.GradientsToMaster();
-                    if (o.PoisonGradients?.Invoke(step) == true) model.parameters().First().grad!.fill_(float.NaN);
+                    guard.ApplyInjectedFault(step, model.parameters().First().grad!);
                     gradNorm = nn.utils.clip_grad_norm_(model.parameters(), o.GradClip);
                 }
                 if (guard.Admit(step, lossValue, gradNorm))
@@ -159,7 +160,6 @@ public static class ClassifierTrainer
                     Copy(goodBuffers, buffers);
                 }
                 step++;
-                stepInEpoch++;
             }
 
             var (valScores, valLoss) = ClassifierEvaluator.Predict(model, val, device, Math.Max(o.BatchSize, 32));

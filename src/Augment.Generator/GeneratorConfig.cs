@@ -6,7 +6,7 @@ namespace Augment.Generator;
 /// <see cref="SpatialCompression"/>× in space into <see cref="LatentChannels"/> channels; the diffusion transformer works
 /// on that latent grid, cut into PatchFrames×PatchSize×PatchSize latent patches.
 /// </summary>
-public sealed record ModelConfig
+public sealed record NativeModelConfig
 {
     public const int TemporalCompression = 2, SpatialCompression = 4;
 
@@ -60,8 +60,6 @@ public sealed record TrainConfig
     public string TimeSampling { get; init; } = "logit-normal";
     public double GradClip { get; init; } = 1.0;
     public int CheckpointEvery { get; init; } = 50;
-    /// <summary>Fault injection for tests: fill a gradient with NaN at the steps this returns true for.</summary>
-    internal Func<int, bool>? PoisonGradients { get; init; }
 }
 
 /// <summary>
@@ -87,51 +85,16 @@ public sealed record SamplerConfig
     public string Solver { get; init; } = "euler";
 }
 
-/// <summary>Quality-gate thresholds, tuned for small (32–64 px) clips; scores are on 0–255 pixel scales unless noted.</summary>
-public sealed record GateOptions
-{
-    /// <summary>A clip is bordered when at least this fraction of frames shows a dark straight edge band.</summary>
-    public double BorderFrameFraction { get; init; } = 0.75;
-    /// <summary>A band between an edge line and the frame edge counts as black when its mean luma is below this.</summary>
-    public double BorderMaxLuma { get; init; } = 24;
-    /// <summary>Widest band (fraction of the side) still called a border.</summary>
-    public double BorderMaxWidth { get; init; } = 0.25;
-    /// <summary>Mean variance of the Laplacian below this is blurred.</summary>
-    public double MinSharpness { get; init; } = 12;
-    public double MinLuma { get; init; } = 20;
-    public double MaxLuma { get; init; } = 235;
-    /// <summary>Mean absolute adjacent-frame difference below this is a frozen clip.</summary>
-    public double MinMotion { get; init; } = 0.5;
-    /// <summary>A jump of the mean luma between adjacent frames above this is flicker.</summary>
-    public double MaxFlicker { get; init; } = 30;
-    /// <summary>A clip whose frames are within this many pHash bits (of 64, mean over frames) of a real training clip is a near-copy.</summary>
-    public double MemorisationMaxBits { get; init; } = 3;
-    /// <summary>Upper bounds (null: none). Noise is far sharper and livelier than real video; a patch mosaic is blocky.</summary>
-    public double? MaxSharpness { get; init; }
-    public double? MaxMotion { get; init; }
-    public double? MaxBlockiness { get; init; }
-    /// <summary>
-    /// Replace the sharpness, luma, motion, flicker and blockiness thresholds by bands taken from the real training clips'
-    /// own scores (<see cref="Gate.GateCalibration"/>): percentiles CalibrationLow..CalibrationHigh, widened by
-    /// CalibrationSlack × their spread in log(1+score).
-    /// </summary>
-    public bool Calibrate { get; init; }
-    public double CalibrationLow { get; init; } = 1;
-    public double CalibrationHigh { get; init; } = 99;
-    public double CalibrationSlack { get; init; } = 0.5;
-}
-
 /// <summary>Everything the native generator needs; the sweep builds it from experiments.yaml's profile.</summary>
 public sealed record GeneratorConfig
 {
-    public ModelConfig Model { get; init; } = new();
+    public NativeModelConfig Model { get; init; } = new();
     /// <summary>The video autoencoder, trained first on the pretraining pool (reconstruction loss); its CondDropout, Shift and TimeSampling are unused.</summary>
     public TrainConfig Autoencoder { get; init; } = new() { Steps = 300, LearningRate = 1e-3, Ema = 0.95 };
     public TrainConfig Pretrain { get; init; } = new();
     public TrainConfig Adapt { get; init; } = new() { Steps = 80, LearningRate = 2e-3, Ema = 0.9 };
     public LoraConfig Lora { get; init; } = new();
     public SamplerConfig Sampler { get; init; } = new();
-    public GateOptions Gate { get; init; } = new();
     public long Seed { get; init; }
     public string Device { get; init; } = "cpu";
 
@@ -147,41 +110,4 @@ public sealed record GeneratorConfig
         return this with { Model = model };
     }
 
-    /// <summary>tiny: a CPU-minute demo; small: a laptop hour; full: the paper's settings on a GPU.</summary>
-    public static GeneratorConfig ForProfile(string profile) => profile.ToLowerInvariant() switch
-    {
-        "tiny" => new GeneratorConfig
-        {
-            // Four latent channels: the blurred clip's three and one learned detail channel. With eight, the extra channels a
-            // 300-step autoencoder leaves half-trained were noise the transformer spent itself on (recognisability fell).
-            Model = new ModelConfig { Frames = 8, Height = 32, Width = 32, LatentChannels = 4, AutoencoderWidth = 16, PatchFrames = 1, PatchSize = 1, Dim = 64, Depth = 3, Heads = 4 },
-            Autoencoder = new TrainConfig { Steps = 300, BatchSize = 16, LearningRate = 1e-3, Ema = 0.95, CheckpointEvery = 50 },
-            Pretrain = new TrainConfig { Steps = 800, BatchSize = 16, LearningRate = 1e-3, Ema = 0.98, CheckpointEvery = 50 },
-            // Paper: rank 32, alpha 32, lr 5e-5 over thousands of steps. Measured on the demo: lr 1e-2 diverged, 5e-4 had not
-            // moved far in 400 steps; rank 32 over 1000 steps fitted the training clips closer and was no more recognisable.
-            Adapt = new TrainConfig { Steps = 600, BatchSize = 12, LearningRate = 2e-3, Ema = 0.9, CheckpointEvery = 100 },
-            Lora = new LoraConfig { Rank = 16, Alpha = 16 },
-            // Guidance 6 (the paper's) against 3: polyp recognisability 0.5 against 0.3, dyed polyp 1.0 either way.
-            Sampler = new SamplerConfig { Steps = 20, Cfg = 6.0, Shift = 3.0 },
-        },
-        "small" => new GeneratorConfig
-        {
-            Model = new ModelConfig { Frames = 16, Height = 64, Width = 64, LatentChannels = 8, AutoencoderWidth = 32, PatchFrames = 1, PatchSize = 2, Dim = 128, Depth = 6, Heads = 4 },
-            Autoencoder = new TrainConfig { Steps = 2000, BatchSize = 16, LearningRate = 1e-3, Ema = 0.99, CheckpointEvery = 250 },
-            Pretrain = new TrainConfig { Steps = 3000, BatchSize = 16, LearningRate = 5e-4, Ema = 0.999, CheckpointEvery = 250 },
-            Adapt = new TrainConfig { Steps = 800, BatchSize = 16, LearningRate = 5e-4, Ema = 0.99, CheckpointEvery = 200 },
-            Lora = new LoraConfig { Rank = 16, Alpha = 16 },
-            Sampler = new SamplerConfig { Steps = 30, Cfg = 4.0, Shift = 5.0, Solver = "heun" },
-        },
-        "full" => new GeneratorConfig
-        {
-            Model = new ModelConfig { Frames = 16, Height = 112, Width = 112, LatentChannels = 16, AutoencoderWidth = 64, PatchFrames = 1, PatchSize = 2, Dim = 384, Depth = 12, Heads = 6 },
-            Autoencoder = new TrainConfig { Steps = 20_000, BatchSize = 32, LearningRate = 5e-4, Ema = 0.999, CheckpointEvery = 1000 },
-            Pretrain = new TrainConfig { Steps = 100_000, BatchSize = 32, LearningRate = 1e-4, Ema = 0.999, CheckpointEvery = 1000 },
-            Adapt = new TrainConfig { Steps = 10_000, BatchSize = 32, LearningRate = 5e-5, Ema = 0.999, CheckpointEvery = 1000 },
-            Lora = new LoraConfig { Rank = 32, Alpha = 32 },
-            Sampler = new SamplerConfig { Steps = 50, Cfg = 6.0, Shift = 7.0 },
-        },
-        _ => throw new ArgumentException($"unknown generator profile '{profile}' (tiny, small, full)"),
-    };
 }

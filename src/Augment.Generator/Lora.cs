@@ -1,4 +1,4 @@
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using TorchSharp.Modules;
 
 namespace Augment.Generator;
@@ -23,10 +23,4 @@ public static class Lora
 
     public static List<(string Name, Parameter Param)> Parameters(VideoDiT model) =>
         model.named_parameters().Where(p => IsLoraParameter(p.name)).Select(p => (p.name, p.parameter)).ToList();
-
-    /// <summary>Folds every adapter into its base weight (W += α/r·B·A) and zeroes B; outputs stay the same.</summary>
-    public static void Merge(VideoDiT model)
-    {
-        foreach (var (_, layer) in model.Adaptable) layer.MergeLora();
-    }
 }

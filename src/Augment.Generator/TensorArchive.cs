@@ -1,5 +1,4 @@
 using Augment.Data.Numerics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Augment.Data;
@@ -89,18 +88,6 @@ public static class TensorArchive
         }
     }
 
-    /// <summary>First 16 hex digits of the file's SHA-256: what the manifest records as the checkpoint.</summary>
-    public static string Hash(params string[] paths)
-    {
-        using var sha = SHA256.Create();
-        foreach (var p in paths)
-        {
-            var bytes = File.ReadAllBytes(p);
-            sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
-        }
-        sha.TransformFinalBlock([], 0, 0);
-        return Convert.ToHexString(sha.Hash!)[..16].ToLowerInvariant();
-    }
 
     static byte[] MemoryMarshalBytes(float[] values)
     {

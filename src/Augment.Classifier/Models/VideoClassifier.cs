@@ -34,12 +34,6 @@ public abstract class VideoClassifier(string name) : nn.Module<Tensor, Tensor>(n
     /// </summary>
     public abstract Tensor Features(Tensor input);
 
-    public static VideoClassifier Create(ModelConfig config) => config.Kind switch
-    {
-        "r2plus1d" => new R2Plus1DNet(config),
-        "frame2d" => new Frame2DNet(config),
-        _ => throw new ArgumentException($"unknown classifier model '{config.Kind}' (known: r2plus1d, frame2d)"),
-    };
 
     /// <summary>2·(multiply-adds) of a convolution producing outElements values, each from inPerOut inputs.</summary>
     protected static long ConvFlops(long outElements, long inChannels, long kernelVolume) => 2 * outElements * inChannels * kernelVolume;

@@ -1,3 +1,4 @@
+using Augment.Data;
 using System.Collections.Concurrent;
 using Augment.Data.Datasets.Adapters;
 using Augment.Data.Video;
@@ -171,7 +172,7 @@ public static class DatasetLoader
             var hashes = new List<(VideoEntry Entry, string Hash)>();
             foreach (var e in group)
             {
-                try { hashes.Add((e, ClipCache.ContentHash(e.Path))); }
+                try { hashes.Add((e, FileHash.Sha256(e.Path))); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { Unreadable(e, ex); }
             }
             foreach (var copies in hashes.GroupBy(h => h.Hash, h => h.Entry).Where(g => g.Count() > 1))
@@ -261,7 +262,7 @@ public static class DatasetLoader
             foreach (var byClass in units.GroupBy(u => u.Class).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 var list = byClass.Select(u => u.Unit).Order(StringComparer.Ordinal).ToList();
-                Shuffle(list, Seeds.Random(spec.Seed, $"split/{pool.Key}/{byClass.Key}"));
+                Stats.Shuffle(list, Seeds.Random(spec.Seed, $"split/{pool.Key}/{byClass.Key}"));
                 int n = list.Count;
                 int nTest = withTest && spec.TestFraction > 0 && n >= 2 ? Math.Max(1, (int)Math.Round(n * spec.TestFraction)) : 0;
                 int nVal = spec.ValFraction > 0 && n - nTest >= 2 ? Math.Max(1, (int)Math.Round(n * spec.ValFraction)) : 0;
@@ -283,7 +284,7 @@ public static class DatasetLoader
             var train = clips.Where(c => c.Split == Splits.Train && c.Label == cls).ToList();
             if (train.Count <= n) { keptOut[cls] = 0; continue; }
             var videos = train.GroupBy(c => c.VideoId).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.OrderBy(c => c.StartFrame).ToList()).ToList();
-            Shuffle(videos, Seeds.Random(spec.Seed, $"keep/{cls}"));
+            Stats.Shuffle(videos, Seeds.Random(spec.Seed, $"keep/{cls}"));
             var keep = new HashSet<ClipRef>();
             foreach (var video in videos)
             {
@@ -302,12 +303,4 @@ public static class DatasetLoader
         return keptOut;
     }
 
-    static void Shuffle<T>(List<T> list, Random rng)
-    {
-        for (int i = list.Count - 1; i > 0; i--)
-        {
-            int j = rng.Next(i + 1);
-            (list[i], list[j]) = (list[j], list[i]);
-        }
-    }
 }

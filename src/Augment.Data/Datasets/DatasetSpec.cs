@@ -1,8 +1,13 @@
 namespace Augment.Data.Datasets;
 
+/// <summary>A property of <see cref="DatasetSpec"/> that is bookkeeping, not a key a spec file sets.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class NotASpecKeyAttribute : Attribute;
+
 /// <summary>
 /// Where a dataset lives and how to read it. One record serves every adapter; each adapter documents which fields it
-/// reads (its card in datasets/&lt;name&gt;/README.md).
+/// reads (its card in datasets/&lt;name&gt;/README.md). Every property is a key of dataset.yaml and of a dataset entry of
+/// experiments.yaml, under its snake_case name (<see cref="DatasetSpecYaml.Keys"/> is made from this record).
 /// </summary>
 public sealed record DatasetSpec
 {
@@ -41,8 +46,8 @@ public sealed record DatasetSpec
     /// <summary>HyperKvasir: which label wins when the class folder and the metadata CSV disagree (folder | csv).</summary>
     public string LabelSource { get; init; } = "folder";
     /// <summary>The YAML file the spec came from, and the line of each key (e.g. "keep.polyp"), for error messages.</summary>
-    public string? SourceFile { get; init; }
-    public IReadOnlyDictionary<string, int> Lines { get; init; } = new Dictionary<string, int>();
+    [NotASpecKey] public string? SourceFile { get; init; }
+    [NotASpecKey] public IReadOnlyDictionary<string, int> Lines { get; init; } = new Dictionary<string, int>();
 
     /// <summary>"file:line" of a key when known, else the dataset name.</summary>
     public string Where(string key) =>

@@ -24,9 +24,10 @@ public static class DatasetSpecYaml
     public static readonly IReadOnlyList<string> Adapters = ["medvidcl", "hyperkvasir", "surgvisdom", "folder", "manifest"];
     public static readonly IReadOnlyList<string> DomainSplitValues = ["train+val", "train", "val", "test", "skip"];
 
-    static readonly string[] Keys =
-        ["name", "adapter", "root", "video_dir", "manifest", "mapping", "prompts", "keep", "val_fraction",
-         "test_fraction", "clips_per_video", "window_frames", "domain_splits", "seed", "group_by", "label_source"];
+    /// <summary>Every key a spec takes: the properties of <see cref="DatasetSpec"/>, snake_case, in declaration order.</summary>
+    public static readonly IReadOnlyList<string> Keys = typeof(DatasetSpec).GetProperties()
+        .Where(p => !p.IsDefined(typeof(NotASpecKeyAttribute), false))
+        .Select(p => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)).ToList();
 
     /// <summary>A file holding one spec mapping.</summary>
     public static DatasetSpec Load(string path)

@@ -48,7 +48,7 @@ public static class DatasetSummary
     {
         var rows = QuarantineRows(data);
         var sb = new StringBuilder("kind,path,reason\n");
-        foreach (var r in rows) sb.Append($"{Csv(r.Kind)},{Csv(r.Path)},{Csv(r.Reason)}\n");
+        foreach (var r in rows) sb.Append($"{Csv.Quote(r.Kind)},{Csv.Quote(r.Path)},{Csv.Quote(r.Reason)}\n");
         AtomicFile.WriteAllText(csvPath, sb.ToString());
         AtomicFile.WriteJson(Path.ChangeExtension(csvPath, ".json"), new { dataset = data.Name, rows, unmapped = data.Unmapped });
     }
@@ -56,8 +56,7 @@ public static class DatasetSummary
     static Range3? Summarise(IEnumerable<double> values)
     {
         var v = values.Order().ToList();
-        return v.Count == 0 ? null : new Range3(v[0], v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2, v[^1]);
+        return v.Count == 0 ? null : new Range3(v[0], Augment.Data.Stats.Median(v), v[^1]);
     }
 
-    static string Csv(string s) => s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 }

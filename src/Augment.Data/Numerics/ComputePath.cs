@@ -69,7 +69,7 @@ public static class ComputePath
     static (string, string) DecideIsa()
     {
         var asked = Environment.GetEnvironmentVariable(IsaSetting)?.Trim();
-        var inherited = OneDnn.NativeEnvironment(OneDnn.IsaVariable);
+        var inherited = NativeEnvironment.Get(OneDnn.IsaVariable);
         if (!string.IsNullOrEmpty(asked) && !asked.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
             var value = asked.ToUpperInvariant();
@@ -78,7 +78,7 @@ public static class ComputePath
             if (value == "OFF") return ("off", $"{IsaSetting}=off: oneDNN kernels disabled");
             if (!KnownIsas.Contains(value))
                 throw new ArgumentException($"{IsaSetting}={asked}: expected auto, native, off or one of {string.Join(", ", KnownIsas).ToLowerInvariant()}");
-            OneDnn.SetNativeEnvironment(OneDnn.IsaVariable, value);
+            NativeEnvironment.Set(OneDnn.IsaVariable, value);
             return (value, $"{IsaSetting}={asked}");
         }
         if (!string.IsNullOrEmpty(inherited)) return (inherited.ToUpperInvariant(), $"{OneDnn.IsaVariable} set by the environment");

@@ -5,18 +5,11 @@ namespace Augment.Data.Numerics;
 
 /// <summary>
 /// The switches of libtorch's bundled oneDNN that TorchSharp does not expose. The ISA cap is read by oneDNN once, when
-/// it creates its first primitive, so it must be set (through libc's setenv: .NET's own environment does not reach
-/// native getenv) before any convolution runs. The mkldnn switch is ATen's global one and can be flipped at any time.
+/// it creates its first primitive, so it must be set (through <see cref="NativeEnvironment"/>) before any convolution runs. The mkldnn switch is ATen's global one and can be flipped at any time.
 /// </summary>
 public static class OneDnn
 {
     const string Torch = "libtorch_cpu.so";
-
-    [DllImport("libc", EntryPoint = "setenv")]
-    static extern int SetEnv(string name, string value, int overwrite);
-
-    [DllImport("libc", EntryPoint = "getenv")]
-    static extern IntPtr GetEnv(string name);
 
     [DllImport(Torch, EntryPoint = "_ZN2at13globalContextEv")]
     static extern IntPtr GlobalContext();
@@ -37,15 +30,6 @@ public static class OneDnn
 
     /// <summary>oneDNN's own ISA cap variable.</summary>
     public const string IsaVariable = "DNNL_MAX_CPU_ISA";
-
-    /// <summary>A native environment variable as native code sees it (null when unset).</summary>
-    public static string? NativeEnvironment(string name) => Marshal.PtrToStringUTF8(GetEnv(name));
-
-    public static void SetNativeEnvironment(string name, string value)
-    {
-        if (SetEnv(name, value, 1) != 0) throw new InvalidOperationException($"setenv({name}) failed");
-        Environment.SetEnvironmentVariable(name, value);
-    }
 
     /// <summary>
     /// ATen's switch for oneDNN (mkldnn) kernels. Off, float convolutions run on ATen's own im2col + GEMM kernels,

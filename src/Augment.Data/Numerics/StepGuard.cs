@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace Augment.Data.Numerics;
 
 /// <summary>
@@ -23,6 +25,31 @@ public sealed class StepGuard(string stage, Func<string?> lastGoodCheckpoint, in
 
     /// <summary>Raised with a human-readable line whenever a step is skipped.</summary>
     public event Action<string>? StepSkipped;
+
+    // Test faults by stage; async-local, so a test's injection never reaches other code.
+    static readonly AsyncLocal<Dictionary<string, Func<long, bool>>?> Injected = new();
+
+    /// <summary>
+    /// Fault injection for tests: while the returned scope lives, the steps <paramref name="at"/> picks in
+    /// <paramref name="stageName"/> get a NaN gradient, so the guard's real path runs. Nothing in production calls it.
+    /// </summary>
+    internal static IDisposable InjectNonFiniteGradients(string stageName, Func<long, bool> at)
+    {
+        var previous = Injected.Value;
+        Injected.Value = new(previous ?? []) { [stageName] = at };
+        return new Restore(() => Injected.Value = previous);
+    }
+
+    /// <summary>After backward, before the gradient norm: a no-op unless a test injected a fault for this step.</summary>
+    public void ApplyInjectedFault(long step, Tensor gradient)
+    {
+        if (Injected.Value?.TryGetValue(stage, out var at) == true && at(step)) gradient.fill_(float.NaN);
+    }
+
+    sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
 
     /// <summary>True: apply the update. False: skip it. Throws when the skips pass a limit.</summary>
     public bool Admit(long step, double loss, double gradNorm)

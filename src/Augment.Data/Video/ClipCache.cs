@@ -15,9 +15,8 @@ public sealed class ClipCache
     const string Magic = "AUGCLIP1";
     const int HeaderBytes = 8 + 3 * 4, ChecksumBytes = 32;
 
-    // Content hash per (path, size, mtime): hashing a file is paid once per process, and through the cache folder's
-    // content-hashes.tsv once for every process sharing the cache (sweep workers, array tasks, status refreshes).
-    static readonly ConcurrentDictionary<(string, long, long), string> ContentHashes = new();
+    // Hashing a file is paid once per process (FileHash), and through the cache folder's content-hashes.tsv once for
+    // every process sharing the cache (sweep workers, array tasks, status refreshes).
     readonly Lazy<Dictionary<(string, long, long), string>> _remembered;
     readonly ConcurrentDictionary<string, object> _keyLocks = new();
     int _decodes;
@@ -55,15 +54,19 @@ public sealed class ClipCache
         return Path.Combine(Directory, hash[..2], $"{hash}-{clip.StartFrame}-{clip.FrameCount}-{spec.Key}.clip");
     }
 
-    /// <summary><see cref="ContentHash"/>, remembered in this cache's folder by path, size and modification time.</summary>
+    /// <summary>The video's <see cref="FileHash.Sha256"/>, remembered in this cache's folder by path, size and modification time.</summary>
     public string HashOf(string path)
     {
         var info = new FileInfo(path);
-        if (!info.Exists || path.AsSpan().IndexOfAny('\t', '\n') >= 0) return ContentHash(path);
+        if (!info.Exists || path.AsSpan().IndexOfAny('\t', '\n') >= 0) return VideoHash(path);
+        if (FileHash.TryGetKnown(info, out var known)) return known;
         var key = (info.FullName, info.Length, info.LastWriteTimeUtc.Ticks);
-        if (ContentHashes.TryGetValue(key, out var known)) return known;
-        if (_remembered.Value.TryGetValue(key, out var remembered)) return ContentHashes[key] = remembered;
-        var hash = ContentHash(path);
+        if (_remembered.Value.TryGetValue(key, out var remembered))
+        {
+            FileHash.Remember(info, remembered);
+            return remembered;
+        }
+        var hash = VideoHash(path);
         try
         {
             System.IO.Directory.CreateDirectory(Directory);
@@ -86,27 +89,11 @@ public sealed class ClipCache
         return memo;
     }
 
-    /// <summary>SHA-256 of a file's bytes (hex), memoised by path, size and modification time.</summary>
-    public static string ContentHash(string path)
+    // A video that is not there is a problem of the video (quarantined by the caller), not of the program.
+    static string VideoHash(string path)
     {
-        if (System.IO.Directory.Exists(path)) return FolderHash(path);
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new VideoReadException(path, "file not found");
-        var key = (info.FullName, info.Length, info.LastWriteTimeUtc.Ticks);
-        return ContentHashes.GetOrAdd(key, _ =>
-        {
-            using var stream = info.OpenRead();
-            return Convert.ToHexStringLower(SHA256.HashData(stream));
-        });
-    }
-
-    // A frame folder's identity is its frame files' names and contents.
-    static string FolderHash(string dir)
-    {
-        var sb = new System.Text.StringBuilder();
-        foreach (var f in System.IO.Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal))
-            sb.Append(Path.GetFileName(f)).Append(':').Append(ContentHash(f)).Append('\n');
-        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sb.ToString())));
+        try { return FileHash.Sha256(path); }
+        catch (FileNotFoundException) { throw new VideoReadException(path, "file not found"); }
     }
 
     static Clip? TryLoad(string entry, ClipSpec spec)

@@ -16,21 +16,17 @@ public sealed class VideoReadException(string path, string problem) : Exception(
 public static class VideoIO
 {
     // FFmpeg and OpenCV print to stderr on every odd file ("moov atom not found"); problems reach the user as
-    // VideoReadException instead. Native code reads the C environment, which Environment.SetEnvironmentVariable does
-    // not change on Linux. A value the user set (for debugging) wins.
+    // VideoReadException instead. A value the user set (for debugging) wins.
     static VideoIO()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
         try
         {
-            SetEnv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0); // AV_LOG_QUIET
-            SetEnv("OPENCV_LOG_LEVEL", "SILENT", 0);
+            NativeEnvironment.Set("OPENCV_FFMPEG_LOGLEVEL", "-8", overwrite: false); // AV_LOG_QUIET
+            NativeEnvironment.Set("OPENCV_LOG_LEVEL", "SILENT", overwrite: false);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
-
-    [DllImport("libc", EntryPoint = "setenv")]
-    static extern int SetEnv(string name, string value, int overwrite);
 
     /// <summary>Frame count, fps and size. The container's frame count is checked by decoding its last frame, because
     /// AVI/MPG headers often overstate it; when the check fails the frames are counted one by one.</summary>

@@ -53,7 +53,7 @@ public sealed class SlurmExecutor(ExperimentConfig config, Func<string, IReadOnl
     {
         var byStage = decisions.ToDictionary(d => d.Stage);
         cells = plan.Cells.Select((c, i) => (c, i)).Where(x => byStage[x.c.Stage].Action != StageAction.Reuse).Select(x => x.i).ToList();
-        bool generators = decisions.Any(d => !d.Stage.StartsWith("cell ", StringComparison.Ordinal) && d.Action != StageAction.Reuse);
+        bool generators = decisions.Any(d => d.Kind != StageKind.Cell && d.Action != StageAction.Reuse);
         bool reportMissing = !File.Exists(Path.Combine(plan.ReportDir, "report.html"));
         if (!generators && cells.Count == 0 && !reportMissing) return [];
 

@@ -1,3 +1,4 @@
+using Augment.Synthetic.Gate;
 using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
@@ -15,7 +16,8 @@ public sealed record ExperimentConfig
     public required string SourcePath { get; init; }
     /// <summary>MLflow experiment name that groups the sweep's runs.</summary>
     public required string Experiment { get; init; }
-    public required Profile Profile { get; init; }
+    /// <summary>The profile the sweep's scale came from (tiny, small, full or a file's name): what the report names.</summary>
+    public required string Profile { get; init; }
     public required string OutputDir { get; init; }
     /// <summary>Null: MLFLOW_TRACKING_URI if set, else &lt;output_dir&gt;/mlruns.</summary>
     public string? TrackingUri { get; init; }
@@ -39,8 +41,6 @@ public sealed record ExperimentConfig
     /// <summary>Row label of the real-only baseline: the `none` generator's label if one is listed.</summary>
     public string RealOnlyLabel => Generators.FirstOrDefault(g => g.Backend == GeneratorBackend.None)?.Label ?? "Real only";
 }
-
-public enum Profile { Tiny, Small, Full }
 
 public enum Executor { Local, Slurm }
 
@@ -70,16 +70,14 @@ public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend 
     string? Manifest = null, string? Model = null);
 
 /// <summary>
-/// Shared settings of the native generators. Pool: what the base is pretrained on, "general" (the demo's non-medical
-/// video pool, standing in for HunyuanVideo's general prior) and/or dataset names. Step counts left null come from the
-/// profile. Oversample: clips generated per clip needed, so the quality gate's rejects do not starve the largest ratio.
-/// Gate: the quality gate's thresholds (every backend's clips pass it).
+/// Shared settings of the generators. Pool: what the native base is pretrained on, "general" (the demo's non-medical
+/// video pool, standing in for HunyuanVideo's general prior) and/or dataset names. Engine: the native engine's model,
+/// training stages, LoRA and sampler (the profile's, with this file's overrides). Oversample: clips generated per clip
+/// needed, so the quality gate's rejects do not starve the largest ratio. Gate: the quality gate's thresholds (every
+/// backend's clips pass it).
 /// </summary>
-public sealed record GeneratorSettings(IReadOnlyList<string> PretrainPool, int? PretrainSteps, int? AdaptSteps,
-    int? SampleSteps, double? Cfg, double Oversample, GateOptions Gate)
+public sealed record GeneratorSettings(IReadOnlyList<string> PretrainPool, GeneratorConfig Engine, double Oversample, GateOptions Gate)
 {
-    /// <summary>Training steps of the base's video autoencoder (null: the profile's).</summary>
-    public int? AutoencoderSteps { get; init; }
 
     /// <summary>auto | cpu | cuda, for pretraining, adaptation and sampling (auto: CUDA when the build has it and a GPU is visible).</summary>
     public string Device { get; init; } = "auto";

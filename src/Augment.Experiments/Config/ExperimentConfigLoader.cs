@@ -1,3 +1,5 @@
+using Augment.Classifier.Models;
+using Augment.Synthetic.Gate;
 using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
@@ -16,15 +18,20 @@ public static class ExperimentConfigLoader
     static readonly string[] SlurmKeys = ["partition", "account", "qos", "max_parallel", "setup", "extra_args", "generators", "cells", "report"];
     static readonly string[] SlurmResourceKeys = ["time", "cpus", "mem", "gres"];
     static readonly string[] ClipKeys = ["frames", "height", "width", "resize", "pad"];
-    // The dataset keys of dataset.yaml (read by the data library) plus the sweep's own.
-    static readonly string[] DatasetKeys =
-        ["adapter", "root", "video_dir", "manifest", "mapping", "prompts", "keep", "val_fraction", "test_fraction",
-         "clips_per_video", "window_frames", "domain_splits", "seed", "target_classes", "demo"];
+    // The dataset keys of dataset.yaml (the data library's one list; the entry's name is its key here) plus the sweep's own.
     static readonly string[] SweepOnlyDatasetKeys = ["target_classes", "demo"];
+    static readonly string[] DatasetKeys = [.. DatasetSpecYaml.Keys.Where(k => k != "name"), .. SweepOnlyDatasetKeys];
     static readonly string[] DemoKeys =
         ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
     static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "manifest", "model"];
-    static readonly string[] GeneratorSettingKeys = ["pretrain_pool", "autoencoder_steps", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device"];
+    static readonly string[] GeneratorSettingKeys =
+        ["pretrain_pool", "autoencoder_steps", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device",
+         "model", "autoencoder", "pretrain", "adapt", "lora", "sampler"];
+    static readonly string[] EngineModelKeys = ["latent_channels", "autoencoder_width", "patch_frames", "patch_size", "dim", "depth", "heads", "mlp_ratio", "prompt_buckets"];
+    static readonly string[] TrainStageKeys =
+        ["steps", "batch_size", "learning_rate", "weight_decay", "ema", "cond_dropout", "shift", "time_sampling", "grad_clip", "checkpoint_every"];
+    static readonly string[] LoraKeys = ["rank", "alpha", "targets"];
+    static readonly string[] SamplerKeys = ["steps", "cfg", "shift", "solver"];
     static readonly string[] GateKeys =
         ["border_frame_fraction", "border_max_luma", "border_max_width", "min_sharpness", "min_luma", "max_luma",
          "min_motion", "max_flicker", "memorisation_max_bits", "max_sharpness", "max_motion", "max_blockiness",
@@ -57,10 +64,17 @@ public static class ExperimentConfigLoader
         var baseDir = Path.GetDirectoryName(sourcePath)!;
         f.CheckKeys(root, "", TopKeys);
 
-        var profile = f.Choice<Profile>(root, "", "profile") ?? Profile.Tiny;
+        ProfileSettings profile;
+        try { profile = Profiles.Load(f.String(root, "", "profile") ?? Profiles.DefaultName, baseDir); }
+        catch (FileNotFoundException e)
+        {
+            // Reported with the file's other problems; the rest is checked against the default profile.
+            f.Error(YamlFields.Get(root, "profile")!, "profile", e.Message);
+            profile = Profiles.Load(Profiles.DefaultName);
+        }
         var outputDir = outputOverride is not null ? Path.GetFullPath(outputOverride)
             : Path.GetFullPath(Path.Combine(baseDir, f.String(root, "", "output_dir") ?? "runs/sweep"));
-        var clip = ReadClip(f, f.Map(root, "", "clip"), "clip", ProfileDefaults.Clip(profile));
+        var clip = ReadClip(f, f.Map(root, "", "clip"), "clip", profile.Clip);
         var seeds = ReadSeeds(f, root);
         var ratios = ReadRatios(f, root);
         double? reportRatio = null;
@@ -71,10 +85,10 @@ public static class ExperimentConfigLoader
                 f.Error(rr, "report_ratio", $"{r} is not one of the ratios [{string.Join(", ", ratios)}] (or write 'best')");
         }
 
-        var generatorSettings = ReadGeneratorSettings(f, f.Map(root, "", "generator"));
+        var generatorSettings = ReadGeneratorSettings(f, f.Map(root, "", "generator"), profile.Engine);
         var datasets = ReadDatasets(f, root, baseDir, outputDir, clip, sourcePath);
         var generators = ReadGenerators(f, root, baseDir);
-        var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), ProfileDefaults.Classifier(profile));
+        var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), profile.Classifier);
         var executor = f.Choice<Executor>(root, "", "executor") ?? Executor.Local;
         var slurm = ReadSlurm(f, f.Map(root, "", "slurm"));
 
@@ -89,7 +103,7 @@ public static class ExperimentConfigLoader
         {
             SourcePath = sourcePath,
             Experiment = f.String(root, "", "experiment") ?? "augment",
-            Profile = profile,
+            Profile = profile.Name,
             OutputDir = outputDir,
             TrackingUri = f.String(root, "", "tracking_uri"),
             Clip = clip,
@@ -131,7 +145,7 @@ public static class ExperimentConfigLoader
         };
     }
 
-    static ClipSpec ReadClip(YamlFields f, YamlMappingNode? map, string path, ClipSpec defaults)
+    internal static ClipSpec ReadClip(YamlFields f, YamlMappingNode? map, string path, ClipSpec defaults)
     {
         if (map is null) return defaults;
         f.CheckKeys(map, path, ClipKeys);
@@ -176,19 +190,112 @@ public static class ExperimentConfigLoader
         return ratios;
     }
 
-    static GeneratorSettings ReadGeneratorSettings(YamlFields f, YamlMappingNode? map)
+    static GeneratorSettings ReadGeneratorSettings(YamlFields f, YamlMappingNode? map, GeneratorConfig profileEngine)
     {
-        if (map is null) return new GeneratorSettings(["general"], null, null, null, null, 1.25, new GateOptions());
+        if (map is null) return new GeneratorSettings(["general"], profileEngine, 1.25, new GateOptions());
         const string p = "generator";
         f.CheckKeys(map, p, GeneratorSettingKeys);
         var pool = f.Strings(map, p, "pretrain_pool");
-        return new GeneratorSettings(pool.Count > 0 ? pool : ["general"],
-            f.Int(map, p, "pretrain_steps", 1), f.Int(map, p, "adapt_steps", 1), f.Int(map, p, "sample_steps", 1),
-            f.Double(map, p, "cfg", 0, 100), f.Double(map, p, "oversample", 1, 10) ?? 1.25,
+        var engine = ReadEngine(f, map, p, profileEngine);
+        // Shorthands for the knobs tuned most, each the same as its nested key (autoencoder_steps = autoencoder.steps).
+        int? Shorthand(string key, string nested, int? value)
+        {
+            if (YamlFields.Get(map, key) is not { } node) return value;
+            if (f.Map(map, p, nested.Split('.')[0]) is { } section && YamlFields.Get(section, nested.Split('.')[1]) is not null)
+                f.Error(node, $"{p}.{key}", $"give either {key} or {nested}, not both");
+            return f.Int(map, p, key, 1);
+        }
+        engine = engine with
+        {
+            Autoencoder = engine.Autoencoder with { Steps = Shorthand("autoencoder_steps", "autoencoder.steps", engine.Autoencoder.Steps)!.Value },
+            Pretrain = engine.Pretrain with { Steps = Shorthand("pretrain_steps", "pretrain.steps", engine.Pretrain.Steps)!.Value },
+            Adapt = engine.Adapt with { Steps = Shorthand("adapt_steps", "adapt.steps", engine.Adapt.Steps)!.Value },
+            Sampler = engine.Sampler with
+            {
+                Steps = Shorthand("sample_steps", "sampler.steps", engine.Sampler.Steps)!.Value,
+                Cfg = f.Double(map, p, "cfg", 0, 100) ?? engine.Sampler.Cfg,
+            },
+        };
+        return new GeneratorSettings(pool.Count > 0 ? pool : ["general"], engine, f.Double(map, p, "oversample", 1, 10) ?? 1.25,
             ReadGate(f, f.Map(map, p, "gate")))
         {
             Device = f.OneOf(map, p, "device", "auto", "cpu", "cuda") ?? "auto",
-            AutoencoderSteps = f.Int(map, p, "autoencoder_steps", 1),
+        };
+    }
+
+    /// <summary>The native engine's model, training stages, LoRA and sampler: what a profile sets and experiments.yaml may override.</summary>
+    internal static GeneratorConfig ReadEngine(YamlFields f, YamlMappingNode? map, string p, GeneratorConfig d)
+    {
+        if (map is null) return d;
+        var model = d.Model;
+        if (f.Map(map, p, "model") is { } m)
+        {
+            var mp = $"{p}.model";
+            f.CheckKeys(m, mp, EngineModelKeys);
+            model = model with
+            {
+                LatentChannels = f.Int(m, mp, "latent_channels", 3, 1024) ?? model.LatentChannels,
+                AutoencoderWidth = f.Int(m, mp, "autoencoder_width", 4, 4096) ?? model.AutoencoderWidth,
+                PatchFrames = f.Int(m, mp, "patch_frames", 1, 64) ?? model.PatchFrames,
+                PatchSize = f.Int(m, mp, "patch_size", 1, 64) ?? model.PatchSize,
+                Dim = f.Int(m, mp, "dim", 1, 65536) ?? model.Dim,
+                Depth = f.Int(m, mp, "depth", 1, 1024) ?? model.Depth,
+                Heads = f.Int(m, mp, "heads", 1, 1024) ?? model.Heads,
+                MlpRatio = f.Int(m, mp, "mlp_ratio", 1, 64) ?? model.MlpRatio,
+                PromptBuckets = f.Int(m, mp, "prompt_buckets", 2, 1 << 24) ?? model.PromptBuckets,
+            };
+        }
+        TrainConfig Stage(string key, TrainConfig s)
+        {
+            if (f.Map(map, p, key) is not { } t) return s;
+            var tp = $"{p}.{key}";
+            f.CheckKeys(t, tp, TrainStageKeys);
+            return s with
+            {
+                Steps = f.Int(t, tp, "steps", 1) ?? s.Steps,
+                BatchSize = f.Int(t, tp, "batch_size", 1, 4096) ?? s.BatchSize,
+                LearningRate = f.Double(t, tp, "learning_rate", 1e-12, 10) ?? s.LearningRate,
+                WeightDecay = f.Double(t, tp, "weight_decay", 0, 10) ?? s.WeightDecay,
+                Ema = f.Double(t, tp, "ema", 0, 1) ?? s.Ema,
+                CondDropout = f.Double(t, tp, "cond_dropout", 0, 1) ?? s.CondDropout,
+                Shift = f.Double(t, tp, "shift", 1e-3, 1000) ?? s.Shift,
+                TimeSampling = f.OneOf(t, tp, "time_sampling", "logit-normal", "uniform") ?? s.TimeSampling,
+                GradClip = f.Double(t, tp, "grad_clip", 0, 1e6) ?? s.GradClip,
+                CheckpointEvery = f.Int(t, tp, "checkpoint_every", 1) ?? s.CheckpointEvery,
+            };
+        }
+        var lora = d.Lora;
+        if (f.Map(map, p, "lora") is { } l)
+        {
+            var lp = $"{p}.lora";
+            f.CheckKeys(l, lp, LoraKeys);
+            var targets = f.Strings(l, lp, "targets");
+            foreach (var t in targets.Where(t => !Augment.Generator.Lora.KnownTargets.Contains(t)))
+                f.Error(YamlFields.Get(l, "targets")!, $"{lp}.targets", $"'{t}' is not one of {string.Join(", ", Augment.Generator.Lora.KnownTargets)}");
+            lora = lora with
+            {
+                Rank = f.Int(l, lp, "rank", 1, 4096) ?? lora.Rank,
+                Alpha = f.Double(l, lp, "alpha", 1e-6, 1e6) ?? lora.Alpha,
+                Targets = targets.Count > 0 ? targets : lora.Targets,
+            };
+        }
+        var sampler = d.Sampler;
+        if (f.Map(map, p, "sampler") is { } s)
+        {
+            var sp = $"{p}.sampler";
+            f.CheckKeys(s, sp, SamplerKeys);
+            sampler = sampler with
+            {
+                Steps = f.Int(s, sp, "steps", 1, 10_000) ?? sampler.Steps,
+                Cfg = f.Double(s, sp, "cfg", 0, 100) ?? sampler.Cfg,
+                Shift = f.Double(s, sp, "shift", 1e-3, 1000) ?? sampler.Shift,
+                Solver = f.OneOf(s, sp, "solver", "euler", "heun") ?? sampler.Solver,
+            };
+        }
+        return d with
+        {
+            Model = model, Autoencoder = Stage("autoencoder", d.Autoencoder), Pretrain = Stage("pretrain", d.Pretrain),
+            Adapt = Stage("adapt", d.Adapt), Lora = lora, Sampler = sampler,
         };
     }
 
@@ -332,12 +439,12 @@ public static class ExperimentConfigLoader
         _ => false,
     };
 
-    static ClassifierOptions ReadClassifier(YamlFields f, YamlMappingNode? map, ClassifierOptions defaults)
+    internal static ClassifierOptions ReadClassifier(YamlFields f, YamlMappingNode? map, ClassifierOptions defaults)
     {
         if (map is null) return defaults;
         const string p = "classifier";
         f.CheckKeys(map, p, ClassifierKeys);
-        var model = f.OneOf(map, p, "model", "r2plus1d", "frame2d");
+        var model = f.OneOf(map, p, "model", [.. ClassifierModels.Names]);
         var balance = f.OneOf(map, p, "balance", "sampler", "weights", "none");
         var device = f.OneOf(map, p, "device", "auto", "cpu", "cuda");
         var precision = f.OneOf(map, p, "precision", "auto", "fp32", "bf16-mixed");

@@ -7,20 +7,21 @@ using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Generator;
 using Augment.Generator.Backends;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
+using Augment.Synthetic;
 
 namespace Augment.Experiments.Sweep;
 
 /// <summary>
 /// The generator side of a sweep, each step done at most once and reused while its fingerprint holds (SweepStages): the
 /// base model pretrained once per sweep, one LoRA adapter per dataset, one generation per (dataset, generator, seed)
-/// sized for the largest ratio. Interrupted steps resume from their own partial files (training checkpoints, per-clip
-/// sidecars of a generation); a step whose inputs changed starts again from nothing. Each step is claimed before it
-/// runs, so workers sharing the output folder never run one twice: a worker that needs a step another holds waits.
+/// sized for the largest ratio, and its gating. Interrupted steps resume from their own partial files (training
+/// checkpoints, per-clip sidecars of a generation); a step whose inputs changed starts again from nothing. Every step
+/// runs through the <see cref="StageRunner"/>: claimed, reused or begun, and failed once per sweep.
 /// </summary>
 public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache,
-    SweepStages stages, GeneratorConfig generatorConfig, StageClaims claims)
+    SweepStages stages, GeneratorConfig generatorConfig, StageRunner runner)
 {
     /// <summary>Generation runs actually executed by this instance (not skipped because already done).</summary>
     public int GenerationsRun { get; private set; }
@@ -28,46 +29,17 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     public static GeneratorConfig BuildConfig(ExperimentConfig config)
     {
         // The engine generates at the sweep's clip size: no resampling between generated and real clips.
-        var g = GeneratorConfig.ForProfile(ProfileDefaults.Name(config.Profile)).AtClipSize(config.Clip) with { Seed = config.Seeds[0] };
-        var s = config.Generator;
-        return g with
-        {
-            Autoencoder = s.AutoencoderSteps is { } e ? g.Autoencoder with { Steps = e } : g.Autoencoder,
-            Pretrain = s.PretrainSteps is { } p ? g.Pretrain with { Steps = p } : g.Pretrain,
-            Adapt = s.AdaptSteps is { } a ? g.Adapt with { Steps = a } : g.Adapt,
-            Sampler = g.Sampler with { Steps = s.SampleSteps ?? g.Sampler.Steps, Cfg = s.Cfg ?? g.Sampler.Cfg },
-            Gate = s.Gate,
-            Device = s.Device,
-        };
+        return config.Generator.Engine.AtClipSize(config.Clip) with { Seed = config.Seeds[0], Device = config.Generator.Device };
     }
 
-    // A training stage that stopped (e.g. too many non-finite steps) fails every cell that needs it, without retraining each time.
-    readonly Dictionary<string, string> failedStages = [];
-
-    T Once<T>(string stage, Func<T> run)
-    {
-        if (failedStages.TryGetValue(stage, out var error)) throw new InvalidOperationException($"{stage} failed earlier in this sweep: {error}");
-        try { return run(); }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            failedStages[stage] = e.Message;
-            throw;
-        }
-    }
-
-    /// <summary>Holds the stage for this worker, waiting while another runs it; null when that other finished it.</summary>
-    Claim? Hold(Func<StageDecision> decide, Action<string, double> report, CancellationToken cancel) =>
-        claims.Take(decide().Stage, () => decide().Action == StageAction.Reuse,
-            holder => report($"waiting for {holder.Worker} to finish {holder.Stage}", 0), cancel);
-
-    public string EnsureBase(Action<string, double> report, CancellationToken cancel) =>
-        Once("base generator pretraining", () => TrainBase(report, cancel));
-
-    string TrainBase(Action<string, double> report, CancellationToken cancel)
+    public string EnsureBase(Action<string, double> report, CancellationToken cancel)
     {
         var checkpoint = Path.Combine(stages.BaseDir, "base.ckpt");
-        using var claim = Hold(stages.Base, report, cancel);
-        if (!stages.Begin(stages.Base(), stages.BaseDir, stages.BasePrint())) return checkpoint;
+        return runner.Run(stages.Base, stages.BaseDir, stages.BasePrint, () => checkpoint, () => TrainBase(checkpoint, report, cancel), report, cancel);
+    }
+
+    string TrainBase(string checkpoint, Action<string, double> report, CancellationToken cancel)
+    {
         var pool = config.Generator.PretrainPool.Select(name => name == "general" ? GeneralPool(report) : datasets[name].Data).ToList();
         var clock = Stopwatch.StartNew();
         var result = GeneratorTraining.Pretrain(pool, config.Clip, cache, generatorConfig, checkpoint,
@@ -75,7 +47,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
                 $"(step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
         var autoencoder = TensorArchive.ReadHeader<AutoencoderHeader>(GeneratorTraining.AutoencoderPath(checkpoint));
         AtomicFile.WriteJson(Path.Combine(stages.BaseDir, SweepStages.BaseMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
-            result.SkippedSteps, result.Clips, pool.Select(d => d.Name).ToList(), clock.Elapsed.TotalSeconds, ClipCache.ContentHash(checkpoint))
+            result.SkippedSteps, result.Clips, pool.Select(d => d.Name).ToList(), clock.Elapsed.TotalSeconds, FileHash.Sha256(checkpoint))
         {
             AutoencoderSteps = autoencoder.Step, AutoencoderSkippedSteps = autoencoder.SkippedSteps, AutoencoderReconstruction = autoencoder.Reconstruction,
         });
@@ -85,21 +57,17 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     public string EnsureAdapter(string dataset, Action<string, double> report, CancellationToken cancel)
     {
         var baseCheckpoint = EnsureBase(report, cancel);
-        return Once($"LoRA adaptation to {dataset}", () => TrainAdapter(dataset, baseCheckpoint, report, cancel));
-    }
-
-    string TrainAdapter(string dataset, string baseCheckpoint, Action<string, double> report, CancellationToken cancel)
-    {
         var dir = stages.AdapterDir(dataset);
         var adapter = Path.Combine(dir, "adapter.ckpt");
-        using var claim = Hold(() => stages.Adapter(dataset), report, cancel);
-        if (!stages.Begin(stages.Adapter(dataset), dir, stages.AdapterPrint(dataset)!)) return adapter;
-        var clock = Stopwatch.StartNew();
-        var result = GeneratorTraining.Adapt(datasets[dataset].Data, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
-            new SyncProgress<TrainProgress>(p => report($"adapting LoRA to {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
-        AtomicFile.WriteJson(Path.Combine(dir, SweepStages.AdapterMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
-            result.SkippedSteps, result.Clips, [dataset], clock.Elapsed.TotalSeconds, ClipCache.ContentHash(adapter)));
-        return adapter;
+        return runner.Run(() => stages.Adapter(dataset), dir, () => stages.AdapterPrint(dataset)!, () => adapter, () =>
+        {
+            var clock = Stopwatch.StartNew();
+            var result = GeneratorTraining.Adapt(datasets[dataset].Data, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
+                new SyncProgress<TrainProgress>(p => report($"adapting LoRA to {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
+            AtomicFile.WriteJson(Path.Combine(dir, SweepStages.AdapterMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
+                result.SkippedSteps, result.Clips, [dataset], clock.Elapsed.TotalSeconds, FileHash.Sha256(adapter)));
+            return adapter;
+        }, report, cancel);
     }
 
     /// <summary>What a generator of the sweep really is, for the report: the native backend is a small local model
@@ -112,9 +80,9 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         _ => "none",
     };
 
-    static string Millions(long n) => (n / 1e6).ToString(n < 10_000_000 ? "0.00M" : "0M", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Millions(long n) => (n / 1e6).ToString(n < 10_000_000 ? "0.00M" : "0M", System.Globalization.CultureInfo.InvariantCulture);
 
-    static long BaseParameters(ModelConfig model)
+    public static long BaseParameters(NativeModelConfig model)
     {
         using var dit = new VideoDiT(model);
         using var autoencoder = new VideoAutoencoder(model);
@@ -129,42 +97,61 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         var entry = config.Generators.First(g => g.Name == plan.Generator);
         // Parents first, so the generation's fingerprint can name the checkpoints it samples from.
         if (entry.Backend == GeneratorBackend.Native) { if (entry.Adapt) EnsureAdapter(plan.Dataset, report, cancel); else EnsureBase(report, cancel); }
-        using var claim = Hold(() => stages.Generation(plan), report, cancel);
-        if (!stages.Begin(stages.Generation(plan), plan.Dir, stages.GenerationPrint(plan)!)) return GenerationRecord.TryRead(plan.Dir)!;
-        var ds = datasets[plan.Dataset];
-        var trainCounts = ds.Data.Split(Splits.Train).GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Count());
-        var perClass = ds.TargetClasses.ToDictionary(c => c,
-            c => (int)Math.Ceiling(plan.MaxRatio * trainCounts.GetValueOrDefault(c) * config.Generator.Oversample));
+        return runner.Run(() => stages.Generation(plan), plan.Dir, () => stages.GenerationPrint(plan)!, () => GenerationRecord.TryRead(plan.Dir)!, () =>
+        {
+            var ds = datasets[plan.Dataset];
+            var trainCounts = ds.Data.Split(Splits.Train).GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Count());
+            var perClass = ds.TargetClasses.ToDictionary(c => c,
+                c => (int)Math.Ceiling(plan.MaxRatio * trainCounts.GetValueOrDefault(c) * config.Generator.Oversample));
+            var generator = Open(entry, plan.Dataset, report, cancel);
+            try
+            {
+                var clock = Stopwatch.StartNew();
+                GenerationsRun++;
+                var result = generator.Generate(new GenerationRequest(ds.Data, config.Clip, perClass, plan.Seed, plan.Dir),
+                    new SyncProgress<double>(f => report($"generating {entry.Label} clips for {plan.Dataset} (seed {plan.Seed})", f)), cancel);
+                var record = new GenerationRecord
+                {
+                    Dataset = plan.Dataset, Generator = plan.Generator, Seed = plan.Seed, MaxRatio = plan.MaxRatio,
+                    Requested = perClass, Made = result.Made, Failed = result.Failed, Clips = Path.GetRelativePath(plan.Dir, result.ClipsPath),
+                    Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
+                };
+                AtomicFile.WriteJson(Path.Combine(plan.Dir, GenerationRecord.FileName), record);
+                return record;
+            }
+            finally
+            {
+                (generator as IDisposable)?.Dispose();
+            }
+        }, report, cancel);
+    }
 
-        var generator = Open(entry, plan.Dataset, report, cancel);
-        try
+    /// <summary>The generation's clips judged by the quality gate; the manifest the cells mix from.</summary>
+    public GatingRecord EnsureGating(GenerationPlan plan, Action<string, double> report, CancellationToken cancel)
+    {
+        var generation = EnsureGeneration(plan, report, cancel);
+        return runner.Run(() => stages.Gating(plan), plan.GatingDir, () => stages.GatingPrint(plan)!, () => GatingRecord.TryRead(plan.GatingDir)!, () =>
         {
             var clock = Stopwatch.StartNew();
-            GenerationsRun++;
-            var result = generator.Generate(new GenerationRequest(ds.Data, config.Clip, perClass, plan.Seed, plan.Dir), cache,
-                new SyncProgress<double>(f => report($"generating {entry.Label} clips for {plan.Dataset} (seed {plan.Seed})", f)), cancel);
-            var record = new GenerationRecord
+            var label = config.Generators.First(g => g.Name == plan.Generator).Label;
+            var result = GateRun.Execute(Path.Combine(plan.Dir, generation.Clips), datasets[plan.Dataset].Data, config.Clip, cache, config.Generator.Gate,
+                plan.GatingDir, new SyncProgress<double>(f => report($"gating {label} clips for {plan.Dataset} (seed {plan.Seed})", f)), cancel);
+            var record = new GatingRecord
             {
-                Dataset = plan.Dataset, Generator = plan.Generator, Seed = plan.Seed, MaxRatio = plan.MaxRatio,
-                Requested = perClass, Accepted = result.Accepted, Rejected = result.Rejected,
-                Manifest = Path.GetRelativePath(plan.Dir, result.ManifestPath),
-                ContactSheets = result.ContactSheets.Select(s => Path.GetRelativePath(plan.Dir, s)).ToList(),
+                Accepted = result.Accepted, Rejected = result.Rejected, Manifest = Path.GetRelativePath(plan.GatingDir, result.ManifestPath),
+                ContactSheets = result.ContactSheets.Select(s => Path.GetRelativePath(plan.GatingDir, s)).ToList(),
                 Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
             };
-            AtomicFile.WriteJson(Path.Combine(plan.Dir, GenerationRecord.FileName), record);
+            AtomicFile.WriteJson(Path.Combine(plan.GatingDir, GatingRecord.FileName), record);
             return record;
-        }
-        finally
-        {
-            (generator as IDisposable)?.Dispose();
-        }
+        }, report, cancel);
     }
 
     IVideoGenerator Open(GeneratorEntry entry, string dataset, Action<string, double> report, CancellationToken cancel) => entry.Backend switch
     {
         GeneratorBackend.Native => new NativeGenerator(entry.Name, EnsureBase(report, cancel),
             entry.Adapt ? EnsureAdapter(dataset, report, cancel) : null, generatorConfig),
-        GeneratorBackend.Import => new ImportGenerator(entry.Name, entry.Manifest!, generatorConfig),
+        GeneratorBackend.Import => new ImportGenerator(entry.Name, entry.Manifest!),
         GeneratorBackend.Onnx => new OnnxGenerator(entry.Name, entry.Model!, generatorConfig),
         _ => throw new InvalidOperationException($"generator {entry.Name} has no backend that generates clips"),
     };

@@ -13,11 +13,18 @@ public sealed record CellPlan(string Key, string Dataset, string? Generator, dou
     public string Stage => $"cell {Key}";
 }
 
-/// <summary>One generation run: enough clips for the largest ratio; every smaller ratio mixes a prefix of them.</summary>
+/// <summary>
+/// One generation run: enough clips for the largest ratio; every smaller ratio mixes a prefix of them. Its clips are then
+/// gated as a stage of their own, in <see cref="GatingDir"/>, so other gate thresholds reuse the clips.
+/// </summary>
 public sealed record GenerationPlan(string Dataset, string Generator, long Seed, double MaxRatio, string Dir)
 {
     /// <summary>Its name among the sweep's stages (decisions, claims, status).</summary>
     public string Stage => $"generation {Dataset}/{Generator}/s{Seed}";
+    public string GatingStage => $"gating {Dataset}/{Generator}/s{Seed}";
+    /// <summary>The gate's manifest, thresholds, contact sheets and the generation-quality measurement.</summary>
+    public string GatingDir => Path.Combine(Dir, GatingFolder);
+    public const string GatingFolder = "gated";
 }
 
 /// <summary>Everything a sweep will do, in the order it does it.</summary>
@@ -29,7 +36,6 @@ public sealed record SweepPlan(
     IReadOnlyList<string> AdaptedDatasets,
     string SweepKey)
 {
-    public string CellsDir => Path.Combine(Config.OutputDir, "cells");
     public string ReportDir => Path.Combine(Config.OutputDir, "report");
 }
 

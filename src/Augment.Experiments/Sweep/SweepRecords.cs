@@ -21,6 +21,8 @@ public sealed record CellResult
     public required long Seed { get; init; }
     public required CellStatus Status { get; init; }
     public string? Error { get; init; }
+    /// <summary>Failed because the gate accepted fewer synthetic clips than the ratio asks for.</summary>
+    public bool SyntheticShortfall { get; init; }
     public IReadOnlyList<string> Classes { get; init; } = [];
     public IReadOnlyList<string> TargetClasses { get; init; } = [];
     public double Accuracy { get; init; }
@@ -63,12 +65,11 @@ public sealed record GenerationRecord
     public required long Seed { get; init; }
     public required double MaxRatio { get; init; }
     public required IReadOnlyDictionary<string, int> Requested { get; init; }
-    public required IReadOnlyDictionary<string, int> Accepted { get; init; }
-    public required IReadOnlyDictionary<string, int> Rejected { get; init; }
-    /// <summary>Relative to the generation folder.</summary>
-    public required string Manifest { get; init; }
-    /// <summary>Relative to the generation folder.</summary>
-    public required IReadOnlyList<string> ContactSheets { get; init; }
+    /// <summary>Clips written, and clips that could not be made (unreadable import, non-finite output), per class.</summary>
+    public required IReadOnlyDictionary<string, int> Made { get; init; }
+    public required IReadOnlyDictionary<string, int> Failed { get; init; }
+    /// <summary>The clip list (clips.jsonl), relative to the generation folder.</summary>
+    public required string Clips { get; init; }
     public double Seconds { get; init; }
     public DateTimeOffset FinishedAt { get; init; }
 
@@ -78,6 +79,27 @@ public sealed record GenerationRecord
     {
         var path = Path.Combine(dir, FileName);
         return File.Exists(path) ? AtomicFile.ReadJson<GenerationRecord>(path) : null;
+    }
+}
+
+/// <summary>gating.json: a generation's clips judged by the quality gate (its presence means "do not gate again").</summary>
+public sealed record GatingRecord
+{
+    public required IReadOnlyDictionary<string, int> Accepted { get; init; }
+    public required IReadOnlyDictionary<string, int> Rejected { get; init; }
+    /// <summary>Relative to the gating folder.</summary>
+    public required string Manifest { get; init; }
+    /// <summary>Relative to the gating folder.</summary>
+    public required IReadOnlyList<string> ContactSheets { get; init; }
+    public double Seconds { get; init; }
+    public DateTimeOffset FinishedAt { get; init; }
+
+    public const string FileName = "gating.json";
+
+    public static GatingRecord? TryRead(string dir)
+    {
+        var path = Path.Combine(dir, FileName);
+        return File.Exists(path) ? AtomicFile.ReadJson<GatingRecord>(path) : null;
     }
 }
 
@@ -101,7 +123,11 @@ public sealed record DatasetSummary(string Name, IReadOnlyList<string> TargetCla
 
 /// <summary>A generator of the sweep. Description says what it really is ("native stand-in (0.21M params)"), so
 /// nobody reads a tiny local model as the foundation model its label names.</summary>
-public sealed record GeneratorSummary(string Name, string Label, string Backend, string Description);
+public sealed record GeneratorSummary(string Name, string Label, string Backend, string Description)
+{
+    /// <summary>Parameters of a native stand-in (null for other backends).</summary>
+    public long? StandInParameters { get; init; }
+}
 
 /// <summary>sweep.json: what the sweep was asked to do, so a report can be made from the run folder alone.</summary>
 public sealed record SweepSummary
@@ -121,6 +147,8 @@ public sealed record SweepSummary
     public double? ReportRatio { get; init; }
     /// <summary>How this machine computed: the oneDNN ISA cap, whether oneDNN was on, the self-check's verdict.</summary>
     public string? Numerics { get; init; }
+    /// <summary>The numbers came from a fallback path (self-check failed, or oneDNN off): not comparable with default runs.</summary>
+    public bool NumericsFallback { get; init; }
     /// <summary>The build that ran (commit stamped at build time; source hash of the Augment assemblies) and the
     /// experiments file's SHA-256: separate, because either can change without the other.</summary>
     public string CodeCommit { get; init; } = CodeVersion.Unknown;
@@ -132,12 +160,15 @@ public sealed record SweepSummary
     public static SweepSummary From(SweepPlan plan, IReadOnlyDictionary<string, SweepDataset> loaded) => new()
     {
         Experiment = plan.Config.Experiment,
-        Profile = ProfileDefaults.Name(plan.Config.Profile),
+        Profile = plan.Config.Profile,
         SweepKey = plan.SweepKey,
         ConfigPath = plan.Config.SourcePath,
         Datasets = plan.Config.Datasets.Select(d => loaded.TryGetValue(d.Name, out var ds) ? DatasetSummary.From(ds) : new DatasetSummary(d.Name, d.TargetClasses)).ToList(),
         Generators = plan.Config.SyntheticGenerators.Select(g => new GeneratorSummary(g.Name, g.Label, g.Backend.ToString().ToLowerInvariant(),
-            SweepGenerators.Describe(g, SweepGenerators.BuildConfig(plan.Config)))).ToList(),
+            SweepGenerators.Describe(g, SweepGenerators.BuildConfig(plan.Config)))
+        {
+            StandInParameters = g.Backend == GeneratorBackend.Native ? SweepGenerators.BaseParameters(SweepGenerators.BuildConfig(plan.Config).Model) : null,
+        }).ToList(),
         PlannedCells = plan.Cells.Count,
         RealOnlyLabel = plan.Config.RealOnlyLabel,
         Ratios = plan.Config.Ratios,
@@ -145,6 +176,6 @@ public sealed record SweepSummary
         ReportRatio = plan.Config.ReportRatio,
         CodeCommit = CodeVersion.Commit,
         CodeSources = CodeVersion.Sources,
-        ConfigSha256 = File.Exists(plan.Config.SourcePath) ? ClipCache.ContentHash(plan.Config.SourcePath) : null,
+        ConfigSha256 = File.Exists(plan.Config.SourcePath) ? FileHash.Sha256(plan.Config.SourcePath) : null,
     };
 }

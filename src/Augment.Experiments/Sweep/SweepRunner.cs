@@ -6,8 +6,8 @@ using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
-using Augment.Experiments.Report;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
+using Augment.Synthetic;
 
 namespace Augment.Experiments.Sweep;
 
@@ -55,6 +55,11 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     readonly StageClaims claims = claims ?? new StageClaims(plan.Config.OutputDir, StageClaims.DefaultWorker());
     SweepGenerators? generators;
     SweepStages? stages;
+    StageRunner? runner;
+
+    /// <summary>Writes the report of a run folder and returns its HTML path. The report is its own project, which reads
+    /// what the sweep stored; whoever runs the sweep (the CLI) passes it in. Null: no report.</summary>
+    public Func<string, string>? WriteReport { get; init; }
 
     /// <summary>Generation runs executed by this runner (not skipped as already done).</summary>
     public int GenerationsRun => generators?.GenerationsRun ?? 0;
@@ -88,7 +93,10 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         }
         var numerics = ComputePath.Ensure();
         AtomicFile.WriteJson(Path.Combine(config.OutputDir, SweepSummary.FileName),
-            SweepSummary.From(plan, datasets) with { Numerics = Describe(numerics) });
+            SweepSummary.From(plan, datasets) with
+            {
+                Numerics = Describe(numerics), NumericsFallback = numerics.Check is { Ok: false } || !numerics.OneDnnEnabled,
+            });
         foreach (var ds in datasets.Values)
             Augment.Data.Datasets.DatasetSummary.WriteQuarantine(ds.Data, Path.Combine(config.OutputDir, "datasets", ds.Entry.Name, "quarantine.csv"));
 
@@ -106,7 +114,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         }
         var generatorConfig = SweepGenerators.BuildConfig(config);
         stages = new SweepStages(config, datasets, generatorConfig, force ?? new HashSet<StageKind>(), cache);
-        generators = new SweepGenerators(config, datasets, cache, stages, generatorConfig, claims);
+        runner = new StageRunner(stages, claims);
+        generators = new SweepGenerators(config, datasets, cache, stages, generatorConfig, runner);
 
         var untracked = new Dictionary<string, string>();
         // One guard for all backfills: after the first failure the rest wait for the next run instead of each waiting out the retries.
@@ -176,12 +185,12 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 : results.Any(r => r!.Status == CellStatus.Failed) ? RunStatus.Failed : RunStatus.Finished));
 
         string? html = null, reportError = null;
-        if (scope.IsWhole || (scope.Cell is null && !scope.GeneratorsOnly && gridDone))
+        if (WriteReport is not null && (scope.IsWhole || (scope.Cell is null && !scope.GeneratorsOnly && gridDone)))
         {
             try
             {
                 Report("writing the report", 0);
-                html = ReportWriter.Write(config.OutputDir).Html;
+                html = WriteReport(config.OutputDir);
             }
             catch (Exception e)
             {
@@ -200,7 +209,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     {
         foreach (var generation in plan.Generations.Where(g => !datasetErrors.ContainsKey(g.Dataset)))
         {
-            try { generators!.EnsureGeneration(generation, report, cancel); }
+            try { generators!.EnsureGating(generation, report, cancel); }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 failures.Add(new CellResult
@@ -232,7 +241,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     void MeasureGenerations(Dictionary<string, SweepDataset> datasets, ClipCache cache, TrackingGuard log,
         Action<string, double> report, CancellationToken cancel)
     {
-        using var quality = new SweepQuality(config, datasets, cache, stages!, claims);
+        using var quality = new SweepQuality(config, datasets, cache, stages!, claims, runner!);
         foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset)))
         {
             cancel.ThrowIfCancellationRequested();
@@ -267,14 +276,16 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         bool Loaded(string dataset) => datasets.ContainsKey(dataset);
         bool poolLoaded = config.Generator.PretrainPool.All(p => p == "general" || Loaded(p));
         var decisions = new List<StageDecision>();
-        if (plan.NeedsBaseGenerator) decisions.Add(poolLoaded ? stages.Base() : new("base generator", StageAction.Run));
-        decisions.AddRange(plan.AdaptedDatasets.Select(d => poolLoaded && Loaded(d) ? stages.Adapter(d) : new($"LoRA adapter {d}", StageAction.Run)));
+        if (plan.NeedsBaseGenerator) decisions.Add(poolLoaded ? stages.Base() : new(SweepStages.BaseStage, StageKind.Base, StageAction.Run));
+        decisions.AddRange(plan.AdaptedDatasets.Select(d => poolLoaded && Loaded(d) ? stages.Adapter(d) : new(SweepStages.AdapterStage(d), StageKind.Adapter, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Generation(g)
-            : new(g.Stage, StageAction.Run)));
+            : new(g.Stage, StageKind.Generation, StageAction.Run)));
+        decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Gating(g)
+            : new(g.GatingStage, StageKind.Gating, StageAction.Run)));
         decisions.AddRange(plan.Cells.Select(c => poolLoaded && Loaded(c.Dataset) ? stages.Cell(c, GenerationOf(plan, c))
-            : new(c.Stage, StageAction.Run)));
+            : new(c.Stage, StageKind.Cell, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => g.Dataset).Distinct()
-            .Select(d => Loaded(d) ? stages.Reference(d) : new($"reference classifier {d}", StageAction.Run)));
+            .Select(d => Loaded(d) ? stages.Reference(d) : new(SweepStages.ReferenceStage(d), StageKind.Reference, StageAction.Run)));
         return decisions;
     }
 
@@ -301,8 +312,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             var generation = GenerationOf(cell);
             if (generation is not null)
             {
-                var record = generators!.EnsureGeneration(generation, report, cancel);
-                manifest = Path.Combine(generation.Dir, record.Manifest);
+                var gating = generators!.EnsureGating(generation, report, cancel);
+                manifest = Path.Combine(generation.GatingDir, gating.Manifest);
             }
             // Decided again now that the generation is current: its new result is part of the cell's fingerprint.
             var print = stages!.CellPrint(cell, generation)!;
@@ -310,7 +321,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             var mix = new MixOptions(manifest, cell.Ratio, ds.TargetClasses);
             // An augmented cell that cannot get the synthetic clips it asks for would only measure real data again.
             if (manifest is not null && Shortfall(SyntheticMixer.Mix(ds.Data, mix).Summary, manifest) is { } planned)
-                return Failed(cell, planned, null, clock.Elapsed.TotalSeconds);
+                return Failed(cell, planned, null, clock.Elapsed.TotalSeconds, shortfall: true);
             log.Try(t => runId = t.StartCell(cell, CellParams(cell, ds.TargetClasses), print.Hash, VersionTags()));
             // Calls below reach the tracker only when StartCell went through, so the run id is set whenever it is used.
             var id = runId!;
@@ -325,7 +336,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             if (manifest is not null && Shortfall(trained.Mix, manifest) is { } loaded)
             {
                 log.Try(t => t.End(id, RunStatus.Failed));
-                return Failed(cell, loaded, runId, clock.Elapsed.TotalSeconds);
+                return Failed(cell, loaded, runId, clock.Elapsed.TotalSeconds, shortfall: true);
             }
 
             var m = trained.Test;
@@ -382,12 +393,13 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         $"oneDNN ISA {n.Isa} ({n.IsaReason}); oneDNN kernels {(n.OneDnnEnabled ? "on" : "off")}; self-check: " +
         (n.Check is null ? $"skipped ({ComputePath.CheckSetting})" : n.Check.Ok ? "passed" : "failed") + (n.Notice is null ? "" : $"; {n.Notice}");
 
-    static CellResult Failed(CellPlan cell, string error, string? runId, double seconds)
+    static CellResult Failed(CellPlan cell, string error, string? runId, double seconds, bool shortfall = false)
     {
         var result = new CellResult
         {
             Key = cell.Key, Dataset = cell.Dataset, Generator = cell.Generator ?? "real", Ratio = cell.Ratio, Seed = cell.Seed,
-            Status = CellStatus.Failed, Error = error, TrackingRunId = runId, Seconds = seconds, FinishedAt = DateTimeOffset.UtcNow,
+            Status = CellStatus.Failed, Error = error, SyntheticShortfall = shortfall, TrackingRunId = runId, Seconds = seconds,
+            FinishedAt = DateTimeOffset.UtcNow,
         };
         AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result);
         return result;
@@ -396,7 +408,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     Dictionary<string, string> SweepParams() => new()
     {
         ["config"] = config.SourcePath,
-        ["profile"] = ProfileDefaults.Name(config.Profile),
+        ["profile"] = config.Profile,
         ["datasets"] = string.Join(",", config.Datasets.Select(d => d.Name)),
         ["generators"] = string.Join(",", config.Generators.Select(g => g.Name)),
         ["ratios"] = string.Join(",", config.Ratios.Select(SweepPlanner.RatioText)),
@@ -410,7 +422,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     {
         ["augment.code_commit"] = CodeVersion.Commit,
         ["augment.code_sources"] = CodeVersion.Sources,
-        ["augment.config_sha256"] = File.Exists(config.SourcePath) ? ClipCache.ContentHash(config.SourcePath) : "none",
+        ["augment.config_sha256"] = File.Exists(config.SourcePath) ? FileHash.Sha256(config.SourcePath) : "none",
     };
 
     Dictionary<string, string> CellParams(CellPlan cell, IReadOnlyList<string> targetClasses)
@@ -425,7 +437,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             ["ratio"] = SweepPlanner.RatioText(cell.Ratio),
             ["seed"] = cell.Seed.ToString(CultureInfo.InvariantCulture),
             ["model"] = c.Model,
-            ["profile"] = ProfileDefaults.Name(config.Profile),
+            ["profile"] = config.Profile,
             ["epochs"] = c.Epochs.ToString(CultureInfo.InvariantCulture),
             ["width"] = c.Width.ToString(CultureInfo.InvariantCulture),
             ["depth"] = c.Depth.ToString(CultureInfo.InvariantCulture),

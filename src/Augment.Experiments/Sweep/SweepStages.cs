@@ -12,12 +12,12 @@ using Augment.Generator;
 namespace Augment.Experiments.Sweep;
 
 /// <summary>The stage kinds `augment sweep --force` accepts.</summary>
-public enum StageKind { Base, Adapter, Generation, Cell, Reference }
+public enum StageKind { Base, Adapter, Generation, Gating, Cell, Reference }
 
 public enum StageAction { Reuse, Resume, Run, Rerun }
 
 /// <summary>What the sweep does with one stage, and why when it reruns.</summary>
-public sealed record StageDecision(string Stage, StageAction Action, string? Why = null)
+public sealed record StageDecision(string Stage, StageKind Kind, StageAction Action, string? Why = null)
 {
     public override string ToString() => Action switch
     {
@@ -69,32 +69,39 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     /// <summary>The dataset's reference classifier: one per dataset, reused by every sweep with the same settings.</summary>
     public string ReferenceDir(string dataset) => Path.Combine(config.OutputDir, "reference", dataset);
 
-    public StageDecision Base() => Decide("base generator", StageKind.Base, BaseDir, BaseMarker, BasePrint());
+    /// <summary>The stages' names, as decisions, claims, status and messages show them.</summary>
+    public const string BaseStage = "base generator";
+    public static string AdapterStage(string dataset) => $"LoRA adapter {dataset}";
+    public static string ReferenceStage(string dataset) => $"reference classifier {dataset}";
 
-    public StageDecision Adapter(string dataset)
-    {
-        var stage = $"LoRA adapter {dataset}";
-        return AfterParent(stage, AdapterDir(dataset), Base()) ?? Decide(stage, StageKind.Adapter, AdapterDir(dataset), AdapterMarker, AdapterPrint(dataset)!);
-    }
+    public StageDecision Base() => Decide(BaseStage, StageKind.Base, BaseDir, BaseMarker, BasePrint());
+
+    public StageDecision Adapter(string dataset) =>
+        AfterParent(AdapterStage(dataset), StageKind.Adapter, AdapterDir(dataset), Base())
+            ?? Decide(AdapterStage(dataset), StageKind.Adapter, AdapterDir(dataset), AdapterMarker, AdapterPrint(dataset)!);
 
     public StageDecision Generation(GenerationPlan plan)
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
         var parent = entry.Backend != GeneratorBackend.Native ? null : entry.Adapt ? Adapter(plan.Dataset) : Base();
-        return (parent is null ? null : AfterParent(plan.Stage, plan.Dir, parent))
+        return (parent is null ? null : AfterParent(plan.Stage, StageKind.Generation, plan.Dir, parent))
             ?? Decide(plan.Stage, StageKind.Generation, plan.Dir, GenerationRecord.FileName, GenerationPrint(plan)!);
     }
 
+    public StageDecision Gating(GenerationPlan plan) =>
+        AfterParent(plan.GatingStage, StageKind.Gating, plan.GatingDir, Generation(plan))
+            ?? Decide(plan.GatingStage, StageKind.Gating, plan.GatingDir, GatingRecord.FileName, GatingPrint(plan)!);
+
     public StageDecision Cell(CellPlan cell, GenerationPlan? generation)
     {
-        var parent = generation is null ? null : Generation(generation);
-        return (parent is null ? null : AfterParent(cell.Stage, cell.Dir, parent))
+        var parent = generation is null ? null : Gating(generation);
+        return (parent is null ? null : AfterParent(cell.Stage, StageKind.Cell, cell.Dir, parent))
             ?? Decide(cell.Stage, StageKind.Cell, cell.Dir, CellResult.FileName, CellPrint(cell, generation)!,
                 done: CellResult.TryRead(cell.Dir)?.Status == CellStatus.Finished);
     }
 
     public StageDecision Reference(string dataset) =>
-        Decide($"reference classifier {dataset}", StageKind.Reference, ReferenceDir(dataset), ReferenceRecord.FileName, ReferencePrint(dataset));
+        Decide(ReferenceStage(dataset), StageKind.Reference, ReferenceDir(dataset), ReferenceRecord.FileName, ReferencePrint(dataset));
 
     /// <summary>
     /// Readies the stage's folder for its work unless its result can be reused (false): a stale folder moved aside and
@@ -118,7 +125,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     // --- fingerprints (null when a parent's output does not exist yet) ---
 
     public Fingerprint BasePrint() => Fingerprint.Of([
-        .. Common(CodeVersion.GeneratorSources),
+        .. Common(CodeVersion.Of(StageKind.Base)),
         .. Fingerprint.Flatten("model", generatorConfig.Model), .. Fingerprint.Flatten("autoencoder", generatorConfig.Autoencoder),
         .. Fingerprint.Flatten("pretrain", generatorConfig.Pretrain),
         new("generator_seed", generatorConfig.Seed.ToString(CultureInfo.InvariantCulture)),
@@ -126,7 +133,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     ]);
 
     public Fingerprint? AdapterPrint(string dataset) => Record(BaseDir, BaseMarker) is not { } parent ? null : Fingerprint.Of([
-        .. Common(CodeVersion.GeneratorSources),
+        .. Common(CodeVersion.Of(StageKind.Adapter)),
         new("base_checkpoint", parent.CheckpointSha256), new("data", DataHash(dataset)),
         .. Fingerprint.Flatten("adapt", generatorConfig.Adapt), .. Fingerprint.Flatten("lora", generatorConfig.Lora),
     ]);
@@ -134,7 +141,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public Fingerprint? GenerationPrint(GenerationPlan plan)
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
-        var inputs = new List<KeyValuePair<string, string>>(Common(CodeVersion.GeneratorSources))
+        var inputs = new List<KeyValuePair<string, string>>(Common(CodeVersion.Of(StageKind.Generation)))
         {
             new("data", DataHash(plan.Dataset)), new("seed", plan.Seed.ToString(CultureInfo.InvariantCulture)),
             new("max_ratio", Fingerprint.Text(plan.MaxRatio)), new("oversample", Fingerprint.Text(config.Generator.Oversample)),
@@ -142,7 +149,6 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             new("backend", entry.Backend.ToString().ToLowerInvariant()),
         };
         inputs.AddRange(Fingerprint.Flatten("sampler", generatorConfig.Sampler));
-        inputs.AddRange(Fingerprint.Flatten("gate", config.Generator.Gate));
         switch (entry.Backend)
         {
             case GeneratorBackend.Native:
@@ -154,15 +160,25 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
                     inputs.Add(new("adapter_checkpoint", a.CheckpointSha256));
                 }
                 break;
-            case GeneratorBackend.Import: inputs.Add(new("manifest", FileHash(entry.Manifest!))); break;
-            case GeneratorBackend.Onnx: inputs.Add(new("onnx_model", FileHash(entry.Model!))); break;
+            case GeneratorBackend.Import: inputs.Add(new("manifest", ShortFileHash(entry.Manifest!))); break;
+            case GeneratorBackend.Onnx: inputs.Add(new("onnx_model", ShortFileHash(entry.Model!))); break;
         }
         return Fingerprint.Of(inputs);
     }
 
+    /// <summary>The gate's settings, the real training clips it calibrates on and compares against, and the clips it judges.</summary>
+    public Fingerprint? GatingPrint(GenerationPlan plan)
+    {
+        if (GenerationRecord.TryRead(plan.Dir) is not { } g || Fingerprint.TryRead(plan.Dir) is not { } gp) return null;
+        return Fingerprint.Of([
+            .. Common(CodeVersion.Of(StageKind.Gating)), new("data", DataHash(plan.Dataset)),
+            new("generation", $"{gp.Hash}@{g.FinishedAt:O}"), .. Fingerprint.Flatten("gate", config.Generator.Gate),
+        ]);
+    }
+
     public Fingerprint? CellPrint(CellPlan cell, GenerationPlan? generation)
     {
-        var inputs = new List<KeyValuePair<string, string>>(Common(CodeVersion.ClassifierSources))
+        var inputs = new List<KeyValuePair<string, string>>(Common(CodeVersion.Of(StageKind.Cell)))
         {
             new("data", DataHash(cell.Dataset)), new("ratio", Fingerprint.Text(cell.Ratio)),
             new("seed", cell.Seed.ToString(CultureInfo.InvariantCulture)),
@@ -171,16 +187,16 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         inputs.AddRange(Fingerprint.Flatten("classifier", config.Classifier with { Seed = cell.Seed, Resume = false }));
         if (generation is not null)
         {
-            // The generation that actually ran (its fingerprint and when it finished), so a regenerated set retrains its cells.
-            if (GenerationRecord.TryRead(generation.Dir) is not { } g || Fingerprint.TryRead(generation.Dir) is not { } gp) return null;
-            inputs.Add(new("generation", $"{gp.Hash}@{g.FinishedAt:O}"));
+            // The gating that actually ran (its fingerprint and when it finished), so a regenerated or re-gated set retrains its cells.
+            if (GatingRecord.TryRead(generation.GatingDir) is not { } g || Fingerprint.TryRead(generation.GatingDir) is not { } gp) return null;
+            inputs.Add(new("gating", $"{gp.Hash}@{g.FinishedAt:O}"));
         }
         return Fingerprint.Of(inputs);
     }
 
     /// <summary>The reference classifier: the classifier settings with the first seed, trained on the full training split.</summary>
     public Fingerprint ReferencePrint(string dataset) => Fingerprint.Of([
-        .. Common(CodeVersion.ClassifierSources),
+        .. Common(CodeVersion.Of(StageKind.Reference)),
         new("data", Hash("reference:" + dataset, datasets[dataset].ReferenceData)),
         .. Fingerprint.Flatten("classifier", ReferenceOptions),
     ]);
@@ -204,7 +220,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         return dataHashes[key] = SweepPlanner.ShortHash(string.Join("\n", lines));
     }
 
-    static string FileHash(string path) => File.Exists(path) ? ClipCache.ContentHash(path)[..12] : "missing";
+    static string ShortFileHash(string path) => File.Exists(path) ? Augment.Data.FileHash.Sha256(path)[..12] : "missing";
 
 
     static GeneratorTrainingRecord? Record(string dir, string marker)
@@ -215,17 +231,17 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 
     // --- decisions ---
 
-    StageDecision? AfterParent(string stage, string dir, StageDecision parent) => parent.Action == StageAction.Reuse ? null
-        : HasWork(dir) ? new(stage, StageAction.Rerun, $"{parent.Stage} {(parent.Action == StageAction.Rerun ? "reruns" : "is not finished")}")
-        : new(stage, StageAction.Run);
+    static StageDecision? AfterParent(string stage, StageKind kind, string dir, StageDecision parent) => parent.Action == StageAction.Reuse ? null
+        : HasWork(dir) ? new(stage, kind, StageAction.Rerun, $"{parent.Stage} {(parent.Action == StageAction.Rerun ? "reruns" : "is not finished")}")
+        : new(stage, kind, StageAction.Run);
 
     StageDecision Decide(string stage, StageKind kind, string dir, string marker, Fingerprint print, bool? done = null)
     {
-        if (!HasWork(dir)) return new(stage, StageAction.Run);
-        if (Fingerprint.TryRead(dir) is not { } stored) return new(stage, StageAction.Rerun, "made by a version that recorded no fingerprint");
-        if (forced.Contains(kind) && !rerunByForce.Contains(stage)) return new(stage, StageAction.Rerun, "--force " + kind.ToString().ToLowerInvariant());
-        if (print.Differences(stored) is { } why) return new(stage, StageAction.Rerun, why);
-        return (done ?? File.Exists(Path.Combine(dir, marker))) ? new(stage, StageAction.Reuse) : new(stage, StageAction.Resume);
+        if (!HasWork(dir)) return new(stage, kind, StageAction.Run);
+        if (Fingerprint.TryRead(dir) is not { } stored) return new(stage, kind, StageAction.Rerun, "made by a version that recorded no fingerprint");
+        if (forced.Contains(kind) && !rerunByForce.Contains(stage)) return new(stage, kind, StageAction.Rerun, "--force " + kind.ToString().ToLowerInvariant());
+        if (print.Differences(stored) is { } why) return new(stage, kind, StageAction.Rerun, why);
+        return (done ?? File.Exists(Path.Combine(dir, marker))) ? new(stage, kind, StageAction.Reuse) : new(stage, kind, StageAction.Resume);
     }
 
     static bool HasWork(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();

@@ -1,6 +1,6 @@
 using Augment.Classifier;
 using Augment.Data;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 
 namespace Augment.Experiments.Sweep;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Augment.Classifier;
-using Augment.Classifier.Quality;
-using Augment.Experiments.Tracking;
+using Augment.Evaluation.Quality;
+using Augment.Tracking;
 
 namespace Augment.Experiments.Sweep;
 

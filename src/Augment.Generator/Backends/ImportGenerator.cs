@@ -9,28 +9,26 @@ public sealed record ImportedClip(string Path, string Label, string? Prompt, lon
 /// <summary>
 /// Clips made elsewhere (e.g. the official MedGen or HunyuanVideo pipelines on a GPU cluster): a folder plus a CSV
 /// <c>path,label[,prompt,seed]</c> (a header row starting with "path" is optional). Paths are relative to the CSV's
-/// folder and may not leave it. Clips of a class are taken in CSV order, re-encoded to the dataset clip size and gated
-/// like native ones; an unreadable video is recorded as rejected and the run goes on.
+/// folder and may not leave it. Clips of a class are taken in CSV order and re-encoded to the dataset clip size; the gate
+/// then judges them like native ones. An unreadable video is recorded as failed and the run goes on.
 /// </summary>
 public sealed class ImportGenerator : IVideoGenerator
 {
-    readonly GeneratorConfig config;
     readonly List<ImportedClip> rows;
 
-    public ImportGenerator(string name, string manifestCsv, GeneratorConfig config)
+    public ImportGenerator(string name, string manifestCsv)
     {
         Name = name;
-        this.config = config;
         if (!File.Exists(manifestCsv)) throw new FileNotFoundException($"{manifestCsv}: import manifest not found", manifestCsv);
         rows = Parse(manifestCsv);
-        CheckpointHash = TensorArchive.Hash(manifestCsv);
+        CheckpointHash = FileHash.Short(manifestCsv);
     }
 
     public string Name { get; }
     public string CheckpointHash { get; }
     public IReadOnlyList<ImportedClip> Rows => rows;
 
-    public GenerationResult Generate(GenerationRequest request, ClipCache realClips, IProgress<double>? progress = null, CancellationToken cancel = default)
+    public GenerationResult Generate(GenerationRequest request, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
         var unknown = rows.Where(r => !request.Dataset.Classes.Contains(r.Label)).ToList();
         if (unknown.Count > 0)
@@ -38,7 +36,7 @@ public sealed class ImportGenerator : IVideoGenerator
         var byLabel = rows.GroupBy(r => r.Label).ToDictionary(g => g.Key, g => g.ToList());
         // Take what the folder has: a class with fewer imported clips than asked gets all of them.
         var perClass = request.PerClass.ToDictionary(kv => kv.Key, kv => Math.Min(kv.Value, byLabel.GetValueOrDefault(kv.Key)?.Count ?? 0));
-        return GenerationRun.Execute(this, request with { PerClass = perClass }, realClips, config.Gate, 0, 0,
+        return GenerationRun.Execute(this, request with { PerClass = perClass }, ClipSettings.None,
             job => VideoIO.Read(byLabel[job.Label][job.Index].Path, request.Spec), progress, cancel,
             job =>
             {

@@ -2,7 +2,7 @@ using TorchSharp;
 using Augment.Data;
 using Augment.Data.Numerics;
 using Augment.Data.Video;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using Augment.Generator.Sampling;
 using Augment.Generator.Training;
 using static TorchSharp.torch;
@@ -31,30 +31,30 @@ public sealed class NativeGenerator : IVideoGenerator
         if (adapterPath is not null)
         {
             var adapter = Checkpoints.LoadAdapter(model, adapterPath);
-            var baseHash = TensorArchive.Hash(baseCheckpoint);
+            var baseHash = FileHash.Short(baseCheckpoint);
             if (adapter.BaseHash != baseHash)
                 throw new InvalidOperationException($"{adapterPath}: adapter was trained on base {adapter.BaseHash}, but {baseCheckpoint} is {baseHash}");
         }
         model.to(device);
         model.eval();
         autoencoder.to(device);
-        CheckpointHash = adapterPath is null ? TensorArchive.Hash(baseCheckpoint) : TensorArchive.Hash(baseCheckpoint, adapterPath);
+        CheckpointHash = adapterPath is null ? FileHash.Short(baseCheckpoint) : FileHash.Short(baseCheckpoint, adapterPath);
     }
 
     public string Name { get; }
     public string CheckpointHash { get; }
-    public ModelConfig Model => model.Config;
+    public NativeModelConfig Model => model.Config;
 
-    public GenerationResult Generate(GenerationRequest request, ClipCache realClips, IProgress<double>? progress = null, CancellationToken cancel = default) =>
-        GenerationRun.Execute(this, request, realClips, config.Gate, config.Sampler.Steps, config.Sampler.Cfg,
-            job => Sample(job.Prompt, job.Seed), progress, cancel);
+    public GenerationResult Generate(GenerationRequest request, IProgress<double>? progress = null, CancellationToken cancel = default) =>
+        GenerationRun.Execute(this, request, ClipSettings.Of(config.Sampler), job => Sample(job.Prompt, job.Seed), progress, cancel);
 
     /// <summary>One clip at the model's own size for this prompt and seed.</summary>
     public Clip Sample(string prompt, long seed)
     {
         using var scope = NewDisposeScope();
         var m = model.Config;
-        var noise = randn([1, .. m.LatentShape], generator: new TorchSharp.torch.Generator((ulong)seed)).to(device);
+        using var rng = new TorchSharp.torch.Generator((ulong)seed);
+        var noise = randn([1, .. m.LatentShape], generator: rng).to(device);
         var bags = PromptBag.Batch([prompt], m.PromptBuckets).to(device);
         var latent = FlowSampler.Sample((xt, t, b) => model.forward(xt, t, b), noise, bags, config.Sampler);
         using var _ = no_grad();

@@ -1,6 +1,6 @@
 using Augment.Data;
 using Augment.Data.Video;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using Augment.Generator.Sampling;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -61,20 +61,20 @@ public sealed class OnnxGenerator : IVideoGenerator, IDisposable
         height = Fixed(x[3], config.Model.Height);
         width = Fixed(x[4], config.Model.Width);
         buckets = Fixed(c[1], config.Model.PromptBuckets);
-        CheckpointHash = TensorArchive.Hash(onnxPath);
+        CheckpointHash = FileHash.Short(onnxPath);
     }
 
     public string Name { get; }
     public string CheckpointHash { get; }
 
-    public GenerationResult Generate(GenerationRequest request, ClipCache realClips, IProgress<double>? progress = null, CancellationToken cancel = default) =>
-        GenerationRun.Execute(this, request, realClips, config.Gate, config.Sampler.Steps, config.Sampler.Cfg,
-            job => Sample(job.Prompt, job.Seed), progress, cancel);
+    public GenerationResult Generate(GenerationRequest request, IProgress<double>? progress = null, CancellationToken cancel = default) =>
+        GenerationRun.Execute(this, request, ClipSettings.Of(config.Sampler), job => Sample(job.Prompt, job.Seed), progress, cancel);
 
     public Clip Sample(string prompt, long seed)
     {
         using var scope = NewDisposeScope();
-        var noise = randn(new long[] { 1, 3, frames, height, width }, generator: new TorchSharp.torch.Generator((ulong)seed));
+        using var rng = new TorchSharp.torch.Generator((ulong)seed);
+        var noise = randn(new long[] { 1, 3, frames, height, width }, generator: rng);
         var bags = PromptBag.Batch([prompt], buckets);
         var x = FlowSampler.Sample(Velocity, noise, bags, config.Sampler);
         return ClipTensors.FromModel(x[0], frames, height, width);

@@ -1,4 +1,4 @@
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using static TorchSharp.torch;
 
 namespace Augment.Generator.Training;
@@ -7,11 +7,11 @@ namespace Augment.Generator.Training;
 /// Header of a base checkpoint: the engine's shape, how far the transformer's training got, and the autoencoder's mean
 /// absolute reconstruction error on the pool (grey levels, 0–255).
 /// </summary>
-public sealed record BaseHeader(string Kind, ModelConfig Model, int Step, int TotalSteps, long Seed, IReadOnlyList<string> Datasets,
+public sealed record BaseHeader(string Kind, NativeModelConfig Model, int Step, int TotalSteps, long Seed, IReadOnlyList<string> Datasets,
     double Loss = double.NaN, int SkippedSteps = 0, double AutoencoderReconstruction = double.NaN);
 
 /// <summary>Header of the autoencoder's own training checkpoint (next to the base; see <see cref="GeneratorTraining.AutoencoderPath"/>).</summary>
-public sealed record AutoencoderHeader(string Kind, ModelConfig Model, int Step, int TotalSteps, long Seed, double Loss = double.NaN,
+public sealed record AutoencoderHeader(string Kind, NativeModelConfig Model, int Step, int TotalSteps, long Seed, double Loss = double.NaN,
     int SkippedSteps = 0, double Reconstruction = double.NaN);
 
 /// <summary>Header of a LoRA adapter: its settings and the base it was trained on.</summary>

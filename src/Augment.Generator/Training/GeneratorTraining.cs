@@ -4,7 +4,7 @@ using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Numerics;
 using Augment.Data.Video;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -14,7 +14,7 @@ namespace Augment.Generator.Training;
 public sealed record TrainProgress(string Stage, int Step, int TotalSteps, double Loss, double SecondsPerStep, int SkippedSteps = 0);
 
 /// <summary>What a training stage produced.</summary>
-public sealed record TrainResult(string Path, int Steps, double FinalLoss, int Clips, IReadOnlyList<QuarantineEntry> Quarantined, int SkippedSteps);
+public sealed record TrainedCheckpoint(string Path, int Steps, double FinalLoss, int Clips, IReadOnlyList<QuarantineEntry> Quarantined, int SkippedSteps);
 
 /// <summary>
 /// The training stages. Pretrain: the video autoencoder, then the latent diffusion transformer on the autoencoder's
@@ -26,7 +26,7 @@ public sealed record TrainResult(string Path, int Steps, double FinalLoss, int C
 /// </summary>
 public static class GeneratorTraining
 {
-    public static TrainResult Pretrain(IReadOnlyList<Dataset> pool, ClipSpec spec, ClipCache cache, GeneratorConfig config,
+    public static TrainedCheckpoint Pretrain(IReadOnlyList<Dataset> pool, ClipSpec spec, ClipCache cache, GeneratorConfig config,
         string checkpointPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         if (pool.Count == 0) throw new ArgumentException("pretraining needs at least one dataset");
@@ -34,18 +34,18 @@ public static class GeneratorTraining
         var datasets = pool.Select(d => d.Name).ToList();
         var loss = PretrainOn(data, config, checkpointPath, datasets, progress, cancel);
         var skipped = TensorArchive.ReadHeader<BaseHeader>(checkpointPath).SkippedSteps;
-        return new TrainResult(checkpointPath, config.Pretrain.Steps, loss, data.Count, data.Quarantined, skipped);
+        return new TrainedCheckpoint(checkpointPath, config.Pretrain.Steps, loss, data.Count, data.Quarantined, skipped);
     }
 
-    public static TrainResult Adapt(Dataset target, ClipSpec spec, ClipCache cache, GeneratorConfig config, string baseCheckpoint,
+    public static TrainedCheckpoint Adapt(Dataset target, ClipSpec spec, ClipCache cache, GeneratorConfig config, string baseCheckpoint,
         string adapterPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         // The base decides the model size, whatever profile the adapter is trained under.
         var trained = Checkpoints.LoadBase(baseCheckpoint);
         var data = TrainingSet.Load([target], spec, cache, trained.Header.Model);
-        var loss = AdaptOn(trained, data, config, TensorArchive.Hash(baseCheckpoint), adapterPath, target.Name, progress, cancel);
+        var loss = AdaptOn(trained, data, config, FileHash.Short(baseCheckpoint), adapterPath, target.Name, progress, cancel);
         var skipped = TensorArchive.ReadHeader<AdapterHeader>(adapterPath).SkippedSteps;
-        return new TrainResult(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined, skipped);
+        return new TrainedCheckpoint(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined, skipped);
     }
 
     /// <summary>Where the autoencoder of a base checkpoint is trained (its own resumable checkpoint, next to the base).</summary>
@@ -214,7 +214,8 @@ public static class GeneratorTraining
     static Tensor DiffusionLoss(string stage, VideoDiT model, TrainingSet latents, long[][] byClass, TrainConfig tc, long seed, Device device, int step)
     {
         var rng = Seeds.Random(seed, $"{stage}/step{step}");
-        var generator = new TorchSharp.torch.Generator((ulong)Seeds.Derive(seed, $"{stage}/step{step}/noise"));
+        // Disposed here, not by a finalizer: a Generator only the native call still uses can be finalized during it.
+        using var generator = new TorchSharp.torch.Generator((ulong)Seeds.Derive(seed, $"{stage}/step{step}/noise"));
         var idx = tensor(Enumerable.Range(0, tc.BatchSize).Select(_ => byClass[rng.Next(byClass.Length)]).Select(c => c[rng.Next(c.Length)]).ToArray());
         var keep = tensor(Enumerable.Range(0, tc.BatchSize).Select(_ => rng.NextDouble() < tc.CondDropout ? 0f : 1f).ToArray());
         var x0 = latents.Clips.index_select(0, idx).to(device);
@@ -272,7 +273,7 @@ public static class GeneratorTraining
                 {
                     optimizer.ZeroGrad();
                     loss.backward();
-                    if (tc.PoisonGradients?.Invoke(step) == true) parameters[0].grad!.fill_(float.NaN);
+                    guard.ApplyInjectedFault(step, parameters[0].grad!);
                     gradNorm = nn.utils.clip_grad_norm_(parameters, tc.GradClip);
                 }
                 if (guard.Admit(step, lossValue, gradNorm))

@@ -1,7 +1,7 @@
 using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using static TorchSharp.torch;
 
 namespace Augment.Generator.Training;
@@ -23,14 +23,14 @@ public sealed class TrainingSet
     public List<QuarantineEntry> Quarantined { get; } = [];
     public int Count => (int)Clips.shape[0];
 
-    public static TrainingSet FromClips(IReadOnlyList<(Clip Clip, string Label, string Prompt)> items, ModelConfig model)
+    public static TrainingSet FromClips(IReadOnlyList<(Clip Clip, string Label, string Prompt)> items, NativeModelConfig model)
     {
         var clips = stack(items.Select(i => ClipTensors.ToModel(i.Clip, model.Frames, model.Height, model.Width)).ToArray());
         return new TrainingSet(clips, PromptBag.Batch(items.Select(i => i.Prompt).ToList(), model.PromptBuckets), items.Select(i => i.Label).ToList());
     }
 
     /// <summary>Every TRAINING-split clip of the datasets, prompted by its class prompt; unreadable videos are quarantined.</summary>
-    public static TrainingSet Load(IEnumerable<Dataset> datasets, ClipSpec spec, ClipCache cache, ModelConfig model)
+    public static TrainingSet Load(IEnumerable<Dataset> datasets, ClipSpec spec, ClipCache cache, NativeModelConfig model)
     {
         var items = new List<(Clip, string, string)>();
         var quarantined = new List<QuarantineEntry>();

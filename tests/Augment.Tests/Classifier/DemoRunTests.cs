@@ -3,6 +3,7 @@ using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
+using Augment.Synthetic;
 
 namespace Augment.Tests.Classifier;
 

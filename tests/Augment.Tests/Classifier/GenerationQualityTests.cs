@@ -1,5 +1,5 @@
 using Augment.Classifier.Models;
-using Augment.Classifier.Quality;
+using Augment.Evaluation.Quality;
 using static TorchSharp.torch;
 
 namespace Augment.Tests.Classifier;
@@ -30,7 +30,7 @@ public class GenerationQualityTests
     static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
     [Fact]
-    public void Matrix_square_root_squares_back_even_when_singular()
+    public void MatrixSquareRootSquaresBackEvenWhenSingular()
     {
         var rng = new Random(1);
         foreach (int rank in new[] { 6, 3 })
@@ -52,7 +52,7 @@ public class GenerationQualityTests
     }
 
     [Fact]
-    public void Frechet_distance_matches_closed_forms()
+    public void FrechetDistanceMatchesClosedForms()
     {
         var a = Clusters(20, seed: 2).Features;
         Assert.Equal(0, FrechetDistance.Between(a, a), 9);
@@ -69,7 +69,7 @@ public class GenerationQualityTests
     static RealFeatures Real() => new(Clusters(40, seed: 3), Clusters(40, seed: 4), Clusters(40, seed: 3));
 
     [Fact]
-    public void A_generation_identical_to_the_real_validation_clips_scores_like_them()
+    public void AGenerationIdenticalToTheRealValidationClipsScoresLikeThem()
     {
         var real = Real();
         var report = GenerationQuality.Measure(real, real.Val, Names, Names, seed: 0);
@@ -84,7 +84,7 @@ public class GenerationQualityTests
     }
 
     [Fact]
-    public void Shuffled_labels_give_chance_recognisability()
+    public void ShuffledLabelsGiveChanceRecognisability()
     {
         var fake = Clusters(200, seed: 5);
         var rng = new Random(6);
@@ -95,7 +95,7 @@ public class GenerationQualityTests
     }
 
     [Fact]
-    public void Copies_of_training_clips_are_near_copies_and_a_collapsed_set_has_no_diversity()
+    public void CopiesOfTrainingClipsAreNearCopiesAndACollapsedSetHasNoDiversity()
     {
         var real = Real();
         var rng = new Random(7);
@@ -111,7 +111,7 @@ public class GenerationQualityTests
     }
 
     [Fact]
-    public void A_generation_the_gate_emptied_measures_nothing_rather_than_NaN()
+    public void AGenerationTheGateEmptiedMeasuresNothingRatherThanNaN()
     {
         var row = GenerationQuality.Measure(Real(), new FeatureSet([], [], []), Names, ["class1"], 0).Classes.Single();
         Assert.Equal(0, row.GeneratedClips);
@@ -122,9 +122,9 @@ public class GenerationQualityTests
     [Theory]
     [InlineData("r2plus1d")]
     [InlineData("frame2d")]
-    public void Classifiers_expose_their_penultimate_features(string kind)
+    public void ClassifiersExposeTheirPenultimateFeatures(string kind)
     {
-        using var model = VideoClassifier.Create(new ModelConfig(kind, NumClasses: 3, Width: 4, Depth: 2, Frames: 4, Height: 16, ImageWidth: 16));
+        using var model = ClassifierModels.Create(new ModelConfig(kind, NumClasses: 3, Width: 4, Depth: 2, Frames: 4, Height: 16, ImageWidth: 16));
         model.eval();
         using var x = randn(new long[] { 2, 3, 4, 16, 16 });
         using var features = model.Features(x);

@@ -13,7 +13,7 @@ public class ModelTests
     [InlineData("frame2d", 8, 2, 8, 32)]
     public void AnalyticFlopsMatchMeasuredLayerShapes(string kind, int width, int depth, int frames, int size)
     {
-        using var model = VideoClassifier.Create(new ModelConfig(kind, 5, width, depth, frames, size, size));
+        using var model = ClassifierModels.Create(new ModelConfig(kind, 5, width, depth, frames, size, size));
         const int batch = 2;
         long counted = 0;
         foreach (var (_, module) in model.named_modules())
@@ -40,7 +40,7 @@ public class ModelTests
     public void TrainingModeLogitsDoNotDependOnTheRestOfTheBatch(string kind)
     {
         manual_seed(3);
-        using var model = VideoClassifier.Create(new ModelConfig(kind, 5, 8, 2, 8, 32, 32));
+        using var model = ClassifierModels.Create(new ModelConfig(kind, 5, 8, 2, 8, 32, 32));
         var norms = model.modules().OfType<GroupNorm>().ToList();
         Assert.NotEmpty(norms);
         Assert.All(norms, n => Assert.True(n.weight!.eq(1).all().item<bool>() && n.bias!.eq(0).all().item<bool>()));

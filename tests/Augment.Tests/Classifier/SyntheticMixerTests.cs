@@ -1,6 +1,7 @@
 using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
+using Augment.Synthetic;
 
 namespace Augment.Tests.Classifier;
 

@@ -1,6 +1,7 @@
 using Augment.Classifier;
 using Augment.Data;
 using static TorchSharp.torch;
+using Augment.Synthetic;
 
 namespace Augment.Tests.Classifier;
 

@@ -69,8 +69,8 @@ public class TrainerTests
     public void IsolatedNonFiniteGradientIsSkippedCountedAndTrainingGoesOn()
     {
         using var train = TinyClips.Make(3, 4, 16, seed: 1);
-        var result = ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train),
-            Tiny() with { Epochs = 3, PoisonGradients = step => step == 2 }, TinyClips.TempDir());
+        using var faults = StepGuard.InjectNonFiniteGradients("classifier training", step => step == 2);
+        var result = ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), Tiny() with { Epochs = 3 }, TinyClips.TempDir());
 
         Assert.Equal(1, result.SkippedSteps);
         Assert.Equal([0, 1, 1], result.History.Select(h => h.SkippedSteps));
@@ -82,11 +82,12 @@ public class TrainerTests
     {
         using var train = TinyClips.Make(2, 4, 16, seed: 1);
         // One step per epoch: epochs 1-2 train, then every step is poisoned.
-        var options = Tiny() with { Epochs = 20, Patience = 100, PoisonGradients = step => step >= 2 };
+        var options = Tiny() with { Epochs = 20, Patience = 100 };
         var dir = TinyClips.TempDir();
 
-        var e = Assert.Throws<NonFiniteTrainingException>(() =>
-            ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), options, dir));
+        NonFiniteTrainingException e;
+        using (StepGuard.InjectNonFiniteGradients("classifier training", step => step >= 2))
+            e = Assert.Throws<NonFiniteTrainingException>(() => ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), options, dir));
 
         Assert.Equal("classifier training", e.Stage);
         Assert.Equal(2 + StepGuard.MaxConsecutive - 1, e.Step);
@@ -96,7 +97,7 @@ public class TrainerTests
 
         // The checkpoint holds exactly the weights of two clean epochs: no skipped step touched them.
         var clean = TinyClips.TempDir();
-        ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), options with { Epochs = 2, PoisonGradients = null }, clean);
+        ClassifierTrainer.Train(train, train, train, TinyClips.RealOnly(train), options with { Epochs = 2 }, clean);
         var (stopped, state) = Checkpoint.Load(e.LastGoodCheckpoint!);
         var (reference, _) = Checkpoint.Load(Path.Combine(clean, ResultFiles.LastCheckpoint));
         using (stopped)

@@ -76,11 +76,11 @@ public class ClipCacheTests
     {
         using var dir = new TempDir();
         var video = Fixtures.WriteVideo(dir["a.mp4"]);
-        var real = ClipCache.ContentHash(video);
+        var real = FileHash.Sha256(video);
         var first = new ClipCache(dir["cache"]);
         var other = Fixtures.WriteVideo(dir["b.mp4"]);
         var hashed = first.HashOf(other); // first, so this process has not hashed b.mp4 before
-        Assert.Equal(ClipCache.ContentHash(other), hashed);
+        Assert.Equal(FileHash.Sha256(other), hashed);
         Assert.Contains(new FileInfo(other).FullName, File.ReadAllText(dir["cache/content-hashes.tsv"]));
 
         // What another process remembered is believed without reading the file (this one never hashed c.mp4)…
@@ -91,8 +91,8 @@ public class ClipCacheTests
         Assert.Equal(remembered, new ClipCache(dir["cache"]).HashOf(unread));
         // …until the file changes (size or modification time): then it is hashed again.
         File.SetLastWriteTimeUtc(unread, info.LastWriteTimeUtc.AddMinutes(1));
-        Assert.Equal(ClipCache.ContentHash(unread), new ClipCache(dir["cache"]).HashOf(unread));
-        Assert.NotEqual(remembered, ClipCache.ContentHash(unread));
+        Assert.Equal(FileHash.Sha256(unread), new ClipCache(dir["cache"]).HashOf(unread));
+        Assert.NotEqual(remembered, FileHash.Sha256(unread));
         Assert.Equal(real, new ClipCache(dir["cache"]).HashOf(video));
     }
 }

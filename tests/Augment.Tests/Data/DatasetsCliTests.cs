@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Augment.Data.Datasets;
-using Augment.Experiments.Cli;
+using Augment.Cli.Commands;
 
 namespace Augment.Tests.Data;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
-using Augment.Experiments.Cli;
+using Augment.Cli.Commands;
 
 namespace Augment.Tests.Data;
 

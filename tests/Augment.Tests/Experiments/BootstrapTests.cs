@@ -1,4 +1,5 @@
-using Augment.Experiments.Report;
+using Augment.Report;
+using Augment.Evaluation;
 
 namespace Augment.Tests.Experiments;
 
@@ -14,7 +15,7 @@ public class BootstrapTests
     }
 
     [Fact]
-    public void Macro_f1_matches_a_hand_computed_example()
+    public void MacroF1MatchesAHandComputedExample()
     {
         int[] labels = [0, 0, 1, 1, 2, 2];
         int[] predicted = [0, 1, 1, 1, 2, 0];
@@ -26,7 +27,7 @@ public class BootstrapTests
     }
 
     [Fact]
-    public void Resamples_keep_every_class_of_the_test_split_and_report_targeted_classes()
+    public void ResamplesKeepEveryClassOfTheTestSplitAndReportTargetedClasses()
     {
         // 40 videos of class 0, 2 of the scarce class 2: unstratified resamples would often drop class 2 entirely.
         int[] labels = [.. Enumerable.Repeat(0, 40), .. Enumerable.Repeat(1, 10), 2, 2];
@@ -40,7 +41,7 @@ public class BootstrapTests
     }
 
     [Fact]
-    public void Identical_predictions_give_a_zero_interval()
+    public void IdenticalPredictionsGiveAZeroInterval()
     {
         var pairs = Enumerable.Range(0, 3).Select(s => { var p = Predict(0.7, s); return new PredictionPair(p, p); }).ToList();
         var ci = PairedBootstrap.DeltaMacroF1(Labels, pairs, 3, 1000, seed: 1);
@@ -51,7 +52,7 @@ public class BootstrapTests
     }
 
     [Fact]
-    public void Clearly_better_system_has_an_interval_above_zero()
+    public void ClearlyBetterSystemHasAnIntervalAboveZero()
     {
         var pairs = Enumerable.Range(0, 3).Select(s => new PredictionPair(Predict(0.45, s), Predict(0.95, 100 + s))).ToList();
         var ci = PairedBootstrap.DeltaMacroF1(Labels, pairs, 3, 1000, seed: 1);
@@ -64,7 +65,7 @@ public class BootstrapTests
     }
 
     [Fact]
-    public void Same_seed_same_interval_and_noise_straddles_zero()
+    public void SameSeedSameIntervalAndNoiseStraddlesZero()
     {
         // Two systems of equal skill with independent errors: the interval must contain 0.
         var pairs = Enumerable.Range(0, 3).Select(s => new PredictionPair(Predict(0.7, s), Predict(0.7, 50 + s))).ToList();

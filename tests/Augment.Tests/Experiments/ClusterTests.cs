@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Augment.Classifier.Quality;
-using Augment.Experiments.Cli;
+using Augment.Evaluation.Quality;
+using Augment.Cli.Commands;
 using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 
 namespace Augment.Tests.Experiments;
 
@@ -13,7 +13,7 @@ namespace Augment.Tests.Experiments;
 public class ClusterTests
 {
     [Fact]
-    public void A_claim_excludes_other_workers_until_released_or_its_holder_stops_refreshing_it()
+    public void AClaimExcludesOtherWorkersUntilReleasedOrItsHolderStopsRefreshingIt()
     {
         var dir = TinySweep.TempDir("claims");
         using var cleanup = new DeleteOnDispose(dir);
@@ -41,7 +41,7 @@ public class ClusterTests
     }
 
     [Fact]
-    public void Of_many_workers_racing_for_one_stage_exactly_one_wins()
+    public void OfManyWorkersRacingForOneStageExactlyOneWins()
     {
         var dir = TinySweep.TempDir("race");
         using var cleanup = new DeleteOnDispose(dir);
@@ -68,7 +68,7 @@ public class ClusterTests
     }
 
     [Fact]
-    public void The_submission_graph_chains_generators_cells_and_report_and_resubmits_only_what_is_left()
+    public void TheSubmissionGraphChainsGeneratorsCellsAndReportAndResubmitsOnlyWhatIsLeft()
     {
         var (config, dir) = SlurmConfig("graph");
         using var cleanup = new DeleteOnDispose(dir);
@@ -122,7 +122,7 @@ public class ClusterTests
     }
 
     [Fact]
-    public void A_sweep_with_jobs_still_queued_is_not_submitted_twice()
+    public void ASweepWithJobsStillQueuedIsNotSubmittedTwice()
     {
         var (config, dir) = SlurmConfig("queued");
         using var cleanup = new DeleteOnDispose(dir);
@@ -135,7 +135,7 @@ public class ClusterTests
     }
 
     [Fact]
-    public void Two_worker_processes_share_a_grid_run_every_stage_once_and_match_one_process()
+    public void TwoWorkerProcessesShareAGridRunEveryStageOnceAndMatchOneProcess()
     {
         var dir = TinySweep.TempDir("workers");
         using var cleanup = new DeleteOnDispose(dir);
@@ -160,25 +160,25 @@ public class ClusterTests
         Assert.NotEmpty(quality);
         Assert.All(quality, m => Assert.Equal(m.Value.Select(p => p.Step).Distinct().Count(), m.Value.Count));
         // A generation whose measurement another worker holds is left to it, and measured once the claim is gone.
-        var measuredFile = Path.Combine(plan.Generations[0].Dir, QualityReport.FileName);
+        var measuredFile = Path.Combine(plan.Generations[0].GatingDir, QualityReport.FileName);
         File.Delete(measuredFile);
         using (new StageClaims(config.OutputDir, "other-worker").TryTake($"quality {plan.Generations[0].Stage}"))
-            new SweepRunner(plan, TinySweep.Tracker(config)).Run();
+            TinySweep.Runner(plan, TinySweep.Tracker(config)).Run();
         Assert.False(File.Exists(measuredFile));
-        new SweepRunner(plan, TinySweep.Tracker(config)).Run();
+        TinySweep.Runner(plan, TinySweep.Tracker(config)).Run();
         Assert.True(File.Exists(measuredFile));
         Assert.All(SweepStatusCommand.States(plan, [], SweepRunner.LoadExisting(config)), x => Assert.Equal("done", x.State));
 
         // The same grid in one process gives the same numbers.
         var single = TinySweep.Config(TinySweep.TempDir("single"), TinySweep.NativeGenerators, ratios: "[0, 0.5, 1]", seeds: "[0]");
         using var cleanupSingle = new DeleteOnDispose(Path.GetDirectoryName(single.SourcePath)!);
-        Assert.True(new SweepRunner(SweepPlanner.Plan(single), TinySweep.Tracker(single)).Run().Complete);
+        Assert.True(TinySweep.Runner(SweepPlanner.Plan(single), TinySweep.Tracker(single)).Run().Complete);
         Assert.Equal(File.ReadAllText(Path.Combine(single.OutputDir, "report", "summary.csv")),
             File.ReadAllText(Path.Combine(config.OutputDir, "report", "summary.csv")));
     }
 
     [Fact]
-    public void Executor_slurm_and_its_settings_are_read_and_typos_named_with_their_line()
+    public void ExecutorSlurmAndItsSettingsAreReadAndTyposNamedWithTheirLine()
     {
         var dir = TinySweep.TempDir("slurm-yaml");
         using var cleanup = new DeleteOnDispose(dir);

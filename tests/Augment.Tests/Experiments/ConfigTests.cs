@@ -1,3 +1,4 @@
+using Augment.Synthetic.Gate;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
 
@@ -37,10 +38,10 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Valid_file_reads_every_section()
+    public void ValidFileReadsEverySection()
     {
         var c = Parse(Valid);
-        Assert.Equal(Profile.Tiny, c.Profile);
+        Assert.Equal("tiny", c.Profile);
         Assert.Equal("/tmp/cfg/out", c.OutputDir);
         Assert.Equal([0L, 1, 2], c.Seeds);
         Assert.Equal([0, 0.5, 1, 2], c.Ratios);
@@ -54,13 +55,13 @@ public class ConfigTests
         Assert.False(c.Generators[1].Adapt);
         Assert.Equal(3, c.Classifier.Epochs);
         Assert.Equal(4, c.Classifier.Width);
-        Assert.Equal(ProfileDefaults.Classifier(Profile.Tiny).BatchSize, c.Classifier.BatchSize);
-        Assert.Equal(ProfileDefaults.Clip(Profile.Tiny), c.Clip);
+        Assert.Equal(Profiles.Load("tiny").Classifier.BatchSize, c.Classifier.BatchSize);
+        Assert.Equal(Profiles.Load("tiny").Clip, c.Clip);
         Assert.Null(c.ReportRatio);
     }
 
     [Fact]
-    public void Profile_scales_clip_and_classifier()
+    public void ProfileScalesClipAndClassifier()
     {
         var tiny = Parse(Valid.Replace("profile: tiny", "profile: tiny"));
         var full = Parse(Valid.Replace("profile: tiny", "profile: full"));
@@ -70,7 +71,7 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Unknown_key_names_key_and_line()
+    public void UnknownKeyNamesKeyAndLine()
     {
         var e = SingleError(Valid.Replace("  epochs: 3", "  epoch: 3"));
         Assert.Equal("classifier.epoch", e.Key);
@@ -79,7 +80,7 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Bad_ratio_names_its_index_and_line()
+    public void BadRatioNamesItsIndexAndLine()
     {
         var e = SingleError(Valid.Replace("[0, 0.5, 1, 2]", "[0, 0.5, -1, 2]"));
         Assert.Equal("ratios[2]", e.Key);
@@ -90,7 +91,7 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Unknown_backend_names_generator_and_line()
+    public void UnknownBackendNamesGeneratorAndLine()
     {
         var e = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: sora}"));
         Assert.Equal("generators.medgen.backend", e.Key);
@@ -99,7 +100,7 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Backend_settings_are_checked()
+    public void BackendSettingsAreChecked()
     {
         var missing = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: import}"));
         Assert.Equal("generators.medgen.manifest", missing.Key);
@@ -108,7 +109,7 @@ public class ConfigTests
     }
 
     [Fact]
-    public void All_problems_are_reported_at_once_with_the_file_name()
+    public void AllProblemsAreReportedAtOnceWithTheFileName()
     {
         var e = Assert.Throws<ConfigException>(() => Parse(Valid.Replace("profile: tiny", "profile: huge").Replace("seeds: [0, 1, 2]", "seeds: [0, 0]")));
         Assert.Equal(2, e.Errors.Count);
@@ -117,7 +118,7 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Dataset_keys_are_checked_by_the_data_library_with_their_line()
+    public void DatasetKeysAreCheckedByTheDataLibraryWithTheirLine()
     {
         var e = SingleError(Valid.Replace("keep: {ulcer: 5}", "keep: {ulcer: -5}"));
         Assert.Equal("datasets.kvasir.keep.ulcer", e.Key);
@@ -128,13 +129,13 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Generator_settings_and_gate_thresholds_are_read_and_checked()
+    public void GeneratorSettingsAndGateThresholdsAreReadAndChecked()
     {
         var c = Parse(Valid + "\ngenerator:\n  sample_steps: 5\n  gate: {min_sharpness: 3, max_flicker: 40}");
-        Assert.Equal(5, c.Generator.SampleSteps);
+        Assert.Equal(5, c.Generator.Engine.Sampler.Steps);
         Assert.Equal(3, c.Generator.Gate.MinSharpness);
         Assert.Equal(40, c.Generator.Gate.MaxFlicker);
-        Assert.Equal(new Augment.Generator.GateOptions().MinMotion, c.Generator.Gate.MinMotion);
+        Assert.Equal(new Augment.Synthetic.Gate.GateOptions().MinMotion, c.Generator.Gate.MinMotion);
         var e = SingleError(Valid + "\ngenerator:\n  gate: {sharpness: 3}");
         Assert.Equal("generator.gate.sharpness", e.Key);
         Assert.Equal(22, e.Line);
@@ -147,7 +148,7 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Report_ratio_must_be_a_listed_ratio()
+    public void ReportRatioMustBeAListedRatio()
     {
         Assert.Equal(1, Parse(Valid + "\nreport_ratio: 1").ReportRatio);
         Assert.Null(Parse(Valid + "\nreport_ratio: best").ReportRatio);
@@ -155,7 +156,7 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Syntax_error_reports_its_line()
+    public void SyntaxErrorReportsItsLine()
     {
         var e = SingleError("experiment: x\ndatasets: [unclosed\n");
         Assert.Equal("(syntax)", e.Key);
@@ -163,12 +164,12 @@ public class ConfigTests
     }
 
     [Fact]
-    public void Repository_default_file_is_valid_and_runs_on_the_demo()
+    public void RepositoryDefaultFileIsValidAndRunsOnTheDemo()
     {
         var path = Path.Combine(RepoRoot(), "experiments.yaml");
         var c = ExperimentConfigLoader.Load(path);
         Assert.All(c.Datasets, d => Assert.True(d.IsDemo));
-        Assert.Equal(Profile.Tiny, c.Profile);
+        Assert.Equal("tiny", c.Profile);
         Assert.True(c.Seeds.Count >= 2);
         Assert.Equal([0, 0.5, 1, 2], c.Ratios);
         Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.None);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Augment.Data;
-using Augment.Experiments.Report;
+using Augment.Report;
 using Augment.Experiments.Sweep;
 
 namespace Augment.Tests.Experiments;

@@ -23,7 +23,7 @@ public class PlannerTests
         """;
 
     [Fact]
-    public void Grid_shares_the_real_only_cell_across_generators()
+    public void GridSharesTheRealOnlyCellAcrossGenerators()
     {
         var plan = Plan("[0, 0.5, 1, 2]", "[0, 1, 2]", ThreeGenerators);
         // per dataset: 3 seeds real-only + 2 generators × 3 positive ratios × 3 seeds
@@ -36,7 +36,7 @@ public class PlannerTests
     }
 
     [Fact]
-    public void Generation_is_planned_once_per_dataset_generator_seed_at_the_largest_ratio()
+    public void GenerationIsPlannedOncePerDatasetGeneratorSeedAtTheLargestRatio()
     {
         var plan = Plan("[0, 0.5, 1, 2]", "[0, 1, 2]", ThreeGenerators);
         Assert.Equal(2 * 2 * 3, plan.Generations.Count);
@@ -47,7 +47,7 @@ public class PlannerTests
     }
 
     [Fact]
-    public void Real_only_sweep_needs_no_generator()
+    public void RealOnlySweepNeedsNoGenerator()
     {
         var plan = Plan("[0]", "[0, 1]", "  real: {backend: none}");
         Assert.Equal(4, plan.Cells.Count);
@@ -57,7 +57,7 @@ public class PlannerTests
     }
 
     [Fact]
-    public void Base_only_generator_adapts_nothing_and_sweep_key_is_stable()
+    public void BaseOnlyGeneratorAdaptsNothingAndSweepKeyIsStable()
     {
         var plan = Plan("[1]", "[0]", "  hunyuanvideo: {backend: native}");
         Assert.True(plan.NeedsBaseGenerator);

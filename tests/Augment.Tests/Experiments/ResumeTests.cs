@@ -1,8 +1,8 @@
 using System.CommandLine;
-using Augment.Experiments.Cli;
+using Augment.Cli.Commands;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 
 namespace Augment.Tests.Experiments;
 
@@ -13,7 +13,7 @@ public class ResumeTests
 
     static (SweepRunner Runner, SweepOutcome Outcome) Run(ExperimentConfig config, params StageKind[] force)
     {
-        var runner = new SweepRunner(SweepPlanner.Plan(config), TinySweep.Tracker(config), force.ToHashSet());
+        var runner = TinySweep.Runner(SweepPlanner.Plan(config), TinySweep.Tracker(config), force.ToHashSet());
         return (runner, runner.Run());
     }
 
@@ -21,7 +21,7 @@ public class ResumeTests
         SweepRunner.Preview(SweepPlanner.Plan(config), force.ToHashSet()).ToDictionary(d => d.Stage);
 
     [Fact]
-    public void An_edit_to_experiments_yaml_reruns_exactly_the_stages_it_affects()
+    public void AnEditToExperimentsYamlRerunsExactlyTheStagesItAffects()
     {
         var dir = TinySweep.TempDir("resume");
         using var cleanup = new DeleteOnDispose(dir);
@@ -81,7 +81,7 @@ public class ResumeTests
     }
 
     [Fact]
-    public void A_changed_param_starts_a_new_run_instead_of_wedging_tracking()
+    public void AChangedParamStartsANewRunInsteadOfWedgingTracking()
     {
         var dir = TinySweep.TempDir("params");
         using var cleanup = new DeleteOnDispose(dir);
@@ -107,7 +107,7 @@ public class ResumeTests
     }
 
     [Fact]
-    public void The_build_stamps_its_commit_and_a_source_hash_per_library()
+    public void TheBuildStampsItsCommitAndASourceHashPerLibrary()
     {
         var root = ConfigTests.RepoRoot();
         // Built from a checkout: the commit the SDK stamped; from an export without .git: "unknown".
@@ -116,7 +116,7 @@ public class ResumeTests
         else
             Assert.Equal(CodeVersion.Unknown, CodeVersion.Commit);
         Assert.Equal(12, CodeVersion.Sources.Length);
-        Assert.NotEqual(CodeVersion.GeneratorSources, CodeVersion.ClassifierSources);
+        Assert.NotEqual(CodeVersion.Of(StageKind.Generation), CodeVersion.Of(StageKind.Cell));
         // The stamp is in the assembly, not derived at run time from files that could have changed since the build.
         Assert.Contains(typeof(CodeVersion).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
             .Cast<System.Reflection.AssemblyMetadataAttribute>(), m => m.Key == "AugmentSourceHash" && m.Value!.Length == 64);

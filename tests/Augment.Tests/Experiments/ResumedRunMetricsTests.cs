@@ -1,6 +1,6 @@
 using Augment.Classifier;
 using Augment.Experiments.Sweep;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 using Augment.Tests.Classifier;
 
 namespace Augment.Tests.Experiments;
@@ -13,7 +13,7 @@ public class ResumedRunMetricsTests
     }
 
     [Fact]
-    public void An_epoch_trained_but_never_logged_is_logged_when_the_cell_resumes_and_none_twice()
+    public void AnEpochTrainedButNeverLoggedIsLoggedWhenTheCellResumesAndNoneTwice()
     {
         using var train = TinyClips.Make(3, 4, 16, seed: 1);
         using var val = TinyClips.Make(2, 4, 16, seed: 2, "val");

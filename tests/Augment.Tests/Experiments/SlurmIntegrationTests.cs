@@ -1,9 +1,9 @@
 using System.CommandLine;
-using Augment.Experiments.Cli;
+using Augment.Cli.Commands;
 using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 
 namespace Augment.Tests.Experiments;
 
@@ -37,7 +37,7 @@ public class SlurmIntegrationTests
     }
 
     [Fact]
-    public void A_tiny_sweep_through_Slurm_matches_the_local_run_and_a_killed_task_is_resubmitted_alone()
+    public void ATinySweepThroughSlurmMatchesTheLocalRunAndAKilledTaskIsResubmittedAlone()
     {
         var config = Config("slurm");
         using var cleanup = new DeleteOnDispose(Path.GetDirectoryName(config.SourcePath)!);
@@ -50,7 +50,7 @@ public class SlurmIntegrationTests
 
         var local = ExperimentConfigLoader.Parse(File.ReadAllText(config.SourcePath).Replace("executor: slurm", "executor: local"),
             Path.Combine(Path.GetDirectoryName(config.SourcePath)!, "local.yaml"), Path.Combine(Path.GetDirectoryName(config.SourcePath)!, "local"));
-        Assert.True(new SweepRunner(SweepPlanner.Plan(local), TinySweep.Tracker(local)).Run().Complete);
+        Assert.True(TinySweep.Runner(SweepPlanner.Plan(local), TinySweep.Tracker(local)).Run().Complete);
         Assert.Equal(File.ReadAllText(Path.Combine(local.OutputDir, "report", "summary.csv")),
             File.ReadAllText(Path.Combine(config.OutputDir, "report", "summary.csv")));
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Augment.Experiments.Cli;
+using Augment.Cli.Commands;
 using Augment.Experiments.Sweep;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 using Augment.Tests.Experiments.Tracking;
 
 namespace Augment.Tests.Experiments;
@@ -36,7 +36,7 @@ public class SweepCliTrackingTests
     }
 
     [Fact]
-    public void Nothing_listening_stops_the_sweep_in_one_line_before_any_work()
+    public void NothingListeningStopsTheSweepInOneLineBeforeAnyWork()
     {
         var dir = TinySweep.TempDir("cli-refused");
         using var cleanup = new DeleteOnDispose(dir);
@@ -46,7 +46,7 @@ public class SweepCliTrackingTests
     }
 
     [Fact]
-    public void A_wrong_path_prefix_stops_the_sweep_in_one_line_before_any_work()
+    public void AWrongPathPrefixStopsTheSweepInOneLineBeforeAnyWork()
     {
         var dir = TinySweep.TempDir("cli-prefix");
         using var cleanup = new DeleteOnDispose(dir);
@@ -56,7 +56,7 @@ public class SweepCliTrackingTests
     }
 
     [Fact]
-    public void Lost_tracking_still_writes_the_summary_and_report_exits_3_and_the_next_run_backfills()
+    public void LostTrackingStillWritesTheSummaryAndReportExits3AndTheNextRunBackfills()
     {
         var dir = TinySweep.TempDir("cli-exit3");
         using var cleanup = new DeleteOnDispose(dir);

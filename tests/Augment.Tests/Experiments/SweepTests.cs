@@ -1,9 +1,10 @@
 using System.Text.Json;
-using Augment.Classifier.Quality;
+using Augment.Evaluation.Quality;
 using Augment.Data;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
+using Augment.Synthetic;
 
 namespace Augment.Tests.Experiments;
 
@@ -36,7 +37,7 @@ public sealed class InterruptedTinySweep : IDisposable
         using (var cancel = new CancellationTokenSource())
         {
             string? firstFinished = null;
-            FirstRunner = new SweepRunner(Plan, TinySweep.Tracker(Config));
+            FirstRunner = TinySweep.Runner(Plan, TinySweep.Tracker(Config));
             First = FirstRunner.Run(new SyncProgress<SweepProgress>(p =>
             {
                 if (p.CellFinished is { Status: CellStatus.Finished } done && firstFinished is null)
@@ -50,7 +51,7 @@ public sealed class InterruptedTinySweep : IDisposable
         }
         using (var cancel = new CancellationTokenSource())
         {
-            var second = new SweepRunner(Plan, TinySweep.Tracker(Config));
+            var second = TinySweep.Runner(Plan, TinySweep.Tracker(Config));
             Second = second.Run(new SyncProgress<SweepProgress>(p =>
             {
                 if (p.Stage.Contains(": epoch 1/")) cancel.Cancel(); // mid-cell: last.ckpt holds epoch 1
@@ -58,12 +59,12 @@ public sealed class InterruptedTinySweep : IDisposable
             GenerationsRun += second.GenerationsRun;
         }
 
-        ThirdRunner = new SweepRunner(Plan, TinySweep.Tracker(Config));
+        ThirdRunner = TinySweep.Runner(Plan, TinySweep.Tracker(Config));
         Third = ThirdRunner.Run();
         GenerationsRun += FirstRunner.GenerationsRun + ThirdRunner.GenerationsRun;
-        ManifestsAfterThird = Plan.Generations.ToDictionary(g => g.Dir, g => File.GetLastWriteTimeUtc(Path.Combine(g.Dir, SyntheticManifest.FileName)));
+        ManifestsAfterThird = Plan.Generations.ToDictionary(g => g.GatingDir, g => File.GetLastWriteTimeUtc(Path.Combine(g.GatingDir, SyntheticManifest.FileName)));
 
-        FourthRunner = new SweepRunner(Plan, TinySweep.Tracker(Config));
+        FourthRunner = TinySweep.Runner(Plan, TinySweep.Tracker(Config));
         Fourth = FourthRunner.Run();
     }
 
@@ -83,7 +84,7 @@ public sealed class TinySweepCollection : ICollectionFixture<InterruptedTinySwee
 public class SweepTests(InterruptedTinySweep sweep)
 {
     [Fact]
-    public void Interrupted_sweep_resumes_without_redoing_finished_cells()
+    public void InterruptedSweepResumesWithoutRedoingFinishedCells()
     {
         Assert.True(sweep.First.Cancelled);
         Assert.Equal(1, sweep.First.Finished);
@@ -106,7 +107,7 @@ public class SweepTests(InterruptedTinySweep sweep)
     }
 
     [Fact]
-    public void Generation_runs_once_per_dataset_generator_seed_and_smaller_ratios_reuse_it()
+    public void GenerationRunsOncePerDatasetGeneratorSeedAndSmallerRatiosReuseIt()
     {
         int expected = sweep.Plan.Generations.Count;
         Assert.Equal(1 * 2 * 2, expected); // 1 dataset × 2 generators × 2 seeds, for 2 positive ratios
@@ -118,7 +119,7 @@ public class SweepTests(InterruptedTinySweep sweep)
         // Each cell mixes a prefix of its generation's accepted clips: round(r · n) of the scarce class, never more than accepted.
         foreach (var gen in sweep.Plan.Generations)
         {
-            var record = GenerationRecord.TryRead(gen.Dir)!;
+            var record = GatingRecord.TryRead(gen.GatingDir)!;
             int previous = 0;
             foreach (var cell in sweep.Plan.Cells.Where(c => c.Generator == gen.Generator && c.Seed == gen.Seed).OrderBy(c => c.Ratio))
             {
@@ -134,7 +135,7 @@ public class SweepTests(InterruptedTinySweep sweep)
     }
 
     [Fact]
-    public void Tracking_holds_one_run_per_cell_plus_the_parent_and_no_duplicates()
+    public void TrackingHoldsOneRunPerCellPlusTheParentAndNoDuplicates()
     {
         var reader = new FileStoreReader(Path.Combine(sweep.Config.OutputDir, "mlruns"));
         var experiment = reader.ExperimentByName(sweep.Config.Experiment)!;
@@ -167,7 +168,7 @@ public class SweepTests(InterruptedTinySweep sweep)
     }
 
     [Fact]
-    public void Every_generation_stores_its_quality_once_tracked_on_the_parent_run()
+    public void EveryGenerationStoresItsQualityOnceTrackedOnTheParentRun()
     {
         var reference = Path.Combine(sweep.Config.OutputDir, "reference", "demo");
         Assert.True(File.Exists(Path.Combine(reference, ReferenceRecord.FileName)));
@@ -176,10 +177,10 @@ public class SweepTests(InterruptedTinySweep sweep)
         Assert.Equal(3 * 6, AtomicFile.ReadJson<ReferenceRecord>(Path.Combine(reference, ReferenceRecord.FileName)).TrainClips);
         foreach (var gen in sweep.Plan.Generations)
         {
-            var quality = QualityReport.TryRead(gen.Dir);
+            var quality = QualityReport.TryRead(gen.GatingDir);
             Assert.NotNull(quality);
             var row = Assert.Single(quality.Classes); // the tiny demo targets its one scarce class
-            Assert.Equal(GenerationRecord.TryRead(gen.Dir)!.Accepted.Values.Sum(), row.GeneratedClips);
+            Assert.Equal(GatingRecord.TryRead(gen.GatingDir)!.Accepted.Values.Sum(), row.GeneratedClips);
             Assert.InRange(row.Recognisability!.Value, 0, 1);
             Assert.InRange(row.RealValAccuracy!.Value, 0, 1);
             Assert.True(row.Frechet >= 0 && row.FrechetFloor >= 0 && row.Diversity >= 0, $"{gen.Dir}: {row}");
@@ -195,7 +196,7 @@ public class SweepTests(InterruptedTinySweep sweep)
     }
 
     [Fact]
-    public void Cell_results_copy_the_classifier_metrics_file()
+    public void CellResultsCopyTheClassifierMetricsFile()
     {
         foreach (var cell in sweep.Plan.Cells)
         {
@@ -207,7 +208,7 @@ public class SweepTests(InterruptedTinySweep sweep)
     }
 
     [Fact]
-    public void Report_contains_every_table_and_image_it_promises()
+    public void ReportContainsEveryTableAndImageItPromises()
     {
         var reportDir = Path.Combine(sweep.Config.OutputDir, "report");
         Assert.Equal(Path.Combine(reportDir, "report.html"), sweep.Third.ReportHtml);
@@ -264,7 +265,7 @@ public class SweepTests(InterruptedTinySweep sweep)
 public class ReportRatioTests(InterruptedTinySweep sweep)
 {
     [Fact]
-    public void Fixed_report_ratio_is_used_for_every_generator_and_delta_matches_stored_metrics()
+    public void FixedReportRatioIsUsedForEveryGeneratorAndDeltaMatchesStoredMetrics()
     {
         // A copy of the finished run whose sweep.json asks for ratio 1.
         var copy = TinySweep.TempDir("report-ratio");
@@ -273,7 +274,7 @@ public class ReportRatioTests(InterruptedTinySweep sweep)
         var summary = AtomicFile.ReadJson<SweepSummary>(Path.Combine(sweep.Config.OutputDir, SweepSummary.FileName)) with { ReportRatio = 1 };
         AtomicFile.WriteJson(Path.Combine(copy, SweepSummary.FileName), summary);
 
-        var ds = Assert.Single(Augment.Experiments.Report.SweepReport.Build(copy).Datasets);
+        var ds = Assert.Single(Augment.Report.SweepReport.Build(copy).Datasets);
         Assert.Contains("ratio 1 for every generator", ds.RatioRule);
         Assert.Equal(["real", "hunyuanvideo", "medgen"], ds.Rows.Select(r => r.Generator));
         foreach (var row in ds.Rows.Skip(1))
@@ -290,9 +291,9 @@ public class ReportRatioTests(InterruptedTinySweep sweep)
     }
 
     [Fact]
-    public void Best_ratio_is_chosen_on_validation_not_test()
+    public void BestRatioIsChosenOnValidationNotTest()
     {
-        var ds = Assert.Single(Augment.Experiments.Report.SweepReport.Build(sweep.Config.OutputDir).Datasets);
+        var ds = Assert.Single(Augment.Report.SweepReport.Build(sweep.Config.OutputDir).Datasets);
         Assert.Contains("validation", ds.RatioRule);
         foreach (var row in ds.Rows.Skip(1))
         {
@@ -318,12 +319,12 @@ public class ReportRatioTests(InterruptedTinySweep sweep)
 public class SweepFailureTests
 {
     [Fact]
-    public void Failing_cell_is_recorded_and_the_others_still_run()
+    public void FailingCellIsRecordedAndTheOthersStillRun()
     {
         var dir = TinySweep.TempDir("sweep-fail");
         using var cleanup = new DeleteOnDispose(dir);
         var config = TinySweep.Config(dir, TinySweep.BrokenImportGenerators, ratios: "[0, 1]", seeds: "[0]");
-        var runner = new SweepRunner(SweepPlanner.Plan(config), TinySweep.Tracker(config));
+        var runner = TinySweep.Runner(SweepPlanner.Plan(config), TinySweep.Tracker(config));
         var outcome = runner.Run();
 
         Assert.Equal(1, outcome.Finished);
@@ -335,7 +336,7 @@ public class SweepFailureTests
     }
 
     [Fact]
-    public void Cells_whose_generation_yields_no_accepted_clips_fail_with_the_shortfall()
+    public void CellsWhoseGenerationYieldsNoAcceptedClipsFailWithTheShortfall()
     {
         var dir = TinySweep.TempDir("sweep-shortfall");
         using var cleanup = new DeleteOnDispose(dir);
@@ -343,7 +344,7 @@ public class SweepFailureTests
         // A gate no clip can pass: every generated clip is "too dark".
         File.WriteAllText(config.SourcePath, File.ReadAllText(config.SourcePath).Replace("min_sharpness: 0, min_motion: 0", "min_luma: 255"));
         config = ExperimentConfigLoader.Load(config.SourcePath);
-        var outcome = new SweepRunner(SweepPlanner.Plan(config), TinySweep.Tracker(config)).Run();
+        var outcome = TinySweep.Runner(SweepPlanner.Plan(config), TinySweep.Tracker(config)).Run();
 
         Assert.Equal(1, outcome.Finished);
         Assert.Equal(2, outcome.Failed);

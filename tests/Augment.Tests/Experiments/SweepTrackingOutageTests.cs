@@ -1,7 +1,7 @@
 using Augment.Data;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 using Augment.Tests.Experiments.Tracking;
 
 namespace Augment.Tests.Experiments;
@@ -35,18 +35,18 @@ public sealed class OutageSweep : IDisposable
         NewStore = Path.Combine(dir, "new-mlruns");
 
         using (var tracker = Rest(Server))
-            DuringOutage = new SweepRunner(Plan, tracker).Run(new SyncProgress<SweepProgress>(p =>
+            DuringOutage = TinySweep.Runner(Plan, tracker).Run(new SyncProgress<SweepProgress>(p =>
             {
                 // Epoch 1 of the first cell is logged before its progress is reported; everything after fails.
                 if (p.Stage.Contains(": epoch 1/")) Server.UnavailableUntil = DateTime.MaxValue;
             }));
         Server.UnavailableUntil = DateTime.MinValue;
-        using (var tracker = Rest(Server)) Backfilled = new SweepRunner(Plan, tracker).Run();
+        using (var tracker = Rest(Server)) Backfilled = TinySweep.Runner(Plan, tracker).Run();
         var before = Server.Requests.Count;
-        using (var tracker = Rest(Server)) NothingToDo = new SweepRunner(Plan, tracker).Run();
+        using (var tracker = Rest(Server)) NothingToDo = TinySweep.Runner(Plan, tracker).Run();
         RequestsWhenNothingToDo = Server.Requests.Skip(before).ToList();
-        using (var tracker = Rest(NewServer)) OnNewServer = new SweepRunner(Plan, tracker).Run();
-        OnNewStore = new SweepRunner(Plan, new FileStoreTracker(NewStore)).Run();
+        using (var tracker = Rest(NewServer)) OnNewServer = TinySweep.Runner(Plan, tracker).Run();
+        OnNewStore = TinySweep.Runner(Plan, new FileStoreTracker(NewStore)).Run();
     }
 
     public void Dispose()
@@ -60,7 +60,7 @@ public sealed class OutageSweep : IDisposable
 public class SweepTrackingOutageTests(OutageSweep sweep) : IClassFixture<OutageSweep>
 {
     [Fact]
-    public void An_outage_fails_no_trained_cell_and_the_report_is_written()
+    public void AnOutageFailsNoTrainedCellAndTheReportIsWritten()
     {
         var outcome = sweep.DuringOutage;
         Assert.Equal(2, outcome.Finished);
@@ -77,7 +77,7 @@ public class SweepTrackingOutageTests(OutageSweep sweep) : IClassFixture<OutageS
     }
 
     [Fact]
-    public void The_next_run_backfills_what_the_server_lacks_without_duplicates()
+    public void TheNextRunBackfillsWhatTheServerLacksWithoutDuplicates()
     {
         Assert.Equal(2, sweep.Backfilled.Skipped);
         Assert.True(sweep.Backfilled.TrackingComplete, string.Join("; ", sweep.Backfilled.Untracked));
@@ -87,7 +87,7 @@ public class SweepTrackingOutageTests(OutageSweep sweep) : IClassFixture<OutageS
     }
 
     [Fact]
-    public void A_complete_tracker_gets_nothing_logged_again()
+    public void ACompleteTrackerGetsNothingLoggedAgain()
     {
         Assert.True(sweep.NothingToDo.TrackingComplete);
         Assert.DoesNotContain(sweep.RequestsWhenNothingToDo, r => r.Contains("log-batch") || r.StartsWith("PUT") || r.Contains("runs/create"));
@@ -95,7 +95,7 @@ public class SweepTrackingOutageTests(OutageSweep sweep) : IClassFixture<OutageS
     }
 
     [Fact]
-    public void A_finished_output_pointed_at_a_new_server_backfills_every_cell_into_the_new_parent()
+    public void AFinishedOutputPointedAtANewServerBackfillsEveryCellIntoTheNewParent()
     {
         Assert.True(sweep.OnNewServer.TrackingComplete, string.Join("; ", sweep.OnNewServer.Untracked));
         Assert.Equal(2, sweep.OnNewServer.Skipped);
@@ -106,7 +106,7 @@ public class SweepTrackingOutageTests(OutageSweep sweep) : IClassFixture<OutageS
     }
 
     [Fact]
-    public void A_file_store_is_backfilled_the_same_way()
+    public void AFileStoreIsBackfilledTheSameWay()
     {
         Assert.True(sweep.OnNewStore.TrackingComplete, string.Join("; ", sweep.OnNewStore.Untracked));
         var reader = new FileStoreReader(sweep.NewStore);
@@ -156,13 +156,13 @@ public class SweepTrackingOutageTests(OutageSweep sweep) : IClassFixture<OutageS
 public class SweepRunRepairTests
 {
     [Fact]
-    public void Runs_a_dead_process_left_running_end_finished_or_failed_as_their_cells_did()
+    public void RunsADeadProcessLeftRunningEndFinishedOrFailedAsTheirCellsDid()
     {
         var dir = TinySweep.TempDir("sweep-repair");
         using var cleanup = new DeleteOnDispose(dir);
         var config = TinySweep.Config(dir, TinySweep.BrokenImportGenerators, ratios: "[0, 1]", seeds: "[0]");
         var plan = SweepPlanner.Plan(config);
-        var first = new SweepRunner(plan, TinySweep.Tracker(config)).Run();
+        var first = TinySweep.Runner(plan, TinySweep.Tracker(config)).Run();
         Assert.Equal(1, first.Finished);
         Assert.Equal(1, first.Failed);
 
@@ -178,7 +178,7 @@ public class SweepRunRepairTests
         var leftRunning = new SweepTracking(store, config.Experiment, plan.SweepKey, "sweep", new Dictionary<string, string>(), new Dictionary<string, string>())
             .StartCell(broken, new Dictionary<string, string> { ["dataset"] = "demo" }, "a-print", new Dictionary<string, string>());
 
-        var second = new SweepRunner(plan, TinySweep.Tracker(config)).Run();
+        var second = TinySweep.Runner(plan, TinySweep.Tracker(config)).Run();
         Assert.True(second.TrackingComplete, string.Join("; ", second.Untracked));
         var reader = new FileStoreReader(store.Root);
         var finished = reader.Run(doneRun);

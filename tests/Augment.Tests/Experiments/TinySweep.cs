@@ -1,6 +1,8 @@
+using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
-using Augment.Experiments.Tracking;
+using Augment.Report;
+using Augment.Tracking;
 
 namespace Augment.Tests.Experiments;
 
@@ -48,6 +50,11 @@ public static class TinySweep
         File.WriteAllText(path, Yaml(Path.Combine(dir, "run"), generators, ratios, seeds));
         return ExperimentConfigLoader.Load(path);
     }
+
+    /// <summary>A runner that writes the report when its grid is complete, as `augment sweep` does.</summary>
+    public static SweepRunner Runner(SweepPlan plan, IExperimentTracker tracker, IReadOnlySet<StageKind>? force = null,
+        SweepScope? scope = null, StageClaims? claims = null) =>
+        new(plan, tracker, force, scope, claims) { WriteReport = dir => ReportWriter.Write(dir).Html };
 
     public static FileStoreTracker Tracker(ExperimentConfig config) => new(Path.Combine(config.OutputDir, "mlruns"));
 

@@ -1,5 +1,5 @@
 using Augment.Generator;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
 using static TorchSharp.torch;
 

@@ -2,7 +2,7 @@ using Augment.Data;
 using Augment.Data.Datasets;
 using Augment.Data.Video;
 using Augment.Generator;
-using Augment.Generator.Gate;
+using Augment.Synthetic.Gate;
 
 namespace Augment.Tests.Generator;
 
@@ -33,7 +33,7 @@ public class CalibratedGateTests(RenderedDemoClips demo) : IClassFixture<Rendere
     static string Describe(GateVerdict v) => string.Join(", ", v.Scores.Select(kv => $"{kv.Key}={kv.Value:F2}")) + $" | {v.Reason}";
 
     [Fact]
-    public void Calibrated_gate_accepts_held_out_real_demo_clips()
+    public void CalibratedGateAcceptsHeldOutRealDemoClips()
     {
         var gate = Calibrated();
         Assert.All(demo.Val, clip => { var v = gate.Evaluate(clip); Assert.True(v.Accepted, Describe(v)); });
@@ -44,7 +44,7 @@ public class CalibratedGateTests(RenderedDemoClips demo) : IClassFixture<Rendere
     }
 
     [Fact]
-    public void Calibrated_gate_rejects_noise()
+    public void CalibratedGateRejectsNoise()
     {
         var rng = new Random(3);
         var px = new byte[demo.Val[0].Pixels.Length];
@@ -55,7 +55,7 @@ public class CalibratedGateTests(RenderedDemoClips demo) : IClassFixture<Rendere
     }
 
     [Fact]
-    public void Calibrated_gate_rejects_a_4x4_patch_grid_the_fixed_gate_lets_through()
+    public void CalibratedGateRejectsA4x4PatchGridTheFixedGateLetsThrough()
     {
         // A real clip re-drawn as 4×4-pixel patches of its own mean colours: the tiny native generator's failure mode.
         var real = demo.Val[0];
@@ -79,7 +79,7 @@ public class CalibratedGateTests(RenderedDemoClips demo) : IClassFixture<Rendere
     }
 
     [Fact]
-    public void Calibration_takes_percentile_bands_widened_in_log_space()
+    public void CalibrationTakesPercentileBandsWidenedInLogSpace()
     {
         var scores = Enumerable.Range(0, 101).Select(i => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
         {
@@ -93,7 +93,7 @@ public class CalibratedGateTests(RenderedDemoClips demo) : IClassFixture<Rendere
         // A score every real clip shares gets the minimum band width, not a zero-width band.
         Assert.Equal(Math.Exp(Math.Log(101) - 0.5 * GateCalibration.MinLogWidth) - 1, o.MinLuma, 6);
         Assert.Equal(Math.Exp(Math.Log(101) + 0.5 * GateCalibration.MinLogWidth) - 1, o.MaxLuma, 6);
-        Assert.Equal(GateCalibration.Percentile([1, 2, 3, 4, 5], 50), 3);
-        Assert.Equal(GateCalibration.Percentile([0, 10], 25), 2.5);
+        Assert.Equal(Augment.Data.Stats.Percentile([1, 2, 3, 4, 5], 0.50), 3);
+        Assert.Equal(Augment.Data.Stats.Percentile([0, 10], 0.25), 2.5);
     }
 }

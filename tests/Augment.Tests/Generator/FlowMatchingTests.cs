@@ -1,7 +1,8 @@
 using Augment.Generator;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
 using static TorchSharp.torch;
+using Augment.Cli.Bench;
 
 namespace Augment.Tests.Generator;
 
@@ -67,11 +68,11 @@ public class ProfileTests
     [InlineData("full")]
     public void EveryProfileDescribesAValidModelAndSampler(string profile)
     {
-        var config = Augment.Generator.GeneratorConfig.ForProfile(profile);
+        var config = Augment.Experiments.Config.Profiles.Load(profile).Engine;
         config.Model.Validate();
         Assert.Contains(config.Sampler.Solver, new[] { "euler", "heun" });
         Assert.True(config.Lora.Rank >= 1 && config.Adapt.Steps > 0 && config.Pretrain.Steps > config.Adapt.Steps);
-        Assert.True(Augment.Generator.GeneratorBenchmark.ForwardFlops(config.Model) > 0);
-        Assert.Throws<ArgumentException>(() => Augment.Generator.GeneratorConfig.ForProfile("huge"));
+        Assert.True(Augment.Cli.Bench.GeneratorBenchmark.ForwardFlops(config.Model) > 0);
+        Assert.Throws<FileNotFoundException>(() => Augment.Experiments.Config.Profiles.Load("huge"));
     }
 }

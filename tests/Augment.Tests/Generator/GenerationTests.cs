@@ -1,15 +1,21 @@
+using Augment.Synthetic.Gate;
 using Augment.Data;
 using Augment.Data.Video;
 using Augment.Generator;
 using Augment.Generator.Backends;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
+using Augment.Synthetic;
 
 namespace Augment.Tests.Generator;
 
 public class GenerationTests
 {
     static readonly ClipSpec Spec = new(Frames: 8, Height: 32, Width: 32);
+
+    /// <summary>What `augment generate` does: the backend makes the clips, the gate then judges them in the same folder.</summary>
+    internal static GateResult GenerateAndGate(IVideoGenerator generator, GenerationRequest request, ClipCache cache, GateOptions? gate = null) =>
+        GateRun.Execute(generator.Generate(request).ClipsPath, request.Dataset, request.Spec, cache, gate ?? new GateOptions(), request.OutDir);
 
     static (NativeGenerator Generator, Augment.Data.Datasets.Dataset Dataset, ClipCache Cache, string Dir) Trained()
     {
@@ -28,7 +34,7 @@ public class GenerationTests
         var (generator, dataset, cache, dir) = Trained();
         var outDir = Path.Combine(dir, "out");
         var request = new GenerationRequest(dataset, Spec, new Dictionary<string, int> { ["red"] = 2, ["blue"] = 1 }, 5, outDir);
-        var result = generator.Generate(request, cache);
+        var result = GenerateAndGate(generator, request, cache);
 
         var manifest = SyntheticManifest.Read(result.ManifestPath);
         Assert.Equal(["red", "red", "blue"], manifest.Select(m => m.Label));
@@ -49,14 +55,14 @@ public class GenerationTests
         // Asking for more clips later reuses the ones on disk and extends each class: nested subsets.
         var firstClip = Path.Combine(outDir, manifest[0].Path);
         var written = File.GetLastWriteTimeUtc(firstClip);
-        var more = generator.Generate(request with { PerClass = new Dictionary<string, int> { ["red"] = 3, ["blue"] = 1 } }, cache);
+        var more = GenerateAndGate(generator, request with { PerClass = new Dictionary<string, int> { ["red"] = 3, ["blue"] = 1 } }, cache);
         var extended = SyntheticManifest.Read(more.ManifestPath);
         Assert.Equal(4, extended.Count);
         Assert.Equal(written, File.GetLastWriteTimeUtc(firstClip));
         Assert.Equal(manifest.Select(m => m.Path), extended.Where(m => m.Path != "clips/red/2.mp4").Select(m => m.Path));
 
         // Another folder with the same seed gets the same clips.
-        var again = generator.Generate(request with { OutDir = Path.Combine(dir, "again") }, cache);
+        var again = GenerateAndGate(generator, request with { OutDir = Path.Combine(dir, "again") }, cache);
         var repeat = SyntheticManifest.Read(again.ManifestPath);
         for (int i = 0; i < manifest.Count; i++)
         {
@@ -77,8 +83,8 @@ public class GenerationTests
         File.WriteAllText(Path.Combine(import, "broken.mp4"), "not a video");
         var csv = Path.Combine(import, "clips.csv");
         File.WriteAllText(csv, "path,label,prompt,seed\na.mp4,red,\"red, from elsewhere\",42\nsub/b.mp4,blue,,\nbroken.mp4,blue,,\n");
-        var generator = new ImportGenerator("medgen", csv, new GeneratorConfig());
-        var result = generator.Generate(new GenerationRequest(dataset, Spec, new Dictionary<string, int> { ["red"] = 5, ["blue"] = 2 }, 0, Path.Combine(dir, "out")), cache);
+        var generator = new ImportGenerator("medgen", csv);
+        var result = GenerateAndGate(generator, new GenerationRequest(dataset, Spec, new Dictionary<string, int> { ["red"] = 5, ["blue"] = 2 }, 0, Path.Combine(dir, "out")), cache);
 
         var manifest = SyntheticManifest.Read(result.ManifestPath);
         Assert.Equal(3, manifest.Count); // red has only one imported clip
@@ -93,7 +99,7 @@ public class GenerationTests
         {
             File.WriteAllText(csv, body);
             var error = Assert.Throws<InvalidDataException>(() =>
-                new ImportGenerator("x", csv, new GeneratorConfig()).Generate(new GenerationRequest(dataset, Spec, new Dictionary<string, int> { ["red"] = 1 }, 0, Path.Combine(dir, "bad")), cache));
+                new ImportGenerator("x", csv).Generate(new GenerationRequest(dataset, Spec, new Dictionary<string, int> { ["red"] = 1 }, 0, Path.Combine(dir, "bad"))));
             Assert.Contains(expected, error.Message);
         }
         Refused("../data/videos/red/0.mp4,red\n", "leaves the manifest's folder");
@@ -148,14 +154,15 @@ public class NonFiniteGenerationTests
         var outDir = Path.Combine(dir, "out");
 
         // A backend whose model output holds NaN in one clip out of two.
-        var result = GenerationRun.Execute(generator, new GenerationRequest(dataset, spec, new Dictionary<string, int> { ["red"] = 2 }, 5, outDir),
-            cache, new GateOptions { MinSharpness = 0, MinMotion = 0 }, steps: 1, cfg: 1,
+        var made = GenerationRun.Execute(generator, new GenerationRequest(dataset, spec, new Dictionary<string, int> { ["red"] = 2 }, 5, outDir),
+            new ClipSettings(Steps: 1, Cfg: 1, Shift: 0, Solver: ""),
             job =>
             {
                 var x = TorchSharp.torch.zeros(3, 8, 32, 32);
                 if (job.Index == 1) x[0, 3, 5, 7] = TorchSharp.torch.tensor(float.NaN);
                 return ClipTensors.FromModel(x, 8, 32, 32);
             }, progress: null, CancellationToken.None);
+        var result = GateRun.Execute(made.ClipsPath, dataset, spec, cache, new GateOptions { MinSharpness = 0, MinMotion = 0 }, outDir);
 
         var entries = SyntheticManifest.Read(result.ManifestPath);
         Assert.Equal(2, entries.Count);

@@ -1,6 +1,7 @@
+using Augment.Data;
 using Augment.Data.Numerics;
 using Augment.Generator;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
 
 namespace Augment.Tests.Generator;
@@ -13,11 +14,8 @@ public class NonFiniteTrainingTests
     {
         var path = Path.Combine(TinyFixtures.TempDir(), "base.ckpt");
         var config = TinyFixtures.Config(pretrainSteps: 10);
-        config = config with
-        {
-            Autoencoder = config.Autoencoder with { PoisonGradients = step => step is 2 or 5 },
-            Pretrain = config.Pretrain with { PoisonGradients = step => step == 3 },
-        };
+        using var autoencoderFaults = StepGuard.InjectNonFiniteGradients("video autoencoder training", step => step is 2 or 5);
+        using var pretrainFaults = StepGuard.InjectNonFiniteGradients("generator pretraining", step => step == 3);
         var loss = GeneratorTraining.PretrainOn(TinyFixtures.RedBlue(2), config, path, ["tiny"]);
 
         var (header, tensors) = TensorArchive.Read<BaseHeader>(path);
@@ -35,9 +33,9 @@ public class NonFiniteTrainingTests
         var data = TinyFixtures.RedBlue(2);
         var path = Path.Combine(dir, "base.ckpt");
         var config = TinyFixtures.Config(pretrainSteps: 40); // checkpoints every 10 steps
-        var poisoned = config with { Pretrain = config.Pretrain with { PoisonGradients = step => step >= 12 } };
-
-        var e = Assert.Throws<NonFiniteTrainingException>(() => GeneratorTraining.PretrainOn(data, poisoned, path, ["tiny"]));
+        NonFiniteTrainingException e;
+        using (StepGuard.InjectNonFiniteGradients("generator pretraining", step => step >= 12))
+            e = Assert.Throws<NonFiniteTrainingException>(() => GeneratorTraining.PretrainOn(data, config, path, ["tiny"]));
         Assert.Equal("generator pretraining", e.Stage);
         Assert.Equal(12 + StepGuard.MaxConsecutive - 1, e.Step);
         Assert.Equal(path, e.LastGoodCheckpoint);
@@ -57,20 +55,20 @@ public class NonFiniteTrainingTests
         var dir = TinyFixtures.TempDir();
         var basePath = Path.Combine(dir, "base.ckpt");
         GeneratorTraining.PretrainOn(TinyFixtures.RedBlue(2), TinyFixtures.Config(pretrainSteps: 10), basePath, ["tiny"]);
-        var baseHash = TensorArchive.Hash(basePath);
+        var baseHash = FileHash.Short(basePath);
         var trained = Checkpoints.LoadBase(basePath, ema: false);
         var config = TinyFixtures.Config();
-        var poisoned = config with { Adapt = config.Adapt with { PoisonGradients = _ => true } };
         var adapter = Path.Combine(dir, "green.lora");
         var green = TrainingSet.FromClips(Enumerable.Range(0, 4).Select(i => (TinyFixtures.Coloured(40, 220, 40, i), "green", "a green clip")).ToList(), TinyFixtures.Model);
 
+        using var faults = StepGuard.InjectNonFiniteGradients("LoRA adaptation", _ => true);
         var e = Assert.Throws<NonFiniteTrainingException>(() =>
-            GeneratorTraining.AdaptOn(trained, green, poisoned, baseHash, adapter, "green"));
+            GeneratorTraining.AdaptOn(trained, green, config, baseHash, adapter, "green"));
         Assert.Equal("LoRA adaptation", e.Stage);
         Assert.Equal(StepGuard.MaxConsecutive - 1, e.Step);
         Assert.Null(e.LastGoodCheckpoint);
         Assert.Contains("No checkpoint had been written yet", e.Message);
         Assert.False(File.Exists(adapter));
-        Assert.Equal(baseHash, TensorArchive.Hash(basePath));
+        Assert.Equal(baseHash, FileHash.Short(basePath));
     }
 }

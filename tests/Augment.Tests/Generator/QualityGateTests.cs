@@ -1,6 +1,6 @@
 using Augment.Data;
 using Augment.Generator;
-using Augment.Generator.Gate;
+using Augment.Synthetic.Gate;
 using OpenCvSharp;
 
 namespace Augment.Tests.Generator;

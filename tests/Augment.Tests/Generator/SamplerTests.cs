@@ -16,7 +16,8 @@ public class SamplerTests
         // For data at a single point c, the true velocity is (x_t − c)/t; integrating it must land on c.
         var c = full(new long[] { 1, 3, 2, 4, 4 }, 0.25f);
         VelocityModel exact = (x, t, _) => (x - c) / t.reshape(-1, 1, 1, 1, 1);
-        var noise = randn(new long[] { 1, 3, 2, 4, 4 }, generator: new TorchSharp.torch.Generator(1));
+        using var rng = new TorchSharp.torch.Generator(1);
+        var noise = randn(new long[] { 1, 3, 2, 4, 4 }, generator: rng);
         var x = FlowSampler.Sample(exact, noise, zeros(1, 8), new SamplerConfig { Steps = 6, Cfg = 1.0, Shift = 3.0, Solver = solver });
         Assert.True(x.allclose(c, atol: 1e-4), $"{solver} ended at mean {x.mean().item<float>()}");
     }

@@ -9,7 +9,7 @@ namespace Augment.Tests.Generator;
 /// <summary>Tiny models and crafted clips the generator tests share.</summary>
 public static class TinyFixtures
 {
-    public static readonly ModelConfig Model = new()
+    public static readonly NativeModelConfig Model = new()
     {
         Frames = 4, Height = 16, Width = 16, LatentChannels = 4, AutoencoderWidth = 8, PatchFrames = 1, PatchSize = 1,
         Dim = 32, Depth = 2, Heads = 2, MlpRatio = 2, PromptBuckets = 64,

@@ -1,9 +1,9 @@
 using Augment.Classifier;
-using Augment.Classifier.Quality;
+using Augment.Evaluation.Quality;
 using Augment.Data;
 using Augment.Generator;
 using Augment.Generator.Backends;
-using Augment.Generator.Model;
+using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
 using static TorchSharp.torch;
 
@@ -75,10 +75,10 @@ public class TrainingTests
         foreach (var key in a.Keys) Assert.True(TinyFixtures.Same(a[key], b[key]), $"{key} differs after resume");
 
         // A finished checkpoint is not trained again and reports the loss it recorded.
-        var hash = TensorArchive.Hash(resumed);
+        var hash = FileHash.Short(resumed);
         Assert.Equal(hb.Loss, GeneratorTraining.PretrainOn(data, TinyFixtures.Config(pretrainSteps: 20), resumed, ["tiny"]));
         Assert.False(double.IsNaN(hb.Loss));
-        Assert.Equal(hash, TensorArchive.Hash(resumed));
+        Assert.Equal(hash, FileHash.Short(resumed));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Augment.Experiments.Cli;
+using Augment.Cli.Commands;
+using Augment.Cli.Doctor;
 
 namespace Augment.Tests.Numerics;
 

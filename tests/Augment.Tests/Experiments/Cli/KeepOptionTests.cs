@@ -1,5 +1,5 @@
 using Augment.Data.Datasets;
-using Augment.Experiments.Cli;
+using Augment.Cli.Commands;
 
 namespace Augment.Tests.Experiments.Cli;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 
 namespace Augment.Tests.Experiments.Tracking;
 
@@ -11,7 +11,7 @@ public class MlflowOutageTests
         new() { MaxRetries = retries, BackoffFactor = TimeSpan.FromMilliseconds(20), RequestTimeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
-    public void Default_backoff_is_urllib3s_and_rides_out_about_a_minute()
+    public void DefaultBackoffIsUrllib3sAndRidesOutAboutAMinute()
     {
         var options = new MlflowRestOptions();
         Assert.Equal(7, options.MaxRetries);
@@ -33,7 +33,7 @@ public class MlflowOutageTests
     [InlineData(403, false)]
     [InlineData(404, false)]
     [InlineData(501, false)]
-    public void Only_transient_statuses_are_retried(int status, bool retried)
+    public void OnlyTransientStatusesAreRetried(int status, bool retried)
     {
         using var server = new FakeMlflowServer();
         using var tracker = new MlflowRestTracker(server.Uri.ToString(), Fast(retries: 2));
@@ -52,7 +52,7 @@ public class MlflowOutageTests
     }
 
     [Fact]
-    public void A_server_answering_503_for_a_while_is_ridden_out()
+    public void AServerAnswering503ForAWhileIsRiddenOut()
     {
         using var server = new FakeMlflowServer { UnavailableUntil = DateTime.UtcNow.AddMilliseconds(300) };
         using var tracker = new MlflowRestTracker(server.Uri.ToString(), Fast());
@@ -64,7 +64,7 @@ public class MlflowOutageTests
     }
 
     [Fact]
-    public void A_server_that_is_not_listening_yet_is_ridden_out()
+    public void AServerThatIsNotListeningYetIsRiddenOut()
     {
         var port = FakeMlflowServer.FreePort();
         using var tracker = new MlflowRestTracker($"http://127.0.0.1:{port}", Fast());
@@ -86,7 +86,7 @@ public class MlflowOutageTests
     }
 
     [Fact]
-    public void Retries_give_up_with_the_count_and_the_last_error()
+    public void RetriesGiveUpWithTheCountAndTheLastError()
     {
         using var server = new FakeMlflowServer { UnavailableUntil = DateTime.MaxValue };
         using var tracker = new MlflowRestTracker(server.Uri.ToString(), Fast(retries: 3));
@@ -97,7 +97,7 @@ public class MlflowOutageTests
     }
 
     [Fact]
-    public void Preflight_passes_a_server_that_lacks_even_the_Default_experiment()
+    public void PreflightPassesAServerThatLacksEvenTheDefaultExperiment()
     {
         using var server = new FakeMlflowServer();
         using var tracker = new MlflowRestTracker(server.Uri.ToString(), Fast());
@@ -106,7 +106,7 @@ public class MlflowOutageTests
     }
 
     [Fact]
-    public void Preflight_names_the_uri_when_nothing_listens_and_does_not_retry()
+    public void PreflightNamesTheUriWhenNothingListensAndDoesNotRetry()
     {
         var uri = $"http://127.0.0.1:{FakeMlflowServer.FreePort()}/";
         using var tracker = new MlflowRestTracker(uri, Fast(retries: 100));
@@ -116,7 +116,7 @@ public class MlflowOutageTests
     }
 
     [Fact]
-    public void Preflight_reports_a_wrong_path_prefix_as_404_in_one_line()
+    public void PreflightReportsAWrongPathPrefixAs404InOneLine()
     {
         using var server = new FakeMlflowServer();
         var uri = server.Uri + "mlflow/";
@@ -128,7 +128,7 @@ public class MlflowOutageTests
     }
 
     [Fact]
-    public void Preflight_fails_at_once_on_a_server_that_is_down()
+    public void PreflightFailsAtOnceOnAServerThatIsDown()
     {
         using var server = new FakeMlflowServer { UnavailableUntil = DateTime.MaxValue };
         using var tracker = new MlflowRestTracker(server.Uri.ToString(), Fast());
@@ -142,7 +142,7 @@ public class MlflowOutageTests
 public class MlflowEnvironmentTests
 {
     [Fact]
-    public void Mlflow_environment_variables_set_retries_backoff_and_timeout()
+    public void MlflowEnvironmentVariablesSetRetriesBackoffAndTimeout()
     {
         using var env = new EnvironmentScope(new()
         {

@@ -1,5 +1,5 @@
 using System.Net;
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 
 namespace Augment.Tests.Experiments.Tracking;
 

@@ -1,4 +1,4 @@
-using Augment.Experiments.Tracking;
+using Augment.Tracking;
 
 namespace Augment.Tests.Experiments.Tracking;
 

@@ -45,24 +45,25 @@ public class ResumeTests
         Assert.All(CellResults(config), r => Assert.Equal(3, r.Steps / StepsPerEpoch(config, r)));
         Assert.True(Directory.Exists(Path.Combine(config.OutputDir, "stale")), "the old cells were not kept");
 
-        // A gate threshold: the two generations and the cells built on them rerun; pretraining, LoRA and real-only do not.
+        // A gate threshold: the two gatings and the cells built on them rerun; the clips themselves, pretraining, LoRA and real-only do not.
         Edit(config.SourcePath, "min_sharpness: 0,", "min_sharpness: 0.001,");
         config = ExperimentConfigLoader.Load(config.SourcePath);
         plan = Preview(config);
         Assert.Equal(StageAction.Reuse, plan["base generator"].Action);
         Assert.Equal(StageAction.Reuse, plan["LoRA adapter demo"].Action);
         Assert.Equal(StageAction.Reuse, plan["cell demo/real/r0/s0"].Action);
-        Assert.Contains("gate.min_sharpness 0 → 0.001", plan["generation demo/medgen/s0"].Why);
-        Assert.Equal("generation demo/medgen/s0 reruns", plan["cell demo/medgen/r1/s0"].Why);
+        Assert.Equal(StageAction.Reuse, plan["generation demo/medgen/s0"].Action);
+        Assert.Contains("gate.min_sharpness 0 → 0.001", plan["gating demo/medgen/s0"].Why);
+        Assert.Equal("gating demo/medgen/s0 reruns", plan["cell demo/medgen/r1/s0"].Why);
         Assert.Equal(StageAction.Reuse, plan["reference classifier demo"].Action);
         var (third, _) = Run(config);
-        Assert.Equal((2, 2), (third.CellsTrained, third.GenerationsRun));
+        Assert.Equal((2, 0), (third.CellsTrained, third.GenerationsRun));
         Assert.Equal(2, third.QualityMeasured);
 
-        // Calibrating the gate is a gate setting like the others: generation reruns.
+        // Calibrating the gate is a gate setting like the others: gating reruns.
         Edit(config.SourcePath, "min_motion: 0}", "min_motion: 0, calibrate: true}");
         plan = Preview(ExperimentConfigLoader.Load(config.SourcePath));
-        Assert.Contains("gate.calibrate false → true", plan["generation demo/hunyuanvideo/s0"].Why);
+        Assert.Contains("gate.calibrate false → true", plan["gating demo/hunyuanvideo/s0"].Why);
         Edit(config.SourcePath, "min_motion: 0, calibrate: true}", "min_motion: 0}");
 
         // --force: the named stage kind reruns once although nothing changed.
@@ -76,7 +77,7 @@ public class ResumeTests
         Edit(config.SourcePath, "epochs: 3,", "epochs: 2,");
         var (code, output) = CliCapture.Run(() => new RootCommand { SweepCommand.Create() }.Parse(["sweep", config.SourcePath, "--dry-run"]).Invoke());
         Assert.Equal(0, code);
-        Assert.Contains("Stages: 4 reuse, 4 rerun.", output);
+        Assert.Contains("Stages: 6 reuse, 4 rerun.", output);
         Assert.Contains("classifier.epochs 3 → 2", output);
     }
 

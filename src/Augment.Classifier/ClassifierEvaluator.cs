@@ -14,6 +14,7 @@ public static class ClassifierEvaluator
     public static EvaluationMetrics Evaluate(string checkpoint, Dataset dataset, string split, ClipSpec spec, ClipCache cache, string outDir, string device = "auto", int threads = 1)
     {
         using var _threads = new TorchThreads(threads);
+        using var tensors = torch.NewDisposeScope(); // no tensor left to the finalizer thread (see ClassifierTrainer.Train)
         var (model, state) = Checkpoint.Load(checkpoint);
         using var _ = model;
         if (!state.Classes.SequenceEqual(dataset.Classes))

@@ -42,6 +42,9 @@ public static class ClassifierTrainer
     internal static TrainResult Train(ClipSet train, ClipSet val, ClipSet test, MixSummary mix, ClassifierOptions o, string outDir,
         IProgress<EpochReport>? progress = null, CancellationToken cancel = default, ClipSpec? clipSpec = null)
     {
+        // Every tensor made below stays referenced until the call returns, then is freed here: none is left to the GC's
+        // finalizer thread, which could free one while libtorch still reads it.
+        using var tensors = torch.NewDisposeScope();
         if (train.Count == 0) throw new InvalidOperationException("no readable training clips");
         if (o.Epochs < 1 || o.BatchSize < 1) throw new ArgumentException("epochs and batch size must be at least 1");
         if (o.Balance is not ("sampler" or "weights" or "none")) throw new ArgumentException($"balance must be sampler, weights or none, not '{o.Balance}'");

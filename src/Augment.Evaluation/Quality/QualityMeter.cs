@@ -62,6 +62,7 @@ public sealed class QualityMeter : IDisposable
 
     FeatureSet Score(IReadOnlyList<ClipRef> clips, out IReadOnlyList<ClipRef> loaded)
     {
+        using var tensors = NewDisposeScope(); // no tensor left to the finalizer thread (see ClassifierTrainer.Train)
         using var set = ClipSet.Load(clips, classes, spec, cache);
         loaded = set.Clips;
         return ClipFeatures.Extract(model, set, device);

@@ -32,6 +32,7 @@ public static class GenerationRun
     public static GenerationResult Execute(IVideoGenerator generator, GenerationRequest request, ClipSettings settings,
         Func<ClipJob, Clip> make, IProgress<double>? progress, CancellationToken cancel, Func<ClipJob, ClipJob>? describe = null)
     {
+        using var tensors = TorchSharp.torch.NewDisposeScope(); // no tensor left to the finalizer thread (see ClassifierTrainer.Train)
         var dataset = request.Dataset;
         foreach (var label in request.PerClass.Keys) dataset.ClassIndex(label);
         int total = request.PerClass.Values.Sum(), done = 0;

@@ -30,6 +30,7 @@ public static class GeneratorTraining
         string checkpointPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         if (pool.Count == 0) throw new ArgumentException("pretraining needs at least one dataset");
+        using var tensors = torch.NewDisposeScope(); // no tensor left to the finalizer thread (see ClassifierTrainer.Train)
         var data = TrainingSet.Load(pool, spec, cache, config.Model);
         var datasets = pool.Select(d => d.Name).ToList();
         var loss = PretrainOn(data, config, checkpointPath, datasets, progress, cancel);
@@ -41,6 +42,7 @@ public static class GeneratorTraining
         string adapterPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         // The base decides the model size, whatever profile the adapter is trained under.
+        using var tensors = torch.NewDisposeScope(); // no tensor left to the finalizer thread (see ClassifierTrainer.Train)
         var trained = Checkpoints.LoadBase(baseCheckpoint);
         var data = TrainingSet.Load([target], spec, cache, trained.Header.Model);
         var loss = AdaptOn(trained, data, config, FileHash.Short(baseCheckpoint), adapterPath, target.Name, progress, cancel);

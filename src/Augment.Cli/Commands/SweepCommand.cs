@@ -65,7 +65,7 @@ public static class SweepCommand
     }
 
     /// <summary>Exit codes, as the README lists them.</summary>
-    public const int Ok = 0, Failed = 1, CannotStart = 2, TrackingIncomplete = 3, Cancelled = 130;
+    public const int Ok = 0, Failed = 1, CannotStart = 2, TrackingIncomplete = 3, GridIncomplete = 4, Cancelled = 130;
 
     static int Run(string configPath, bool dryRun, string? output, string[] forceNames, SweepScope? scope)
     {
@@ -174,10 +174,13 @@ public static class SweepCommand
         // A worker with part of the grid writes no report; the one that completes the grid (or the report job) does.
         bool reportDue = scope is null || scope.IsWhole;
         if (outcome.ReportHtml is not null) AnsiConsole.MarkupLineInterpolated($"Report: [bold]{outcome.ReportHtml}[/]");
-        else if (reportDue || outcome.ReportError is not null) AnsiConsole.MarkupLineInterpolated($"[red]Report not written: {outcome.ReportError}[/]");
+        else if ((reportDue && outcome.HeldElsewhere == 0) || outcome.ReportError is not null) AnsiConsole.MarkupLineInterpolated($"[red]Report not written: {outcome.ReportError}[/]");
         else AnsiConsole.MarkupLine("Report: not written by this worker (the report job, or the worker that completes the grid, writes it).");
         if (!outcome.TrackingComplete) ShowUntracked(outcome, trackingUri);
+        if (outcome.HeldElsewhere > 0 && reportDue)
+            AnsiConsole.MarkupLineInterpolated($"[red]The grid is not finished: {outcome.HeldElsewhere} cell(s) are held by other live workers, so no report was written. Run this again once they finish (augment sweep status {config.SourcePath}).[/]");
         return outcome.Cancelled ? Cancelled
+            : outcome.HeldElsewhere > 0 && reportDue ? GridIncomplete
             : outcome.Failed > 0 || (reportDue && outcome.ReportHtml is null) || outcome.ReportError is not null ? Failed
             : outcome.TrackingComplete ? Ok : TrackingIncomplete;
     }

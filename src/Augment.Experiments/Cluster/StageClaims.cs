@@ -14,8 +14,9 @@ public sealed record ClaimInfo(string Stage, string Worker, string Host, int Pid
 /// <summary>
 /// Stage claims for workers sharing one output folder (processes on one machine, array tasks, machines on a shared file
 /// system): &lt;output_dir&gt;/claims/&lt;hash&gt;.json, created exclusively (O_EXCL), its modification time refreshed
-/// while the stage runs. A claim not refreshed for <see cref="Expiry"/> belongs to a dead worker and is taken over; a
-/// requeued Slurm task has the same worker name and takes its own claim back at once.
+/// while the stage runs. A claim not refreshed for <see cref="Expiry"/>, or held by a process of this host that is gone,
+/// belongs to a dead worker and is taken over; a requeued Slurm task has the same worker name and takes its own claim
+/// back at once.
 /// </summary>
 public sealed class StageClaims(string outputDir, string worker, TimeSpan? expiry = null)
 {
@@ -54,7 +55,7 @@ public sealed class StageClaims(string outputDir, string worker, TimeSpan? expir
                 var holder = Read(path);
                 if (holder is null) continue; // vanished or half-written: look again
                 if (holder.Worker == Worker) return new Claim(path, Expiry);
-                if (DateTimeOffset.UtcNow - holder.Heartbeat < Expiry) return null;
+                if (IsAlive(holder)) return null;
                 // A dead holder: move its claim aside (only one taker's rename succeeds), then race for a new one.
                 try { File.Move(path, path + ".expired-" + Guid.NewGuid().ToString("N")[..8]); }
                 catch (IOException) { }
@@ -80,7 +81,26 @@ public sealed class StageClaims(string outputDir, string worker, TimeSpan? expir
     /// <summary>Every live claim (for `augment sweep status`).</summary>
     public IReadOnlyList<ClaimInfo> Active() => !Directory.Exists(Dir) ? []
         : Directory.EnumerateFiles(Dir, "*.json").Select(Read).OfType<ClaimInfo>()
-            .Where(c => DateTimeOffset.UtcNow - c.Heartbeat < Expiry).ToList();
+            .Where(IsAlive).ToList();
+
+    /// <summary>
+    /// A holder is alive while it refreshes its claim; one on this host whose process has exited (or whose pid now
+    /// belongs to a process started after the claim) is dead at once, without waiting for the claim to expire.
+    /// </summary>
+    bool IsAlive(ClaimInfo holder)
+    {
+        if (DateTimeOffset.UtcNow - holder.Heartbeat >= Expiry) return false;
+        if (holder.Host != Environment.MachineName) return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(holder.Pid);
+            return !process.HasExited && process.StartTime.ToUniversalTime() <= holder.Since.UtcDateTime.AddSeconds(1);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
 
     static ClaimInfo? Read(string path)
     {

@@ -185,7 +185,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 : results.Any(r => r!.Status == CellStatus.Failed) ? RunStatus.Failed : RunStatus.Finished));
 
         string? html = null, reportError = null;
-        if (WriteReport is not null && (scope.IsWhole || (scope.Cell is null && !scope.GeneratorsOnly && gridDone)))
+        if (WriteReport is not null && gridDone && (scope.IsWhole || (scope.Cell is null && !scope.GeneratorsOnly)))
         {
             try
             {

@@ -41,6 +41,55 @@ public class ClusterTests
     }
 
     [Fact]
+    public void AClaimWhoseProcessOnThisHostHasExitedIsFreeAtOnce()
+    {
+        var dir = TinySweep.TempDir("deadpid");
+        using var cleanup = new DeleteOnDispose(dir);
+        using var exited = Process.Start(new ProcessStartInfo("true"))!;
+        exited.WaitForExit();
+        WriteClaim(dir, "cell x", "killed-worker", exited.Id);
+        WriteClaim(dir, "cell y", "live-worker", Environment.ProcessId);
+        var b = new StageClaims(dir, "b"); // a 2 min expiry: both claims were refreshed just now
+        Assert.Equal("live-worker", Assert.Single(b.Active()).Worker);
+        using (var taken = b.TryTake("cell x")) Assert.NotNull(taken);
+        Assert.Null(b.TryTake("cell y"));
+    }
+
+    [Fact]
+    public void AGridWithACellHeldElsewhereExitsNonZeroWithoutAReport()
+    {
+        var dir = TinySweep.TempDir("heldcell");
+        using var cleanup = new DeleteOnDispose(dir);
+        var config = TinySweep.Config(dir, "  real: {backend: none}", ratios: "[0]", seeds: "[0, 1]");
+        var plan = SweepPlanner.Plan(config);
+        var held = $"cell {plan.Cells[1].Key}";
+        WriteClaim(config.OutputDir, held, "other-worker", Environment.ProcessId);
+        int Sweep(out string output)
+        {
+            var (code, o) = CliCapture.Run(() => new System.CommandLine.RootCommand { SweepCommand.Create() }.Parse(["sweep", config.SourcePath]).Invoke());
+            output = o;
+            return code;
+        }
+        Assert.Equal(SweepCommand.GridIncomplete, Sweep(out var first));
+        Assert.Contains("The grid is not finished: 1 cell(s) are held by other live workers", first);
+        Assert.False(File.Exists(Path.Combine(config.OutputDir, "report", "report.html")));
+        // The holder is killed (its pid is gone): the next run takes the cell at once and completes the grid.
+        using var exited = Process.Start(new ProcessStartInfo("true"))!;
+        exited.WaitForExit();
+        WriteClaim(config.OutputDir, held, "other-worker", exited.Id);
+        Assert.Equal(SweepCommand.Ok, Sweep(out var second));
+        Assert.True(File.Exists(Path.Combine(config.OutputDir, "report", "report.html")), second);
+    }
+
+    static void WriteClaim(string outputDir, string stage, string worker, int pid)
+    {
+        var claims = Path.Combine(outputDir, "claims");
+        Directory.CreateDirectory(claims);
+        File.WriteAllText(Path.Combine(claims, SweepPlanner.ShortHash(stage) + ".json"), System.Text.Json.JsonSerializer.Serialize(
+            new ClaimInfo(stage, worker, Environment.MachineName, pid, DateTimeOffset.UtcNow), Augment.Data.AtomicFile.Json));
+    }
+
+    [Fact]
     public void OfManyWorkersRacingForOneStageExactlyOneWins()
     {
         var dir = TinySweep.TempDir("race");

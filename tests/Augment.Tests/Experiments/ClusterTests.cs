@@ -86,7 +86,7 @@ public class ClusterTests
         var claims = Path.Combine(outputDir, "claims");
         Directory.CreateDirectory(claims);
         File.WriteAllText(Path.Combine(claims, SweepPlanner.ShortHash(stage) + ".json"), System.Text.Json.JsonSerializer.Serialize(
-            new ClaimInfo(stage, worker, Environment.MachineName, pid, DateTimeOffset.UtcNow), Augment.Data.AtomicFile.Json));
+            new ClaimInfo(stage, worker, Environment.MachineName, pid, DateTimeOffset.UtcNow), global::Augment.Data.AtomicFile.Json));
     }
 
     [Fact]

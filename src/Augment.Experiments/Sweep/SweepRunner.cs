@@ -170,7 +170,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
             }
             // An array task runs its one cell; the generators job (or any other worker) measures the generations.
-            if (scope.Cell is null) MeasureGenerations(datasets, cache, new TrackingGuard(tracking, trackingDown), Report, cancel);
+            if (scope.Cell is null) MeasureGenerations(datasets, cache, new TrackingGuard(tracking, trackingDown), untracked, Report, cancel);
         }
         catch (OperationCanceledException)
         {
@@ -238,8 +238,10 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     /// quality.json for every finished generation (SweepQuality). A measurement that fails is reported on stderr and in
     /// the report's warnings (the generation has no quality.json); it never fails the sweep's cells.
     /// </summary>
+    /// A stored measurement the parent run lacks (logged while the server was down, or a finished folder tracked into a
+    /// new server or experiment) is logged from quality.json; one that cannot be logged is listed as untracked.
     void MeasureGenerations(Dictionary<string, SweepDataset> datasets, ClipCache cache, TrackingGuard log,
-        Action<string, double> report, CancellationToken cancel)
+        Dictionary<string, string> untracked, Action<string, double> report, CancellationToken cancel)
     {
         using var quality = new SweepQuality(config, datasets, cache, stages!, claims, runner!);
         foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset)))
@@ -248,7 +250,9 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             try
             {
                 // Tracking through the guard: a tracker that is down (or absent) must not read as "not measured".
-                if (quality.Ensure(generation, report, cancel) is ({ } measured, true)) log.Try(t => t.LogQuality(generation, measured));
+                if (quality.Ensure(generation, report, cancel) is ({ } measured, _)
+                    && !log.Try(t => { if (!t.HasQuality(generation, measured)) t.LogQuality(generation, measured); }) && log.Error is { } error)
+                    untracked[$"quality {generation.Stage}"] = error;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

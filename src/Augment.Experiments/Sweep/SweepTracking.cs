@@ -17,6 +17,7 @@ public sealed partial class SweepTracking
     readonly IExperimentTracker tracker;
     readonly string experimentId, sweepKey;
     readonly Dictionary<string, List<TrackedRun>> cellRuns;
+    readonly Dictionary<string, string> parentTags;
 
     public string ParentRunId { get; }
 
@@ -35,6 +36,7 @@ public sealed partial class SweepTracking
             tracker.LogParams(parent.RunId, sweepParams);
         }
         ParentRunId = parent.RunId;
+        parentTags = parent.Tags.ToDictionary();
         foreach (var (key, value) in versionTags) tracker.SetTag(ParentRunId, key, value);
         cellRuns = runs.Where(r => r.Tags.GetValueOrDefault(RoleTag) == "cell" && r.Tags.ContainsKey(CellTag))
             .GroupBy(r => r.Tags[CellTag]).ToDictionary(g => g.Key, g => g.ToList());
@@ -126,7 +128,15 @@ public sealed partial class SweepTracking
                 if (value is { } v) points.Add(Point(prefix + name, v, generation.Seed));
         }
         if (points.Count > 0) tracker.LogMetrics(ParentRunId, points);
+        tracker.SetTag(ParentRunId, QualityTag(generation), SweepPlanner.ShortHash(quality.Inputs ?? ""));
+        parentTags[QualityTag(generation)] = SweepPlanner.ShortHash(quality.Inputs ?? "");
     }
+
+    /// <summary>Whether the parent run already holds this measurement of the generation (a tag set after its points).</summary>
+    public bool HasQuality(GenerationPlan generation, QualityReport quality) =>
+        parentTags.GetValueOrDefault(QualityTag(generation)) == SweepPlanner.ShortHash(quality.Inputs ?? "");
+
+    static string QualityTag(GenerationPlan generation) => $"augment.quality.{SafeKey(generation.Stage).Replace(' ', '_')}";
 
     public void LogArtifacts(string runId, string dir, params string[] files)
     {

@@ -196,6 +196,26 @@ public class SweepTests(InterruptedTinySweep sweep)
     }
 
     [Fact]
+    public void AFinishedFolderTrackedIntoANewStoreGetsTheGenerationQualityOnce()
+    {
+        var store = Path.Combine(TinySweep.TempDir("newstore"), "mlruns");
+        using var cleanup = new DeleteOnDispose(Path.GetDirectoryName(store)!);
+        var plan = SweepPlanner.Plan(sweep.Config);
+        for (int i = 0; i < 2; i++)
+        {
+            var outcome = TinySweep.Runner(plan, new FileStoreTracker(store)).Run();
+            Assert.True(outcome.Complete && outcome.TrackingComplete, string.Join("; ", outcome.Untracked));
+        }
+        var reader = new FileStoreReader(store);
+        var parent = reader.Runs(reader.ExperimentByName(sweep.Config.Experiment)!.ExperimentId)
+            .Single(r => r.Tags.GetValueOrDefault(SweepTracking.RoleTag) == "sweep");
+        var scarce = Augment.Data.Datasets.DemoDataset.AllClasses[2].Name;
+        // Every generation's points, from the stored quality.json files, and only once although the folder was tracked twice.
+        Assert.Equal(sweep.Config.Seeds.Select(s => (long)s), parent.Metrics[$"gen/medgen/{scarce}/recognisability"].Select(m => m.Step).Order());
+        Assert.Equal(sweep.Config.Seeds.Select(s => (long)s), parent.Metrics[$"gen/hunyuanvideo/{scarce}/frechet"].Select(m => m.Step).Order());
+    }
+
+    [Fact]
     public void CellResultsCopyTheClassifierMetricsFile()
     {
         foreach (var cell in sweep.Plan.Cells)

@@ -198,6 +198,12 @@ public static class SweepCommand
                 return Ok;
             }
             var decisions = SweepRunner.Preview(plan, force);
+            if (force.Count > 0)
+            {
+                var retired = SweepRunner.RetireForced(plan, decisions);
+                AnsiConsole.MarkupLineInterpolated($"--force: {retired.Count} stage(s) moved under {Path.Combine(plan.Config.OutputDir, "stale")} so their tasks run them again.");
+                decisions = SweepRunner.Preview(plan, new HashSet<StageKind>());
+            }
             if (slurm.Graph(plan, decisions, out _).Count == 0)
             {
                 AnsiConsole.MarkupLine("[green]Every stage is done and the report is written; nothing to submit.[/]");

@@ -293,6 +293,30 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         return decisions;
     }
 
+    /// <summary>
+    /// --force for stages other processes will run (Slurm tasks, which are not told to force): the forced stages' folders
+    /// are moved under stale/ now, so each is found undone and run once, however often its task is requeued. Returns the
+    /// stages retired.
+    /// </summary>
+    public static IReadOnlyList<string> RetireForced(SweepPlan plan, IReadOnlyList<StageDecision> decisions)
+    {
+        var config = plan.Config;
+        var stages = new SweepStages(config, LoadExisting(config), SweepGenerators.BuildConfig(config), new HashSet<StageKind>(),
+            new ClipCache(Path.Combine(config.OutputDir, "cache")));
+        var dirs = new Dictionary<string, string> { [SweepStages.BaseStage] = stages.BaseDir };
+        foreach (var d in plan.AdaptedDatasets) dirs[SweepStages.AdapterStage(d)] = stages.AdapterDir(d);
+        foreach (var g in plan.Generations)
+        {
+            (dirs[g.Stage], dirs[g.GatingStage]) = (g.Dir, g.GatingDir);
+            dirs[SweepStages.ReferenceStage(g.Dataset)] = stages.ReferenceDir(g.Dataset);
+        }
+        foreach (var c in plan.Cells) dirs[c.Stage] = c.Dir;
+        var retired = decisions.Where(d => d.Action == StageAction.Rerun && d.Why?.StartsWith("--force", StringComparison.Ordinal) == true)
+            .Select(d => d.Stage).ToList();
+        foreach (var stage in retired) SweepStages.MoveAside(config.OutputDir, dirs[stage]);
+        return retired;
+    }
+
     /// <summary>The datasets that can be loaded without rendering anything (for previews and status).</summary>
     public static IReadOnlyDictionary<string, SweepDataset> LoadExisting(ExperimentConfig config)
     {

@@ -246,11 +246,13 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 
     static bool HasWork(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
 
-    void MoveAside(string dir)
+    void MoveAside(string dir) => MoveAside(config.OutputDir, dir);
+
+    internal static void MoveAside(string outputDir, string dir)
     {
         if (!Directory.Exists(dir)) return;
-        var target = Path.Combine(config.OutputDir, "stale", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture),
-            Path.GetRelativePath(config.OutputDir, dir));
+        var target = Path.Combine(outputDir, "stale", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture),
+            Path.GetRelativePath(outputDir, dir));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         Directory.Move(dir, target.Length > 0 && Directory.Exists(target) ? target + "-" + Guid.NewGuid().ToString("N")[..6] : target);
     }

@@ -79,6 +79,15 @@ public class ClusterTests
         WriteClaim(config.OutputDir, held, "other-worker", exited.Id);
         Assert.Equal(SweepCommand.Ok, Sweep(out var second));
         Assert.True(File.Exists(Path.Combine(config.OutputDir, "report", "report.html")), second);
+
+        // --force for Slurm tasks (which are not told to force): the forced stages are retired before submission, so
+        // each task finds its cell undone and runs it once, however often it is requeued.
+        var retired = SweepRunner.RetireForced(plan, SweepRunner.Preview(plan, new HashSet<StageKind> { StageKind.Cell }));
+        Assert.Equal(plan.Cells.Select(c => c.Stage), retired);
+        Assert.All(plan.Cells, c => Assert.False(Directory.Exists(c.Dir)));
+        var after = SweepRunner.Preview(plan, new HashSet<StageKind>());
+        Assert.All(after.Where(d => d.Kind == StageKind.Cell), d => Assert.Equal(StageAction.Run, d.Action));
+        Assert.All(after.Where(d => d.Kind != StageKind.Cell), d => Assert.Equal(StageAction.Reuse, d.Action));
     }
 
     static void WriteClaim(string outputDir, string stage, string worker, int pid)

@@ -69,17 +69,17 @@ public static class SweepStatusCommand
         var states = new List<StageState>();
         foreach (var d in SweepRunner.Preview(plan, new HashSet<StageKind>(), datasets))
         {
-            // A cell is an array task of the cells job; every other stage runs in the generators job.
+            // A cell is an array task of a cells job; every other stage runs in the generators job.
             int? position = positions.TryGetValue(d.Stage, out var p) ? p : null;
             var cell = position is { } i ? plan.Cells[i] : null;
-            var job = SlurmExecutor.JobName(plan, cell is null ? "generators" : "cells");
+            var job = cell is null ? SlurmExecutor.JobName(plan, "generators") : SlurmExecutor.CellJobName(plan, cell);
             var log = submission is null ? null : LogOf(submission, job, position);
             if (d.Action == StageAction.Reuse) states.Add(new(d.Stage, "done", ""));
             else if (claims.TryGetValue(d.Stage, out var claim))
                 states.Add(new(d.Stage, "running", $"{claim.Worker} on {claim.Host}, alive {(DateTimeOffset.UtcNow - claim.Heartbeat).TotalSeconds:0} s ago"));
             else if (cell is not null && CellResult.TryRead(cell.Dir) is { Status: CellStatus.Failed } failed)
                 states.Add(new(d.Stage, "failed", failed.Error + (log is null ? "" : $" — log {log}{Tail(log)}")));
-            else if (submission is not null && queuedNames.Contains(job) && (position is null || submission.Cells.Contains(position.Value)))
+            else if (submission is not null && (position is { } task ? SlurmExecutor.TaskQueued(queue, job, task) : queuedNames.Contains(job)))
                 states.Add(new(d.Stage, "queued", string.Join(", ", queue.Where(q => q.Name == job).Select(q => $"job {q.Id} {q.State}").Take(3))));
             else states.Add(new(d.Stage, "to do", d.Action == StageAction.Rerun ? $"rerun: {d.Why}" : d.Action == StageAction.Resume ? "unfinished: resumes from its partial files" : "not started"));
         }

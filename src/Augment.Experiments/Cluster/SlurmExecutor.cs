@@ -7,8 +7,8 @@ using Augment.Experiments.Sweep;
 
 namespace Augment.Experiments.Cluster;
 
-/// <summary>One sbatch submission: its script and the job (by name) it waits for.</summary>
-public sealed record SlurmJob(string Name, string Script, string? After = null, string? Array = null);
+/// <summary>One sbatch submission: its script and the jobs (by name) it waits for.</summary>
+public sealed record SlurmJob(string Name, string Script, IReadOnlyList<string> After, string? Array = null);
 
 /// <summary>slurm/submitted.json: the jobs of the latest submission, so status and resubmission can find them.</summary>
 public sealed record SlurmSubmission(DateTimeOffset At, IReadOnlyDictionary<string, string> JobIds, IReadOnlyList<int> Cells, string LogsDir)
@@ -18,9 +18,9 @@ public sealed record SlurmSubmission(DateTimeOffset At, IReadOnlyDictionary<stri
 
 /// <summary>
 /// `executor: slurm`: the sweep's graph as Slurm jobs. One job runs the generator stages (base, adapters, generations);
-/// one array runs the unfinished cells, one task per cell, at most max_parallel at once, after it (afterany, so a
-/// failed generation fails only the cells that need it, each with its own error); one job writes the report after
-/// both. Every task is a worker of the same output folder (`augment sweep worker`), so a requeued or resubmitted task
+/// one array runs the unfinished augmented cells, one task per cell, at most max_parallel at once, after it (afterany,
+/// so a failed generation fails only the cells that need it, each with its own error); the real-only cells, which need
+/// no generated clip, are their own array that starts at once; one job writes the report after all of them. Every task is a worker of the same output folder (`augment sweep worker`), so a requeued or resubmitted task
 /// resumes its cell from last.ckpt, and running `augment sweep` again submits only what is unfinished or failed.
 /// </summary>
 public sealed class SlurmExecutor(ExperimentConfig config, Func<string, IReadOnlyList<string>, string> run)
@@ -58,21 +58,50 @@ public sealed class SlurmExecutor(ExperimentConfig config, Func<string, IReadOnl
         if (!generators && cells.Count == 0 && !reportMissing) return [];
 
         var jobs = new List<SlurmJob>();
-        string generatorsJob = JobName(plan, "generators"), cellsJob = JobName(plan, "cells"), reportJob = JobName(plan, "report");
+        string generatorsJob = JobName(plan, "generators"), reportJob = JobName(plan, "report");
         if (generators)
-            jobs.Add(new SlurmJob(generatorsJob, Script(generatorsJob, settings.Generators, ["sweep", "worker", config.SourcePath, "--generators-only", "--output", config.OutputDir])));
-        if (cells.Count > 0)
-            jobs.Add(new SlurmJob(cellsJob,
-                Script(cellsJob, settings.Cells, ["sweep", "worker", config.SourcePath, "--cell", "$SLURM_ARRAY_TASK_ID", "--output", config.OutputDir], array: true),
-                After: generators ? generatorsJob : null,
-                Array: string.Join(",", cells) + $"%{settings.MaxParallel}"));
-        jobs.Add(new SlurmJob(reportJob, Script(reportJob, settings.Report, ["report", config.OutputDir]),
-            After: jobs.Count > 0 ? jobs[^1].Name : null));
+            jobs.Add(new SlurmJob(generatorsJob, Script(generatorsJob, settings.Generators, ["sweep", "worker", config.SourcePath, "--generators-only", "--output", config.OutputDir]), []));
+        void CellArray(string name, IReadOnlyList<int> tasks, IReadOnlyList<string> after)
+        {
+            if (tasks.Count == 0) return;
+            jobs.Add(new SlurmJob(name,
+                Script(name, settings.Cells, ["sweep", "worker", config.SourcePath, "--cell", "$SLURM_ARRAY_TASK_ID", "--output", config.OutputDir], array: true),
+                after, Array: string.Join(",", tasks) + $"%{settings.MaxParallel}"));
+        }
+        CellArray(JobName(plan, RealCells), cells.Where(i => plan.Cells[i].Generator is null).ToList(), []);
+        CellArray(JobName(plan, Cells), cells.Where(i => plan.Cells[i].Generator is not null).ToList(), generators ? [generatorsJob] : []);
+        jobs.Add(new SlurmJob(reportJob, Script(reportJob, settings.Report, ["report", config.OutputDir]), jobs.Select(j => j.Name).ToList()));
         return jobs;
     }
 
-    /// <summary>The Slurm job name of one kind of job (generators, cells, report) of this sweep.</summary>
+    /// <summary>The kinds of cells array: augmented cells (after the generators job) and real-only cells (at once).</summary>
+    public const string Cells = "cells", RealCells = "real-cells";
+
+    /// <summary>The Slurm job name of one kind of job (generators, cells, real-cells, report) of this sweep.</summary>
     public static string JobName(SweepPlan plan, string kind) => $"augment-{plan.SweepKey}-{kind}";
+
+    /// <summary>The array a cell runs in.</summary>
+    public static string CellJobName(SweepPlan plan, CellPlan cell) => JobName(plan, cell.Generator is null ? RealCells : Cells);
+
+    /// <summary>
+    /// Whether squeue still lists this task of an array job: as a task of its own (`123_4`) or inside the pending range
+    /// (`123_[2-5,7%2]`). A cancelled task is gone from both, while the array's other tasks may still be queued.
+    /// </summary>
+    public static bool TaskQueued(IEnumerable<(string Id, string Name, string State)> queue, string jobName, int task) =>
+        queue.Where(q => q.Name == jobName).Any(q => q.Id.Split('_', 2) is [_, var t] && TaskIn(t, task));
+
+    static bool TaskIn(string tasks, int task)
+    {
+        if (int.TryParse(tasks, out var single)) return single == task;
+        if (!(tasks.StartsWith('[') && tasks.EndsWith(']'))) return false;
+        foreach (var part in tasks[1..^1].Split('%')[0].Split(','))
+        {
+            var range = part.Split('-');
+            if (range.Length == 1 && int.TryParse(range[0], out var one) && one == task) return true;
+            if (range.Length == 2 && int.TryParse(range[0], out var lo) && int.TryParse(range[1], out var hi) && lo <= task && task <= hi) return true;
+        }
+        return false;
+    }
 
     /// <summary>Jobs of this sweep still queued or running, by name (squeue).</summary>
     public IReadOnlyList<(string Id, string Name, string State)> Queued(SweepPlan plan)
@@ -96,7 +125,7 @@ public sealed class SlurmExecutor(ExperimentConfig config, Func<string, IReadOnl
             var scriptPath = Path.Combine(SlurmDir, $"{stamp}-{job.Name}.sbatch");
             AtomicFile.WriteAllText(scriptPath, job.Script);
             var args = new List<string> { "--parsable" };
-            if (job.After is { } after) args.Add($"--dependency=afterany:{ids[after]}");
+            if (job.After.Count > 0) args.Add($"--dependency=afterany:{string.Join(':', job.After.Select(a => ids[a]))}");
             if (job.Array is { } array) args.Add($"--array={array}");
             args.Add(scriptPath);
             ids[job.Name] = run("sbatch", args).Trim().Split(';')[0];

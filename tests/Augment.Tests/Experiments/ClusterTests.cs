@@ -142,11 +142,14 @@ public class ClusterTests
         var slurm = new SlurmExecutor(config, Fake);
 
         var submission = slurm.Submit(plan, SweepRunner.Preview(plan, new HashSet<StageKind>()));
-        Assert.Equal(3, calls.Count);
+        Assert.Equal(4, calls.Count);
         Assert.DoesNotContain(calls[0], a => a.StartsWith("--dependency"));
-        Assert.Contains("--dependency=afterany:100", calls[1]);
-        Assert.Contains("--array=0,1,2%2", calls[1]);
-        Assert.Contains("--dependency=afterany:101", calls[2]);
+        // The real-only cell needs no generated clip: its array starts at once; the augmented cells wait for the generators.
+        Assert.DoesNotContain(calls[1], a => a.StartsWith("--dependency"));
+        Assert.Contains("--array=0%2", calls[1]);
+        Assert.Contains("--dependency=afterany:100", calls[2]);
+        Assert.Contains("--array=1,2%2", calls[2]);
+        Assert.Contains("--dependency=afterany:100:101:102", calls[3]);
         Assert.Equal(["0", "1", "2"], submission.Cells.Select(c => c.ToString()));
         var cells = File.ReadAllText(calls[1][^1]);
         foreach (var line in new[] { "#SBATCH --gres=gpu:1", "#SBATCH --cpus-per-task=4", "#SBATCH --partition=gpu", "#SBATCH --requeue", "module load cuda" })
@@ -160,9 +163,18 @@ public class ClusterTests
         var jobs = slurm.Graph(plan, decisions, out var left);
         Assert.Equal([1], left);
         Assert.Equal(2, jobs.Count);
-        Assert.Null(jobs[0].After);
+        Assert.Empty(jobs[0].After);
         Assert.Equal("1%2", jobs[0].Array);
-        Assert.Equal(jobs[0].Name, jobs[1].After);
+        Assert.Equal([jobs[0].Name], jobs[1].After);
+
+        // After `scancel` of task 1, squeue lists only task 2 of the array: task 1 is not "queued" inside the others' job.
+        var cellsJob = SlurmExecutor.JobName(plan, SlurmExecutor.Cells);
+        var queue = new[] { ("102_2", cellsJob, "RUNNING") };
+        var afterCancel = SweepStatusCommand.States(plan, queue, SweepRunner.LoadExisting(config)).ToDictionary(x => x.Stage);
+        Assert.Equal("to do", afterCancel[$"cell {plan.Cells[1].Key}"].State);
+        Assert.Equal("queued", afterCancel[$"cell {plan.Cells[2].Key}"].State);
+        Assert.True(SlurmExecutor.TaskQueued([("102_[3-5,9%2]", cellsJob, "PENDING")], cellsJob, 4));
+        Assert.False(SlurmExecutor.TaskQueued([("102_[3-5,9%2]", cellsJob, "PENDING")], cellsJob, 6));
 
         // Status: a stage a worker holds is running (and by whom); the rest, with nothing run yet, are to do.
         using (new StageClaims(config.OutputDir, "slurm-101_0").TryTake($"cell {plan.Cells[0].Key}"))

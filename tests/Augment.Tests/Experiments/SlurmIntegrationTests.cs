@@ -43,7 +43,7 @@ public class SlurmIntegrationTests
         using var cleanup = new DeleteOnDispose(Path.GetDirectoryName(config.SourcePath)!);
         var plan = SweepPlanner.Plan(config);
         Assert.Equal(0, Sweep(config.SourcePath));
-        Assert.Equal(3, ReadSubmission(config).JobIds.Count);
+        Assert.Equal(4, ReadSubmission(config).JobIds.Count); // generators, real-only cells, augmented cells, report
         Assert.Equal(0, Sweep(config.SourcePath)); // still queued: nothing is submitted twice
         WaitForQueue(plan);
         Assert.All(plan.Cells, c => Assert.Equal(CellStatus.Finished, CellResult.TryRead(c.Dir)?.Status));

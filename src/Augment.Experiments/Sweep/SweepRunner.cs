@@ -349,7 +349,10 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             var mix = new MixOptions(manifest, cell.Ratio, ds.TargetClasses);
             // An augmented cell that cannot get the synthetic clips it asks for would only measure real data again.
             if (manifest is not null && Shortfall(SyntheticMixer.Mix(ds.Data, mix).Summary, manifest) is { } planned)
-                return Failed(cell, planned, null, clock.Elapsed.TotalSeconds, shortfall: true);
+            {
+                log.Try(t => runId = t.FailCell(cell, CellParams(cell, ds.TargetClasses), print.Hash, VersionTags(), planned));
+                return Failed(cell, planned, runId, clock.Elapsed.TotalSeconds, shortfall: true);
+            }
             log.Try(t => runId = t.StartCell(cell, CellParams(cell, ds.TargetClasses), print.Hash, VersionTags()));
             // Calls below reach the tracker only when StartCell went through, so the run id is set whenever it is used.
             var id = runId!;

@@ -12,7 +12,7 @@ namespace Augment.Experiments.Sweep;
 public sealed partial class SweepTracking
 {
     public const string SweepTag = "augment.sweep", CellTag = "augment.cell", RoleTag = "augment.role", ParentTag = "mlflow.parentRunId",
-        FingerprintTag = "augment.fingerprint";
+        FingerprintTag = "augment.fingerprint", ErrorTag = "augment.error";
 
     readonly IExperimentTracker tracker;
     readonly string experimentId, sweepKey;
@@ -145,6 +145,16 @@ public sealed partial class SweepTracking
     }
 
     public void End(string runId, RunStatus status) => tracker.EndRun(runId, status);
+
+    /// <summary>A cell that failed before training (no synthetic clips for it): a FAILED run with its params and why, no metrics.</summary>
+    public string FailCell(CellPlan cell, IReadOnlyDictionary<string, string> parameters, string fingerprint,
+        IReadOnlyDictionary<string, string> versionTags, string error)
+    {
+        var runId = StartCell(cell, parameters, fingerprint, versionTags);
+        tracker.SetTag(runId, ErrorTag, error.Length > 5000 ? error[..5000] : error); // MLflow's tag value limit
+        End(runId, RunStatus.Failed);
+        return runId;
+    }
 
     static MetricPoint Point(string key, double value, long step) => new(key, value, step, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 

@@ -374,7 +374,16 @@ public class SweepFailureTests
             Assert.StartsWith("synthetic shortfall:", failure.Error);
             Assert.Contains("got 0", failure.Error);
             Assert.True(failure.Error!.Contains("too dark"), failure.Error);
-            Assert.Null(failure.TrackingRunId); // no classifier was trained on real data alone under an augmented name
+        }
+        // Each has a FAILED tracked run saying why, with no metrics: no classifier was trained on real data alone under an augmented name.
+        var reader = new FileStoreReader(Path.Combine(config.OutputDir, "mlruns"));
+        var runs = reader.Runs(reader.ExperimentByName(config.Experiment)!.ExperimentId).ToDictionary(r => r.RunId);
+        foreach (var failure in outcome.Failures)
+        {
+            var run = runs[failure.TrackingRunId!];
+            Assert.Equal(RunStatus.Failed, run.Status);
+            Assert.Equal(failure.Error, run.Tags[SweepTracking.ErrorTag]);
+            Assert.Empty(run.Metrics);
         }
         Assert.NotNull(outcome.ReportHtml);
         var report = File.ReadAllText(Path.Combine(config.OutputDir, "report", "report.md"));

@@ -180,7 +180,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         var results = plan.Cells.Select(c => CellResult.TryRead(c.Dir)).ToList();
         bool gridDone = results.All(r => r is not null);
         var parent = new TrackingGuard(tracking, trackingDown);
-        if (cancelled || gridDone)
+        // A parent with a child the tracker lacks stays RUNNING: the run that backfills the child closes it.
+        if (cancelled || (gridDone && untracked.Count == 0))
             parent.Try(t => t.End(t.ParentRunId, cancelled ? RunStatus.Killed
                 : results.Any(r => r!.Status == CellStatus.Failed) ? RunStatus.Failed : RunStatus.Finished));
 

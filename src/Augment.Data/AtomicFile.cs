@@ -43,8 +43,10 @@ public static class AtomicFile
         try { if (tmp is not null && File.Exists(tmp)) File.Delete(tmp); }
         catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
         if (e is WriteFailedException already) return already;
-        var why = e is UnauthorizedAccessException ? "permission denied" : e.Message.Replace(tmp ?? "\0", path);
-        return new WriteFailedException($"{Path.GetFullPath(path)}: cannot write: {why}", e);
+        var full = Path.GetFullPath(path);
+        var why = e is UnauthorizedAccessException ? "permission denied" : tmp is null ? e.Message : e.Message.Replace(tmp, full);
+        if (why.StartsWith(full + ": ", StringComparison.Ordinal)) why = why[(full.Length + 2)..];
+        return new WriteFailedException($"{full}: cannot write: {why}", e);
     }
 
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));

@@ -114,6 +114,14 @@ public sealed class TreeWalker(AdapterResult result)
         }
     }
 
+    // Only the entry itself is looked at (a link's target may be unreadable or absent without the folder being so).
+    static bool CannotEnter(string entry)
+    {
+        try { _ = new FileInfo(entry).Attributes; return false; }
+        catch (UnauthorizedAccessException) { return true; }
+        catch (IOException) { return false; }
+    }
+
     static bool CanList(string dir)
     {
         try { Directory.EnumerateFileSystemEntries(dir).Any(); return true; }
@@ -127,7 +135,7 @@ public sealed class TreeWalker(AdapterResult result)
         {
             var entries = directories ? Directory.GetDirectories(dir) : Directory.GetFiles(dir);
             // Read permission without execute lists the names, but nothing in the folder can be opened.
-            if (entries.Length > 0) File.GetAttributes(entries[0]);
+            if (entries.Length > 0 && CannotEnter(entries[0])) throw new UnauthorizedAccessException();
             return entries.Order(StringComparer.Ordinal).ToList();
         }
         catch (UnauthorizedAccessException)

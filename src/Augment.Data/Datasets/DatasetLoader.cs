@@ -33,7 +33,7 @@ public static class DatasetLoader
             if (known is not null && !known.Contains(e.Label))
             {
                 adapted.CountUnmapped(e.Label);
-                quarantined.Add(new(e.Path, $"unknown label '{e.Label}' (classes: {string.Join(", ", known.Order(StringComparer.Ordinal))})", QuarantineKind.UnknownLabel));
+                quarantined.Add(new(e.Path, At(e, $"unknown label '{e.Label}' (classes: {string.Join(", ", known.Order(StringComparer.Ordinal))})"), QuarantineKind.UnknownLabel));
             }
             else entries.Add(e);
         }
@@ -49,7 +49,7 @@ public static class DatasetLoader
             if (!infos.TryGetValue(e.Path, out var info)) continue;
             if (clip is { Pad: PadPolicy.Reject } && info.FrameCount < clip.Frames)
             {
-                quarantined.Add(new(e.Path, $"too short: {info.FrameCount} frames, a clip needs {clip.Frames} (pad policy Reject)", QuarantineKind.Short));
+                quarantined.Add(new(e.Path, At(e, $"too short: {info.FrameCount} frames, a clip needs {clip.Frames} (pad policy Reject)"), QuarantineKind.Short));
                 continue;
             }
             var windows = Windows(spec, e, info.FrameCount, clip?.Frames ?? 1).ToList();
@@ -311,7 +311,7 @@ public static class DatasetLoader
         });
         foreach (var e in entries)
             if (bad.TryGetValue(e.Path, out var why))
-                quarantined.Add(new(e.Path, why,
+                quarantined.Add(new(e.Path, At(e, why),
                     why.StartsWith("permission denied") ? QuarantineKind.PermissionDenied
                     : why.StartsWith("not a video") ? QuarantineKind.NotVideo
                     : !File.Exists(e.Path) && !Directory.Exists(e.Path) ? QuarantineKind.Missing

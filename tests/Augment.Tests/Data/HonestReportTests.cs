@@ -49,6 +49,11 @@ public class HonestReportTests
         var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"datasets validate: {dir["blocker/q.csv"]}: cannot write:", line);
         Assert.DoesNotContain(".tmp", line);
+
+        // Rendering the demo where it cannot write: one line naming the file, exit 2.
+        var demo = RunCli("datasets", "demo", "--out", dir["blocker/demo"], "--frames", "2", "--size", "8");
+        Assert.Equal(2, demo.Code);
+        Assert.StartsWith($"datasets demo: {dir["blocker/demo"]}", Assert.Single(demo.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Fact]
@@ -97,7 +102,7 @@ public class HonestReportTests
         Video(dir["root/b.mp4"]);
         File.WriteAllText(dir["root/notes.txt"], "not a video at all, but long enough to look like a file");
         var outside = Video(dir["elsewhere/x.mp4"]);
-        File.WriteAllText(dir["m.csv"], $"path,label\na.mp4,x\n../elsewhere/x.mp4,x\n{outside},y\nnotes.txt,y\nb.mp4,y\n");
+        File.WriteAllText(dir["m.csv"], $"path,label\na.mp4,x\n../elsewhere/x.mp4,x\n{outside},y\nnotes.txt,y\nb.mp4,y\ngone.mp4,y\n");
 
         var data = DatasetLoader.Load(new DatasetSpec { Name = "m", Adapter = "manifest", Root = dir["root"], Manifest = dir["m.csv"], TestFraction = 0, ValFraction = 0 });
 
@@ -106,8 +111,9 @@ public class HonestReportTests
         Assert.Equal(2, refused.Count);
         Assert.EndsWith($"({dir["m.csv"]}:3)", refused[0]);
         Assert.EndsWith($"({dir["m.csv"]}:4)", refused[1]);
+        Assert.Single(data.Quarantined, q => q.Kind == QuarantineKind.Missing && q.Reason == $"file not found ({dir["m.csv"]}:7)");
         var txt = Assert.Single(data.Quarantined, q => q.Path == dir["root/notes.txt"]);
-        Assert.Equal((QuarantineKind.NotVideo, "not a video file ('.txt')"), (txt.Kind, txt.Reason));
+        Assert.Equal((QuarantineKind.NotVideo, $"not a video file ('.txt') ({dir["m.csv"]}:5)"), (txt.Kind, txt.Reason));
     }
 
     [Fact]

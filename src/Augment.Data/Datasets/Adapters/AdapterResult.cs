@@ -51,6 +51,9 @@ public sealed class TreeWalker(AdapterResult result)
 
     public static bool IsJunk(string name) => name.StartsWith('.') || JunkNames.Contains(name);
 
+    /// <summary>Whether listing the folder failed (already quarantined with the reason).</summary>
+    public bool Unlistable(string dir) => unlistable.Contains(dir);
+
     public IReadOnlyList<string> SubDirs(string dir)
     {
         var key = Path.GetFullPath(dir);

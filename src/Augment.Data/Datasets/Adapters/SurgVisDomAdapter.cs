@@ -155,7 +155,7 @@ static class SurgVisDomAdapter
                 foreach (var clip in clips) yield return (clip, videoId);
             else if (files.Any(f => Layout.FrameExtensions.Contains(Path.GetExtension(f))))
                 yield return (videoDir, videoId);
-            else result.Quarantine(videoDir, "folder holds neither video clips nor frames", QuarantineKind.NotVideo);
+            else if (!result.Tree.Unlistable(videoDir)) result.Quarantine(videoDir, "folder holds neither video clips nor frames", QuarantineKind.NotVideo);
         }
     }
 }

@@ -106,6 +106,8 @@ public class LeakAndLabelTests
         Video(dir[$"{Leaf("polyps")}/ok.avi"]);
         Video(dir[$"{Leaf("ulcerative-colitis-grade-0-1")}/uc.avi"]);
         File.WriteAllText(dir["labeled-videos/meta.csv"], "file-name;finding\nclash.avi;polyp\nok.avi;polyp\n");
+        // A folder link named like another class: its files keep the label of their real folder.
+        Directory.CreateSymbolicLink(dir[Leaf("ulcerative-colitis-grade-2")], "polyps");
         var spec = new DatasetSpec { Name = "hk", Adapter = "hyperkvasir", Root = dir["labeled-videos"], TestFraction = 0, ValFraction = 0 };
 
         foreach (var source in new[] { "folder", "csv" })
@@ -123,6 +125,11 @@ public class LeakAndLabelTests
             Assert.Equal(2, data.Quarantined.Count(q => q.Path.EndsWith("orphan.avi") && q.Kind == QuarantineKind.LabelConflict && q.Reason.Contains("does not name it")));
             Assert.Contains(data.Warnings, w => w.Text.StartsWith($"2 file name(s) are in class folders of different classes (label_source: {source})"));
             Assert.Equal(["clash.avi", "ok.avi", "uc.avi"], data.Clips.Select(c => Path.GetFileName(c.Path)).Order());
+            Assert.All(data.Clips.Where(c => c.Path.Contains("/polyps/")), c => Assert.Equal("polyp", c.Label));
+            var linked = data.Quarantined.Where(q => q.Path.StartsWith(dir[Leaf("ulcerative-colitis-grade-2")])).ToList();
+            Assert.Equal(3, linked.Count);
+            Assert.All(linked, q => Assert.Equal(QuarantineKind.LabelConflict, q.Kind));
+            Assert.All(linked, q => Assert.EndsWith("labelled 'inflammation' through the link but 'polyp' at its real location, whose label is used", q.Reason));
         }
     }
 

@@ -17,13 +17,36 @@ public static class AtomicFile
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
-        var tmp = TempPath(path);
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        string? tmp = null;
+        try
         {
-            fs.Write(bytes);
-            fs.Flush(flushToDisk: true);
+            tmp = TempPath(path);
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+            {
+                fs.Write(bytes);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
         }
-        File.Move(tmp, path, overwrite: true);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failed(path, tmp, e);
+        }
+    }
+
+    /// <summary>
+    /// A write that failed, as one IOException whose message names the target (not the temp file beside it) and
+    /// the reason in words, so a verb can print it as one line; the half-written temp file is removed.
+    /// </summary>
+    static IOException Failed(string path, string? tmp, Exception e)
+    {
+        try { if (tmp is not null && File.Exists(tmp)) File.Delete(tmp); }
+        catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
+        if (e is WriteFailedException already) return already;
+        var full = Path.GetFullPath(path);
+        var why = e is UnauthorizedAccessException ? "permission denied" : tmp is null ? e.Message : e.Message.Replace(tmp, full);
+        if (why.StartsWith(full + ": ", StringComparison.Ordinal)) why = why[(full.Length + 2)..];
+        return new WriteFailedException($"{full}: cannot write: {why}", e);
     }
 
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
@@ -36,15 +59,20 @@ public static class AtomicFile
     /// <summary>Lets a writer that needs a path (OpenCV, TorchSharp, ScottPlot) write atomically.</summary>
     public static void Write(string path, Action<string> writeTo)
     {
-        var tmp = TempPath(path);
+        string? tmp = null;
         try
         {
+            tmp = TempPath(path);
             writeTo(tmp);
             File.Move(tmp, path, overwrite: true);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failed(path, tmp, e);
+        }
         finally
         {
-            if (File.Exists(tmp)) File.Delete(tmp);
+            if (tmp is not null && File.Exists(tmp)) File.Delete(tmp);
         }
     }
 
@@ -57,3 +85,6 @@ public static class AtomicFile
             $".{Path.GetFileNameWithoutExtension(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp{Path.GetExtension(full)}");
     }
 }
+
+/// <summary>A file that could not be written; the message is "path: cannot write: reason".</summary>
+public sealed class WriteFailedException(string message, Exception inner) : IOException(message, inner);

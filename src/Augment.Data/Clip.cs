@@ -64,5 +64,5 @@ public static class QuarantineKind
     public const string Unreadable = "unreadable", Unlabelled = "unlabelled", UnknownLabel = "unknown-label", Excluded = "excluded",
         Duplicate = "duplicate", LabelConflict = "label-conflict", OutsideRoot = "outside-root", Short = "short",
         NotVideo = "not-a-video", BadEntry = "bad-entry", Missing = "missing", SymlinkLoop = "symlink-loop",
-        PermissionDenied = "permission-denied", NotAnnotated = "not-annotated";
+        PermissionDenied = "permission-denied", NotAnnotated = "not-annotated", SplitConflict = "split-conflict";
 }

@@ -40,7 +40,7 @@ public static class DatasetsCommand
                         ? DemoDataset.RenderGeneralPool(dir, parse.GetValue(seed), options, progress)
                         : DemoDataset.Render(dir, parse.GetValue(seed), options, progress));
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"datasets demo: {e.Message}");
                 return 2;
@@ -59,7 +59,8 @@ public static class DatasetsCommand
         var (frames, pad) = ClipOptions();
         var keep = KeepOption.Create();
         var cmd = new Command("validate", "Load a dataset spec, probe every video, print a per-split, per-class table, list unusable files with reasons " +
-                                          "and end with warnings. Exit 0: usable; 1: a sweep on it would be meaningless (e.g. an empty split); 2: the spec is invalid.")
+                                          "and end with warnings. Exit 0: usable; 1: a sweep on it would be meaningless (e.g. an empty split); 2: the spec is invalid " +
+                                          "or the quarantine list cannot be written.")
         {
             specArg, quarantine, frames, pad, keep,
         };
@@ -70,7 +71,9 @@ public static class DatasetsCommand
             ShowCounts(data);
             var rows = DatasetSummary.QuarantineRows(data);
             var path = Path.GetFullPath(parse.GetValue(quarantine)!);
-            DatasetSummary.WriteQuarantine(data, path);
+            string? writeError = null;
+            try { DatasetSummary.WriteQuarantine(data, path); }
+            catch (IOException e) { writeError = e.Message; }
             if (rows.Count > 0)
             {
                 var table = new Table().Title($"Set aside ({rows.Count})").AddColumns("kind", "path", "reason");
@@ -81,12 +84,17 @@ public static class DatasetsCommand
             }
             foreach (var (finding, n) in data.Unmapped.OrderByDescending(kv => kv.Value))
                 AnsiConsole.MarkupLineInterpolated($"[yellow]unmapped[/] '{finding}': {n}");
-            AnsiConsole.MarkupLineInterpolated($"{data.Clips.Count} clips usable, {rows.Count} set aside, {data.Junk.Count} hidden/tool files and folders skipped (e.g. .ipynb_checkpoints, __MACOSX); quarantine list: {path}");
+            AnsiConsole.MarkupLineInterpolated($"{data.Clips.Count} clips usable, {rows.Count} set aside, {data.Junk.Count} hidden/tool files and folders skipped (e.g. .ipynb_checkpoints, __MACOSX); quarantine list: {(writeError is null ? path : "not written")}");
             if (data.Warnings.Count > 0)
             {
                 AnsiConsole.MarkupLine("[bold]Warnings[/]");
                 foreach (var w in data.Warnings)
                     AnsiConsole.MarkupLineInterpolated($"  [{(w.Fatal ? "red" : "yellow")}]{(w.Fatal ? "✗" : "!")} {w.Text}[/]");
+            }
+            if (writeError is not null)
+            {
+                Console.Error.WriteLine($"datasets validate: {writeError}");
+                return 2;
             }
             return data.Warnings.Any(w => w.Fatal) ? 1 : 0;
         });
@@ -126,9 +134,15 @@ public static class DatasetsCommand
         return cmd;
     }
 
-    static (Option<int> Frames, Option<PadPolicy> Pad) ClipOptions() =>
-        (new Option<int>("--frames") { Description = "Frames per clip (videos shorter than this are flagged when --pad reject).", DefaultValueFactory = _ => 16 },
-         new Option<PadPolicy>("--pad") { Description = "How short videos are padded: RepeatLast, Loop or Reject.", DefaultValueFactory = _ => PadPolicy.RepeatLast });
+    static (Option<int> Frames, Option<PadPolicy> Pad) ClipOptions()
+    {
+        var frames = new Option<int>("--frames") { Description = "Frames per clip, at least 1 (videos shorter than this are flagged when --pad reject).", DefaultValueFactory = _ => 16 };
+        frames.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError($"--frames {r.GetValueOrDefault<int>()}: a clip needs at least 1 frame");
+        });
+        return (frames, new Option<PadPolicy>("--pad") { Description = "How short videos are padded: RepeatLast, Loop or Reject.", DefaultValueFactory = _ => PadPolicy.RepeatLast });
+    }
 
     // Null (after printing why) when the spec itself cannot be used.
     static Dataset? LoadOrReport(string specPath, string[]? keep, ClipSpec? clip, bool quiet = false)

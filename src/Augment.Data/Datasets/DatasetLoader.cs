@@ -17,39 +17,50 @@ public static class DatasetLoader
     /// </summary>
     public static Dataset Load(DatasetSpec spec, ClipSpec? clip, IProgress<(int done, int total)>? progress = null)
     {
+        CheckPathKinds(spec);
         var adapted = Adapt(spec);
         var quarantined = new List<QuarantineEntry>(adapted.Quarantined);
+        var notes = new List<DatasetWarning>();
         var prompts = FindPrompts(spec);
+        var found = adapted.Classes is null ? MergeLabelVariants(adapted.Entries, prompts.Classes, notes) : adapted.Entries;
 
         // Class set: the adapter's own, else the labels found, ordered by the prompt file.
         var entries = new List<VideoEntry>();
         var restrictTo = prompts.Restricts ? prompts.Classes.Select(c => c.Name).ToHashSet(StringComparer.Ordinal) : null;
         var known = adapted.Classes?.ToHashSet(StringComparer.Ordinal) ?? restrictTo;
-        foreach (var e in adapted.Entries)
+        foreach (var e in found)
         {
             if (known is not null && !known.Contains(e.Label))
             {
                 adapted.CountUnmapped(e.Label);
-                quarantined.Add(new(e.Path, $"unknown label '{e.Label}' (classes: {string.Join(", ", known.Order(StringComparer.Ordinal))})", QuarantineKind.UnknownLabel));
+                quarantined.Add(new(e.Path, At(e, $"unknown label '{e.Label}' (classes: {string.Join(", ", known.Order(StringComparer.Ordinal))})"), QuarantineKind.UnknownLabel));
             }
             else entries.Add(e);
         }
         entries = Guard(spec, entries, quarantined);
-        entries = Deduplicate(entries, quarantined);
+        entries = Deduplicate(spec, entries, quarantined);
+        entries = FollowNamedSplits(entries, quarantined, notes);
 
         var infos = Probe(entries, quarantined, progress);
         var clips = new List<ClipRef>();
+        var fewWindows = new List<string>();
         foreach (var e in entries)
         {
             if (!infos.TryGetValue(e.Path, out var info)) continue;
             if (clip is { Pad: PadPolicy.Reject } && info.FrameCount < clip.Frames)
             {
-                quarantined.Add(new(e.Path, $"too short: {info.FrameCount} frames, a clip needs {clip.Frames} (pad policy Reject)", QuarantineKind.Short));
+                quarantined.Add(new(e.Path, At(e, $"too short: {info.FrameCount} frames, a clip needs {clip.Frames} (pad policy Reject)"), QuarantineKind.Short));
                 continue;
             }
-            foreach (var (start, count) in Windows(spec, e, info.FrameCount, clip?.Frames ?? 1))
+            var windows = Windows(spec, e, info.FrameCount, clip?.Frames ?? 1).ToList();
+            if (spec.ClipsPerVideo > 1 && windows.Count < spec.ClipsPerVideo)
+                fewWindows.Add($"{Path.GetRelativePath(spec.Root, e.Path)}: {info.FrameCount} frames give {windows.Count} of {windows[0].Count}");
+            foreach (var (start, count) in windows)
                 clips.Add(new ClipRef(e.Path, e.Label, e.Split ?? "", e.VideoId, start, count, Group: e.Group));
         }
+        if (fewWindows.Count > 0)
+            notes.Add(new($"{fewWindows.Count} video(s) are too short for clips_per_video: {spec.ClipsPerVideo} windows and give fewer " +
+                          $"(e.g. {fewWindows[0]} frames): those videos count less in training", Fatal: false));
 
         var classes = adapted.Classes?.ToList()
             ?? prompts.Classes.Select(c => c.Name).Where(n => clips.Any(c => c.Label == n))
@@ -73,7 +84,7 @@ public static class DatasetLoader
             Unmapped = adapted.Unmapped,
             KeptOut = keptOut,
             VideoInfos = clips.Select(c => c.Path).Distinct().ToDictionary(p => p, p => infos[p]),
-            Warnings = [.. adapted.Warnings, .. Warnings(clips, adapted)],
+            Warnings = [.. adapted.Warnings, .. notes, .. Warnings(clips, adapted)],
             Junk = adapted.Junk,
         };
     }
@@ -94,6 +105,34 @@ public static class DatasetLoader
         if (spread.Count > 0)
             yield return new($"{spread.Count} group(s) sit in more than one of the dataset's own splits (e.g. '{spread[0].Group}' in {string.Join(" and ", spread[0].Splits)}): " +
                              "clips of one patient or source on both sides of a split inflate the test scores", Fatal: true);
+    }
+
+    // A path of the wrong kind is named as such, not as "not found".
+    static void CheckPathKinds(DatasetSpec spec)
+    {
+        foreach (var (key, path) in new[] { ("root", spec.Root), ("video_dir", spec.VideoDir) })
+            if (path is not null && File.Exists(path)) throw spec.Error(key, $"{path} is a file, not a folder");
+        foreach (var (key, path) in new[] { ("manifest", spec.Manifest), ("mapping", spec.Mapping), ("prompts", spec.Prompts) })
+            if (path is not null && Directory.Exists(path)) throw spec.Error(key, $"{path} is a folder, not a file");
+    }
+
+    /// <summary>Class names that differ only in case or spacing ('Polyp', 'polyp', 'polyp ') are one class: merged
+    /// under the name the prompts file gives, else the spelling most videos use, with a warning naming every spelling.</summary>
+    static List<VideoEntry> MergeLabelVariants(List<VideoEntry> entries, IReadOnlyList<ClassPrompt> prompts, List<DatasetWarning> notes)
+    {
+        static string Key(string label) => string.Join(' ', label.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
+        var listed = prompts.GroupBy(p => Key(p.Name)).ToDictionary(g => g.Key, g => g.First().Name, StringComparer.Ordinal);
+        var rename = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var variants in entries.GroupBy(e => Key(e.Label), StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var spellings = variants.GroupBy(e => e.Label, StringComparer.Ordinal)
+                .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).ToList();
+            var name = listed.GetValueOrDefault(variants.Key) ?? spellings[0].Key;
+            if (spellings.Count == 1 && spellings[0].Key == name) continue;
+            foreach (var spelling in spellings) rename[spelling.Key] = name;
+            notes.Add(new($"class names {string.Join(", ", spellings.Select(g => $"'{g.Key}' ({g.Count()} videos)"))} differ only in case or spacing: merged as '{name}'", Fatal: false));
+        }
+        return rename.Count == 0 ? entries : entries.Select(e => rename.TryGetValue(e.Label, out var n) && n != e.Label ? e with { Label = n } : e).ToList();
     }
 
     static AdapterResult Adapt(DatasetSpec spec) => spec.Adapter.ToLowerInvariant() switch
@@ -130,30 +169,80 @@ public static class DatasetLoader
 
     static List<VideoEntry> Guard(DatasetSpec spec, List<VideoEntry> entries, List<QuarantineEntry> quarantined)
     {
-        string[] roots = spec.VideoDir is { } v ? [spec.Root, v] : [spec.Root];
+        var roots = Roots(spec);
         var kept = new List<VideoEntry>();
         foreach (var e in entries)
         {
-            if (PathGuard.Escapes(e.Path, roots) is { } why) quarantined.Add(new(e.Path, why, QuarantineKind.OutsideRoot));
+            if (PathGuard.Escapes(e.Path, roots) is { } why) quarantined.Add(new(e.Path, At(e, why), QuarantineKind.OutsideRoot));
             else kept.Add(e);
         }
         return kept;
     }
 
-    static List<VideoEntry> Deduplicate(List<VideoEntry> entries, List<QuarantineEntry> quarantined)
+    static string At(VideoEntry e, string reason) => e.Where is null ? reason : $"{reason} ({e.Where})";
+
+    static string[] Roots(DatasetSpec spec) => spec.VideoDir is { } v ? [spec.Root, v] : [spec.Root];
+
+    // One real file listed twice (a manifest row repeated, a symlink to another file of the dataset): the entry at
+    // the file's real location wins over one reached through a link, so a link cannot relabel data; else the first.
+    static List<VideoEntry> Deduplicate(DatasetSpec spec, List<VideoEntry> entries, List<QuarantineEntry> quarantined)
     {
-        var first = new Dictionary<string, VideoEntry>(StringComparer.Ordinal);
-        var kept = new List<VideoEntry>();
-        foreach (var e in entries)
+        var roots = Roots(spec);
+        var winners = new HashSet<VideoEntry>(ReferenceEqualityComparer.Instance);
+        foreach (var same in entries.GroupBy(e => PathGuard.RealPath(e.Path), StringComparer.Ordinal))
         {
-            var key = PathGuard.RealPath(e.Path);
-            if (first.TryGetValue(key, out var earlier))
-                quarantined.Add(earlier.Label == e.Label
-                    ? new(e.Path, $"duplicate entry (already listed as '{earlier.Label}')", QuarantineKind.Duplicate)
-                    : new(e.Path, $"duplicate entry with a conflicting label '{e.Label}' (already listed as '{earlier.Label}')", QuarantineKind.LabelConflict));
-            else { first[key] = e; kept.Add(e); }
+            var list = same.ToList();
+            var links = list.Count == 1 ? [] : list.Where(e => PathGuard.ThroughLink(e.Path, roots)).ToHashSet(ReferenceEqualityComparer.Instance);
+            var winner = list.FirstOrDefault(e => !links.Contains(e)) ?? list[0];
+            winners.Add(winner);
+            foreach (var e in list.Where(e => !ReferenceEquals(e, winner)))
+                quarantined.Add(links.Contains(e) && !links.Contains(winner)
+                    ? e.Label == winner.Label
+                        ? new(e.Path, At(e, $"symlink to {winner.Path}, which is read at its real location"), QuarantineKind.Duplicate)
+                        : new(e.Path, At(e, $"symlink to {winner.Path}: labelled '{e.Label}' through the link but '{winner.Label}' at its real location, whose label is used"), QuarantineKind.LabelConflict)
+                    : e.Label == winner.Label
+                        ? new(e.Path, At(e, $"duplicate entry (already listed as '{winner.Label}')"), QuarantineKind.Duplicate)
+                        : new(e.Path, At(e, $"duplicate entry with a conflicting label '{e.Label}' (already listed as '{winner.Label}')"), QuarantineKind.LabelConflict));
         }
-        return DeduplicateContent(kept, quarantined);
+        return DeduplicateContent(entries.Where(winners.Contains).ToList(), quarantined);
+    }
+
+    /// <summary>Rows of one video, and videos of one group, share a split: those without one take the split the
+    /// others name (a seeded split could put them on the other side). A video whose rows name different splits is set
+    /// aside and reported as fatal; a group's are left to the group-across-splits warning.</summary>
+    static List<VideoEntry> FollowNamedSplits(List<VideoEntry> entries, List<QuarantineEntry> quarantined, List<DatasetWarning> notes)
+    {
+        static bool Named(string? split) => split is Splits.Train or Splits.Val or Splits.Test;
+        static List<string> NamedSplits(IEnumerable<VideoEntry> rows) => rows.Where(e => Named(e.Split)).Select(e => e.Split!).Distinct().Order(StringComparer.Ordinal).ToList();
+
+        var conflicts = entries.GroupBy(e => e.VideoId, StringComparer.Ordinal).Where(g => NamedSplits(g).Count > 1).ToList();
+        foreach (var video in conflicts)
+        {
+            var named = string.Join(", ", video.Where(e => Named(e.Split)).Select(e => $"{e.Split} at {e.Where ?? e.Path}"));
+            foreach (var e in video)
+                quarantined.Add(new(e.Path, At(e, $"video_id '{video.Key}' is put in different splits by its rows ({named}): set aside"), QuarantineKind.SplitConflict));
+        }
+        if (conflicts.Count > 0)
+            notes.Add(new($"{conflicts.Count} video(s) have rows naming different splits (e.g. '{conflicts[0].Key}' in {string.Join(" and ", NamedSplits(conflicts[0]))}): " +
+                          "set aside; give each video_id one split", Fatal: true));
+        var bad = conflicts.Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        var kept = entries.Where(e => !bad.Contains(e.VideoId)).ToList();
+
+        int followed = 0;
+        foreach (var unit in new Func<VideoEntry, string?>[] { e => e.VideoId, e => e.Group })
+        {
+            var splitOf = kept.Where(e => unit(e) is not null).GroupBy(e => unit(e)!, StringComparer.Ordinal)
+                .Select(g => (g.Key, Splits: NamedSplits(g))).Where(g => g.Splits.Count == 1).ToDictionary(g => g.Key, g => g.Splits[0], StringComparer.Ordinal);
+            for (int i = 0; i < kept.Count; i++)
+                if (!Named(kept[i].Split) && unit(kept[i]) is { } u && splitOf.TryGetValue(u, out var split))
+                {
+                    kept[i] = kept[i] with { Split = split };
+                    followed++;
+                }
+        }
+        if (followed > 0)
+            notes.Add(new($"{followed} row(s) without a split took the split other rows of their video or group name", Fatal: false));
+        return kept;
     }
 
     // The same video copied under two names (or two classes) would leak between splits. Only files of equal size are
@@ -212,22 +301,46 @@ public static class DatasetLoader
                 if (info.FrameCount <= 0) bad[e.Path] = "no frames";
                 else infos[e.Path] = info;
             }
-            catch (VideoReadException ex) { bad[e.Path] = ex.Problem; }
+            catch (VideoReadException ex) { bad[e.Path] = Denied(e.Path) ?? NotVideo(e.Path) ?? ex.Problem; }
             catch (UnauthorizedAccessException) { bad[e.Path] = "permission denied: the file cannot be read"; }
             catch (Exception ex) when (ex is IOException or OpenCvSharp.OpenCVException)
             {
-                bad[e.Path] = $"unreadable: {ex.Message}";
+                bad[e.Path] = Denied(e.Path) ?? $"unreadable: {ex.Message}";
             }
             progress?.Report((Interlocked.Increment(ref done), entries.Count));
         });
         foreach (var e in entries)
             if (bad.TryGetValue(e.Path, out var why))
-                quarantined.Add(new(e.Path, why,
+                quarantined.Add(new(e.Path, At(e, why),
                     why.StartsWith("permission denied") ? QuarantineKind.PermissionDenied
+                    : why.StartsWith("not a video") ? QuarantineKind.NotVideo
                     : !File.Exists(e.Path) && !Directory.Exists(e.Path) ? QuarantineKind.Missing
                     : QuarantineKind.Unreadable));
         return new Dictionary<string, VideoInfo>(infos, StringComparer.Ordinal);
     }
+
+    // Why a video that failed to open is really a permission problem (OpenCV only says it cannot open it, and a file
+    // in a folder without execute permission looks absent), or null.
+    static string? Denied(string path)
+    {
+        try
+        {
+            if ((File.GetAttributes(path) & FileAttributes.Directory) != 0) Directory.EnumerateFileSystemEntries(path).Any();
+            else File.OpenRead(path).Dispose();
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return File.Exists(path) ? "permission denied: the file cannot be read"
+                : Directory.Exists(path) ? "permission denied: the folder cannot be listed"
+                : "permission denied: a folder on its path cannot be entered";
+        }
+        catch (IOException) { return null; }
+    }
+
+    // A file that is there but is no video container (a manifest row naming notes.txt), or null.
+    static string? NotVideo(string path) =>
+        File.Exists(path) && !Layout.IsVideo(path) ? $"not a video file ('{Path.GetExtension(path)}')" : null;
 
     /// <summary>Clip windows of one video: the whole video, or ClipsPerVideo windows at seeded offsets inside equal parts.</summary>
     static IEnumerable<(int Start, int Count)> Windows(DatasetSpec spec, VideoEntry e, int frames, int minLength)

@@ -49,6 +49,10 @@ public sealed record DatasetSpec
     [NotASpecKey] public string? SourceFile { get; init; }
     [NotASpecKey] public IReadOnlyDictionary<string, int> Lines { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>An error about a key's value, naming the spec file and the key's line.</summary>
+    public DatasetSpecException Error(string key, string problem) =>
+        new(SourceFile ?? $"dataset '{Name}'", Lines.GetValueOrDefault(key), key, problem);
+
     /// <summary>"file:line" of a key when known, else the dataset name.</summary>
     public string Where(string key) =>
         SourceFile is null ? $"dataset '{Name}'" : Lines.TryGetValue(key, out var line) ? $"{SourceFile}:{line}" : SourceFile;

@@ -102,12 +102,20 @@ public static class DemoDataset
         long seed, DemoOptions o, IProgress<(int done, int total)>? progress)
     {
         int done = 0;
-        Parallel.ForEach(jobs, job =>
+        try
         {
-            var frames = render(job, Seeds.Random(seed, job.Purpose));
-            VideoIO.WriteMp4(job.Path, ToClip(frames, o.Frames, o.Size), Fps);
-            progress?.Report((Interlocked.Increment(ref done), jobs.Count));
-        });
+            Parallel.ForEach(jobs, job =>
+            {
+                var frames = render(job, Seeds.Random(seed, job.Purpose));
+                VideoIO.WriteMp4(job.Path, ToClip(frames, o.Frames, o.Size), Fps);
+                progress?.Report((Interlocked.Increment(ref done), jobs.Count));
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions[0] is IOException write)
+        {
+            // One write that failed, as itself (it names the file), not wrapped in the parallel loop's aggregate.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(write);
+        }
     }
 
     static Clip ToClip(float[] rgb, int frames, int size)

@@ -17,6 +17,20 @@ public static class PathGuard
         return null;
     }
 
+    /// <summary>True when <paramref name="path"/> lies under one of the roots but a symlink below that root leads
+    /// to it: the file is reached through a link, not read where it lies.</summary>
+    public static bool ThroughLink(string path, IEnumerable<string> roots)
+    {
+        var full = Path.GetFullPath(path);
+        foreach (var r in roots)
+        {
+            var root = Path.GetFullPath(r);
+            if (Under(full, root))
+                return RealPath(full) != Path.GetFullPath(Path.Combine(RealPath(root), Path.GetRelativePath(root, full)));
+        }
+        return false;
+    }
+
     /// <summary>The path with every symlink component resolved (components that do not exist are kept as they are).</summary>
     public static string RealPath(string path)
     {

@@ -381,11 +381,25 @@ public class MessyDataTests
 }
 
 /// <summary>
-/// Unreadable files and folders, for real: as root nothing is unreadable, so the CLI runs as 'nobody' (runuser);
-/// as any other user the loader runs in-process.
+/// Unreadable files and folders, for real: as root nothing is unreadable, so the CLI runs as 'nobody' (runuser); as
+/// any other user it runs as that user. Either way the permissions are real and the reasons must say so.
 /// </summary>
 public class PermissionTests
 {
+    static (int Code, string Output) Augment(TempDir dir, params string[] args)
+    {
+        var augment = Path.Combine(AppContext.BaseDirectory, "augment.dll");
+        string[] command = Environment.UserName == "root"
+            ? ["runuser", "-u", "nobody", "--", "env", $"HOME={dir["out"]}", $"DOTNET_CLI_HOME={dir["out"]}", "dotnet", augment, .. args]
+            : ["dotnet", augment, .. args];
+        var run = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command[0], command[1..])
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stderr = run.StandardError.ReadToEndAsync();
+        var output = run.StandardOutput.ReadToEnd() + stderr.Result;
+        run.WaitForExit();
+        return (run.ExitCode, output);
+    }
+
     [Fact]
     public void AnUnreadableFileOrClassFolderIsQuarantinedAndTheRestIsUsed()
     {
@@ -398,33 +412,36 @@ public class PermissionTests
         // Same size as b/0.mp4, so the duplicate check has to read it.
         File.Copy(dir["data/train/b/0.mp4"], dir["data/train/b/secret.mp4"]);
         File.SetUnixFileMode(dir["data/train/b/secret.mp4"], UnixFileMode.None);
+        // A size of its own, so only probing meets it: OpenCV alone would call it corrupt.
+        Fixtures.WriteVideo(dir["data/train/a/sealed.mp4"], frames: 11, size: 24);
+        File.SetUnixFileMode(dir["data/train/a/sealed.mp4"], UnixFileMode.None);
         File.SetUnixFileMode(dir["data/train/locked"], UnixFileMode.None);
+        // Readable but not executable: the names list, yet no file can be opened (it used to read as "file not found").
+        Fixtures.WriteVideo(dir["data/train/noexec/0.mp4"]);
+        File.SetUnixFileMode(dir["data/train/noexec"], (UnixFileMode)0b111_100_100);
         File.WriteAllText(dir["spec.yaml"], "name: p\nadapter: folder\nroot: data\n");
         Directory.CreateDirectory(dir["out"]);
         File.SetUnixFileMode(dir["out"], (UnixFileMode)0b111_111_111);
+        Directory.CreateDirectory(dir["readonly"]);
+        File.SetUnixFileMode(dir["readonly"], (UnixFileMode)0b111_101_101);
+        if (Environment.UserName != "root") File.SetUnixFileMode(dir["readonly"], (UnixFileMode)0b101_101_101);
 
-        IReadOnlyList<(string Kind, string Path, string Reason)> rows;
-        if (Environment.UserName == "root")
-        {
-            var augment = Path.Combine(AppContext.BaseDirectory, "augment.dll");
-            var run = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("runuser",
-                ["-u", "nobody", "--", "env", $"HOME={dir["out"]}", $"DOTNET_CLI_HOME={dir["out"]}", "dotnet", augment,
-                 "datasets", "validate", dir["spec.yaml"], "--quarantine", dir["out/q.csv"], "--frames", "4"])
-                { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var output = run.StandardOutput.ReadToEnd() + run.StandardError.ReadToEnd();
-            run.WaitForExit();
-            Assert.True(run.ExitCode == 0, output);
-            Assert.Contains("6 clips usable", output);
-            rows = File.ReadAllLines(dir["out/q.csv"]).Skip(1).Select(l => l.Split(',', 3)).Select(f => (f[0], f[1], f[2])).ToList();
-        }
-        else
-        {
-            var data = DatasetLoader.Load(DatasetSpecYaml.Load(dir["spec.yaml"]));
-            Assert.Equal(6, data.Clips.Count);
-            rows = data.Quarantined.Select(q => (q.Kind, q.Path, q.Reason)).ToList();
-        }
+        var (code, output) = Augment(dir, "datasets", "validate", dir["spec.yaml"], "--quarantine", dir["out/q.csv"], "--frames", "4");
+        Assert.True(code == 0, output);
+        Assert.Contains("6 clips usable", output);
+        var rows = File.ReadAllLines(dir["out/q.csv"]).Skip(1).Select(l => l.Split(',', 3)).Select(f => (f[0], f[1], f[2].Trim('"'))).ToList();
         Assert.Contains((QuarantineKind.PermissionDenied, dir["data/train/locked"], "permission denied: the folder cannot be listed"), rows);
         Assert.Contains((QuarantineKind.PermissionDenied, dir["data/train/b/secret.mp4"], "permission denied: the file cannot be read"), rows);
-        Assert.Equal(2, rows.Count);
+        Assert.Contains((QuarantineKind.PermissionDenied, dir["data/train/a/sealed.mp4"], "permission denied: the file cannot be read"), rows);
+        Assert.Contains((QuarantineKind.PermissionDenied, dir["data/train/noexec"],
+            "permission denied: the folder can be listed but not entered (no execute permission), so nothing in it can be read"), rows);
+        Assert.Equal(4, rows.Count);
+
+        // A quarantine list it may not write: one line naming the file, no stack trace, and the counts still shown.
+        var (refused, why) = Augment(dir, "datasets", "validate", dir["spec.yaml"], "--quarantine", dir["readonly/q.csv"], "--frames", "4");
+        Assert.True(refused == 2, why);
+        Assert.Contains($"datasets validate: {dir["readonly/q.csv"]}: cannot write: permission denied", why);
+        Assert.Contains("6 clips usable", why);
+        Assert.DoesNotContain("   at ", why);
     }
 }

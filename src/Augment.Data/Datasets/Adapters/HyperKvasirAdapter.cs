@@ -22,20 +22,17 @@ static class HyperKvasirAdapter
         if (csv is null)
             result.Warnings.Add(new($"no metadata CSV (a .csv with a 'finding' column) under {spec.Root}: only class folders label videos; set 'manifest' to hyper-kvasir-video-metadata.csv", Fatal: false));
         var findings = ReadFindings(csv);
-        var byName = videos.GroupBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase)
-            .ToDictionary(g => g.Key!, g => g.OrderBy(f => ClassFolder(f) is null).ThenBy(f => f, StringComparer.Ordinal).ToList(), StringComparer.OrdinalIgnoreCase);
+        var byName = videos.GroupBy(Path.GetFileName, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key!, g => g.ToList(), StringComparer.OrdinalIgnoreCase);
         var disagreements = new List<string>();
+        var conflicts = new List<string>();
+        var used = byName.Where(kv => kv.Value.Count > 1).ToDictionary(kv => kv.Key,
+            kv => ChooseCopy(spec, mapping, kv.Value, findings.GetValueOrDefault(kv.Key), result, conflicts), StringComparer.OrdinalIgnoreCase);
 
         foreach (var file in videos)
         {
             var name = Path.GetFileName(file);
             var id = Path.GetFileNameWithoutExtension(file);
-            var copies = byName[name];
-            if (copies[0] != file)
-            {
-                result.Quarantine(file, $"duplicate file name (using {copies[0]}{(ClassFolder(copies[0]) is not null ? ", which is in a class folder" : "")})", QuarantineKind.Duplicate);
-                continue;
-            }
+            if (used.TryGetValue(name, out var copy) && copy != file) continue;
             var folder = ClassFolder(file);
             string? folderClass = folder is null ? null : mapping.ClassOf(folder);
             bool folderExcluded = folder is not null && folderClass is null && mapping.IsExcluded(folder);
@@ -66,11 +63,51 @@ static class HyperKvasirAdapter
             result.CountUnmapped(unknown);
             result.Quarantine(file, finding is not null ? $"finding '{finding}' maps to no class" : $"unknown label: class folder '{folder}' is not in the mapping", QuarantineKind.UnknownLabel);
         }
+        if (conflicts.Count > 0)
+            result.Warnings.Add(new($"{conflicts.Count} file name(s) are in class folders of different classes (label_source: {spec.LabelSource}): {string.Join("; ", conflicts)}", Fatal: false));
         if (disagreements.Count > 0)
             result.Warnings.Add(new($"class folder and metadata CSV disagree on {disagreements.Count} video(s) (label_source: {spec.LabelSource}): {string.Join("; ", disagreements)}", Fatal: false));
         foreach (var missing in findings.Keys.Where(n => !byName.ContainsKey(n)).Order(StringComparer.Ordinal))
             result.Missing.Add(missing);
         return result;
+    }
+
+    /// <summary>
+    /// Which of several files with one name is used (null: none), every other copy quarantined with why. A symlink
+    /// loses to the file it points at; a copy in a class folder wins over one outside; copies in class folders of
+    /// different classes are a label conflict that label_source settles: csv picks the copy (else any) the CSV finding
+    /// names; folder takes the CSV only as a tie-break between the folders, and without it uses none.
+    /// </summary>
+    static string? ChooseCopy(DatasetSpec spec, FindingMapping mapping, List<string> files, string? finding, AdapterResult result, List<string> conflicts)
+    {
+        string? ClassOf(string f) => ClassFolder(f) is { } folder ? mapping.ClassOf(folder) : null;
+        var copies = files.OrderBy(f => PathGuard.ThroughLink(f, [spec.Root])).ThenBy(f => ClassFolder(f) is null).ThenBy(f => f, StringComparer.Ordinal).ToList();
+        var first = copies[0];
+        var distinct = new List<string> { first };
+        foreach (var f in copies.Skip(1))
+        {
+            if (PathGuard.RealPath(f) != PathGuard.RealPath(first)) { distinct.Add(f); continue; }
+            if (ClassOf(f) == ClassOf(first)) result.Quarantine(f, $"symlink to {first}, which is read at its real location", QuarantineKind.Duplicate);
+            else result.Quarantine(f, $"symlink to {first}: labelled '{ClassOf(f)}' through the link but '{ClassOf(first)}' at its real location, whose label is used", QuarantineKind.LabelConflict);
+        }
+        var classes = distinct.Select(ClassOf).OfType<string>().Distinct().ToList();
+        if (classes.Count <= 1)
+        {
+            foreach (var f in distinct.Skip(1))
+                result.Quarantine(f, $"duplicate file name (using {first}{(ClassFolder(first) is not null ? ", which is in a class folder" : "")})", QuarantineKind.Duplicate);
+            return first;
+        }
+        var csvClass = finding is null ? null : mapping.ClassOf(finding);
+        var pick = csvClass is null ? null
+            : distinct.FirstOrDefault(f => ClassOf(f) == csvClass) ?? (spec.LabelSource == "csv" ? distinct.First(f => ClassOf(f) is not null) : null);
+        var where = string.Join(", ", distinct.Where(f => ClassOf(f) is not null).Select(f => $"{ClassFolder(f)} → {ClassOf(f)}"));
+        conflicts.Add($"{Path.GetFileName(first)} ({where}): " + (pick is null ? "not used" : $"using {Layout.Relative(spec.Root, pick)}"));
+        foreach (var f in distinct.Where(f => f != pick))
+            result.Quarantine(f, pick is null
+                ? $"label conflict: the same file name is in class folders of different classes ({where}) and {(csvClass is null ? "the metadata CSV does not name it" : $"the CSV finding '{finding}' → {csvClass} matches none of them")}; not used"
+                : $"label conflict: the same file name is in class folders of different classes ({where}); {pick} is used, as the CSV finding '{finding}' → {csvClass} says (label_source: {spec.LabelSource})",
+                QuarantineKind.LabelConflict);
+        return pick;
     }
 
     /// <summary>The leaf folder of .../{lower,upper}-gi-tract/&lt;category&gt;/&lt;class&gt;/&lt;file&gt;, or null.</summary>

@@ -40,7 +40,7 @@ static class ManifestAdapter
                 if (split is null) { result.Quarantine(full, $"unknown split '{row.Split}' ({row.Where}; expected train, val or test)", QuarantineKind.BadEntry); continue; }
             }
             var videoId = string.IsNullOrWhiteSpace(row.VideoId) ? path : row.VideoId.Trim();
-            result.Entries.Add(new(full, row.Label.Trim(), split, videoId, string.IsNullOrWhiteSpace(row.Group) ? null : row.Group.Trim()));
+            result.Entries.Add(new(full, row.Label.Trim(), split, videoId, string.IsNullOrWhiteSpace(row.Group) ? null : row.Group.Trim(), row.Where));
         }
         return result;
     }

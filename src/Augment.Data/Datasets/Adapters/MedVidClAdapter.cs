@@ -22,7 +22,11 @@ static class MedVidClAdapter
         foreach (var file in result.Tree.Files(videoDir))
         {
             var id = Path.GetFileNameWithoutExtension(file);
-            if (Layout.IsVideo(file)) byId.TryAdd(id, file);
+            if (Layout.IsVideo(file))
+            {
+                if (!byId.TryAdd(id, file))
+                    result.Quarantine(file, $"a second download of video_id '{id}': {Path.GetFileName(byId[id])} is used", QuarantineKind.Duplicate);
+            }
             else (otherFiles.TryGetValue(id, out var list) ? list : otherFiles[id] = []).Add(Path.GetFileName(file));
         }
         var annotationFiles = new[] { Splits.Train, Splits.Val, Splits.Test }.Select(s => (Split: s, File: Path.Combine(spec.Root, $"{s}.json"))).ToList();
@@ -30,6 +34,8 @@ static class MedVidClAdapter
             throw new FileNotFoundException($"{spec.Root}: no MedVidCL annotation file (train.json, val.json or test.json)");
 
         var seen = new Dictionary<string, (string File, string Label)>(StringComparer.Ordinal);
+        // Every id an annotation file names, usable or not: a video whose row has a bad label is annotated, just badly.
+        var annotated = new HashSet<string>(StringComparer.Ordinal);
         var notVideos = new List<string>();
         foreach (var (split, file) in annotationFiles.Where(a => File.Exists(a.File)))
         {
@@ -49,6 +55,7 @@ static class MedVidClAdapter
                 var where = $"{file}#{index}";
                 if (string.IsNullOrWhiteSpace(id)) { result.Quarantine(where, "entry has no video_id", QuarantineKind.BadEntry); continue; }
                 where = $"{file}#{index} ({id})";
+                annotated.Add(id);
                 if (string.IsNullOrWhiteSpace(label)) { result.Quarantine(where, "unlabelled entry", QuarantineKind.Unlabelled); continue; }
                 if (!Labels.Contains(label))
                 {
@@ -74,7 +81,7 @@ static class MedVidClAdapter
         }
         if (notVideos.Count > 0)
             result.Warnings.Add(new($"{notVideos.Count} missing video(s) have only non-video files in {videoDir}, e.g. {notVideos[0]}: thumbnails or metadata, not the download", Fatal: false));
-        foreach (var (id, path) in byId.Where(kv => !seen.ContainsKey(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (id, path) in byId.Where(kv => !annotated.Contains(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
             result.Quarantine(path, "video in video_dir is in no annotation file (train/val/test.json)", QuarantineKind.NotAnnotated);
         return result;
     }

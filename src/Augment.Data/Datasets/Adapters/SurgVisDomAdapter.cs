@@ -26,7 +26,13 @@ static class SurgVisDomAdapter
         var splits = spec.DomainSplits.Count > 0
             ? spec.DomainSplits.ToDictionary(kv => Layout.Normalise(kv.Key), kv => kv.Value.ToLowerInvariant())
             : DefaultDomainSplits.ToDictionary();
-        foreach (var dir in result.Tree.SubDirs(spec.Root))
+        var top = result.Tree.SubDirs(spec.Root);
+        // root set one level too deep (train/VR): its folders are classes, not domains.
+        var classFolders = top.Where(d => Labels.Contains(Layout.Normalise(Path.GetFileName(d)))).ToList();
+        if (classFolders.Count > 0 && !top.Any(d => splits.ContainsKey(Layout.Normalise(Path.GetFileName(d))) || result.Tree.SubDirs(d).Any(s => IsDomain(s, splits))))
+            throw spec.Error("root", $"{spec.Root} holds class folders ({string.Join(", ", classFolders.Select(Path.GetFileName))}), so it is one domain folder; " +
+                                     $"root must be the folder that holds the domain folders (VR, Porcine), e.g. {Path.GetDirectoryName(Path.GetFullPath(spec.Root).TrimEnd('/'))}");
+        foreach (var dir in top)
         {
             // train/VR, train/Porcine: the domain is the inner folder; a folder of class folders is a domain itself.
             var inner = result.Tree.SubDirs(dir).Where(d => IsDomain(d, splits)).ToList();
@@ -58,15 +64,20 @@ static class SurgVisDomAdapter
             return;
         }
         if (split == "skip") return;
-        var labels = ReadLabelsCsv(domainDir, result);
+        var (csv, labels) = ReadLabelsCsv(domainDir, result);
+        var listed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in result.Tree.Files(domainDir))
         {
             if (Path.GetFileName(file).Equals("labels.csv", StringComparison.OrdinalIgnoreCase)) continue;
+            listed.Add(Path.GetFileName(file));
             if (!Layout.IsVideo(file)) { result.Quarantine(file, $"not a video file ('{Path.GetExtension(file)}')", QuarantineKind.NotVideo); continue; }
             if (!labels.TryGetValue(Path.GetFileName(file), out var given))
                 result.Quarantine(file, $"video directly in domain folder '{Path.GetFileName(domainDir)}' with no class folder and no labels.csv entry (unlabelled)", QuarantineKind.Unlabelled);
-            else Add(spec, file, Path.ChangeExtension(Layout.Relative(spec.Root, file), null), given, split, result);
+            else if (given.Conflict is { } conflict) result.Quarantine(file, conflict, QuarantineKind.LabelConflict);
+            else Add(spec, file, Path.ChangeExtension(Layout.Relative(spec.Root, file), null), given.Label, split, result);
         }
+        foreach (var (name, row) in labels.Where(kv => !listed.Contains(kv.Key)).OrderBy(kv => kv.Value.Line))
+            result.Quarantine(Path.Combine(domainDir, name), $"listed in {csv}:{row.Line}, but there is no such file in {domainDir}", QuarantineKind.Missing);
         foreach (var classDir in result.Tree.SubDirs(domainDir))
             foreach (var (path, videoId) in Videos(spec.Root, classDir, result))
                 Add(spec, path, videoId, Path.GetFileName(classDir), split, result);
@@ -85,12 +96,16 @@ static class SurgVisDomAdapter
         else result.Entries.Add(new(path, name, split, videoId));
     }
 
-    /// <summary>file name → label from a labels.csv in the folder (header naming a file/path/video column and a label/class column).</summary>
-    static Dictionary<string, string> ReadLabelsCsv(string dir, AdapterResult result)
+    sealed record CsvLabel(string Label, int Line, string? Conflict = null);
+
+    /// <summary>file name → label from a labels.csv in the folder (header naming a file/path/video column and a
+    /// label/class column). A name listed twice with the same label is a duplicate row; with two labels, neither is
+    /// trusted and the video is not used.</summary>
+    static (string? Csv, Dictionary<string, CsvLabel> Labels) ReadLabelsCsv(string dir, AdapterResult result)
     {
-        var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var map = new Dictionary<string, CsvLabel>(StringComparer.OrdinalIgnoreCase);
         var csv = result.Tree.Files(dir).FirstOrDefault(f => Path.GetFileName(f).Equals("labels.csv", StringComparison.OrdinalIgnoreCase));
-        if (csv is null) return map;
+        if (csv is null) return (null, map);
         using var reader = new StreamReader(csv);
         var header = reader.ReadLine() ?? "";
         char sep = header.Contains(';') && !header.Contains(',') ? ';' : ',';
@@ -100,7 +115,7 @@ static class SurgVisDomAdapter
         if (file < 0 || label < 0)
         {
             result.Quarantine(csv, $"labels.csv header must name a file and a label column (found: {header})", QuarantineKind.BadEntry);
-            return map;
+            return (csv, map);
         }
         int line = 1;
         for (string? text; (text = reader.ReadLine()) != null;)
@@ -108,10 +123,19 @@ static class SurgVisDomAdapter
             line++;
             var f = Csv.SplitLine(text, sep);
             if (f.Count <= Math.Max(file, label) || string.IsNullOrWhiteSpace(f[file])) continue;
-            if (!map.TryAdd(Path.GetFileName(f[file].Trim()), f[label].Trim()))
-                result.Quarantine($"{csv}:{line}", $"'{f[file].Trim()}' is listed twice; the first label is used", QuarantineKind.Duplicate);
+            var name = Path.GetFileName(f[file].Trim());
+            var given = f[label].Trim();
+            if (!map.TryGetValue(name, out var first)) { map[name] = new(given, line); continue; }
+            if (Layout.Normalise(first.Label) == Layout.Normalise(given))
+                result.Quarantine($"{csv}:{line}", $"'{name}' is listed twice (first at line {first.Line}) with the same label", QuarantineKind.Duplicate);
+            else
+            {
+                var conflict = $"labels.csv gives two labels: '{first.Label}' at {csv}:{first.Line}, '{given}' at line {line}; not used";
+                result.Quarantine($"{csv}:{line}", $"'{name}' is listed again with a conflicting label '{given}' (line {first.Line} says '{first.Label}')", QuarantineKind.LabelConflict);
+                map[name] = first with { Conflict = first.Conflict ?? conflict };
+            }
         }
-        return map;
+        return (csv, map);
     }
 
     /// <summary>Video files in a class folder, and per-video folders holding clips (one video) or frames (one clip).</summary>
@@ -131,7 +155,7 @@ static class SurgVisDomAdapter
                 foreach (var clip in clips) yield return (clip, videoId);
             else if (files.Any(f => Layout.FrameExtensions.Contains(Path.GetExtension(f))))
                 yield return (videoDir, videoId);
-            else result.Quarantine(videoDir, "folder holds neither video clips nor frames", QuarantineKind.NotVideo);
+            else if (!result.Tree.Unlistable(videoDir)) result.Quarantine(videoDir, "folder holds neither video clips nor frames", QuarantineKind.NotVideo);
         }
     }
 }

@@ -251,8 +251,10 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             try
             {
                 // Tracking through the guard: a tracker that is down (or absent) must not read as "not measured".
-                if (quality.Ensure(generation, report, cancel) is ({ } measured, _)
-                    && !log.Try(t => { if (!t.HasQuality(generation, measured)) t.LogQuality(generation, measured); }) && log.Error is { } error)
+                if (quality.Ensure(generation, report, cancel) is not ({ } measured, _)) continue;
+                // Workers sharing the grid log each measurement once: one at a time, each asking the tracker afresh.
+                using var claim = claims.Take($"quality log {generation.Stage}", () => false, _ => { }, cancel);
+                if (!log.Try(t => { if (!t.HasQuality(generation, measured)) t.LogQuality(generation, measured); }) && log.Error is { } error)
                     untracked[$"quality {generation.Stage}"] = error;
             }
             catch (Exception e) when (e is not OperationCanceledException)

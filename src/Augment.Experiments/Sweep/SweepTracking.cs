@@ -132,9 +132,15 @@ public sealed partial class SweepTracking
         parentTags[QualityTag(generation)] = SweepPlanner.ShortHash(quality.Inputs ?? "");
     }
 
-    /// <summary>Whether the parent run already holds this measurement of the generation (a tag set after its points).</summary>
-    public bool HasQuality(GenerationPlan generation, QualityReport quality) =>
-        parentTags.GetValueOrDefault(QualityTag(generation)) == SweepPlanner.ShortHash(quality.Inputs ?? "");
+    /// <summary>Whether the parent run already holds this measurement of the generation (a tag set after its points),
+    /// asking the tracker when this process has not logged it itself (another worker may have).</summary>
+    public bool HasQuality(GenerationPlan generation, QualityReport quality)
+    {
+        var hash = SweepPlanner.ShortHash(quality.Inputs ?? "");
+        if (parentTags.GetValueOrDefault(QualityTag(generation)) == hash) return true;
+        var parent = tracker.FindRuns(experimentId, SweepTag, sweepKey).FirstOrDefault(r => r.RunId == ParentRunId);
+        return parent?.Tags.GetValueOrDefault(QualityTag(generation)) == hash;
+    }
 
     static string QualityTag(GenerationPlan generation) => $"augment.quality.{SafeKey(generation.Stage).Replace(' ', '_')}";
 

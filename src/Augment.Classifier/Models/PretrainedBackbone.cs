@@ -1,0 +1,70 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Augment.Classifier.Models;
+
+/// <summary>
+/// How clips must be prepared for a backbone's published weights (torchvision's VideoClassification preset): frames
+/// resized to <see cref="ResizeHeight"/>×<see cref="ResizeWidth"/>, centre-cropped to <see cref="CropHeight"/>×<see cref="CropWidth"/>,
+/// scaled to [0,1] and normalised with <see cref="Mean"/>/<see cref="Std"/> per RGB channel.
+/// </summary>
+public sealed record Preprocessing(float[] Mean, float[] Std, int ResizeHeight, int ResizeWidth, int CropHeight, int CropWidth)
+{
+    /// <summary>torchvision's r3d_18 / mc3_18 / r2plus1d_18 Kinetics-400 weights.</summary>
+    public static readonly Preprocessing Kinetics112 = new([0.43216f, 0.394666f, 0.37645f], [0.22803f, 0.22145f, 0.216989f], 128, 171, 112, 112);
+    /// <summary>torchvision's s3d Kinetics-400 weights.</summary>
+    public static readonly Preprocessing Kinetics224 = new([0.43216f, 0.394666f, 0.37645f], [0.22803f, 0.22145f, 0.216989f], 256, 256, 224, 224);
+
+    /// <summary>Normalises a [B,3,T,H,W] batch in [0,1] with this mean and std.</summary>
+    public Tensor Normalise(Tensor unit)
+    {
+        using var scope = NewDisposeScope();
+        var mean = tensor(Mean, new long[] { 1, 3, 1, 1, 1 }).to(unit.device).to(unit.dtype);
+        var std = tensor(Std, new long[] { 1, 3, 1, 1, 1 }).to(unit.device).to(unit.dtype);
+        return unit.sub(mean).div(std).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// A classifier whose architecture and names are an official model's, so its published checkpoints load: it knows the
+/// preprocessing those weights expect, which tensors form the head (replaced for a new class list), and its stages in
+/// order (stem first) for MMAction2's frozen_stages.
+/// </summary>
+public interface IPretrainedBackbone
+{
+    Preprocessing Preprocessing { get; }
+    /// <summary>State-dict prefix of the classification head (fc. for VideoResNet, classifier. for S3D).</summary>
+    string HeadPrefix { get; }
+    /// <summary>The stem, then each stage; frozen_stages = k freezes the stem and the first k stages (MMAction2's convention).</summary>
+    IReadOnlyList<Module> Stages { get; }
+    /// <summary>The pooled map exactly as the official model's avgpool returns it ([B,C,t,h,w]), for comparisons with it.</summary>
+    Tensor PooledMap(Tensor input);
+}
+
+/// <summary>
+/// Builds 3D convolutions while tracking the activation shape [T,H,W] through them, so a model counts its forward FLOPs
+/// (2 per multiply-add) from the layers as they are made.
+/// </summary>
+sealed class FlopCounter(int frames, int height, int width)
+{
+    (long T, long H, long W) dims = (frames, height, width);
+
+    public long Flops { get; private set; }
+
+    public (long, long, long) Save() => dims;
+    public void Restore((long, long, long) saved) => dims = saved;
+
+    public TorchSharp.Modules.Conv3d Conv(int inC, int outC, (long T, long H, long W) k, (long T, long H, long W) s, (long T, long H, long W) p, bool bias = false)
+    {
+        Pool(k, s, p);
+        Flops += 2L * outC * dims.T * dims.H * dims.W * inC * k.T * k.H * k.W;
+        return Conv3d(inC, outC, k, stride: s, padding: p, bias: bias);
+    }
+
+    /// <summary>A pooling window (or convolution) moves the shape along; ceil_mode off, as PyTorch's default.</summary>
+    public void Pool((long T, long H, long W) k, (long T, long H, long W) s, (long T, long H, long W) p) =>
+        dims = (Out(dims.T, k.T, s.T, p.T), Out(dims.H, k.H, s.H, p.H), Out(dims.W, k.W, s.W, p.W));
+
+    static long Out(long len, long k, long s, long p) => (len + 2 * p - k) / s + 1;
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Augment.Classifier.Models;
+using Augment.Data.Weights;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Augment.Tests.Classifier;
+
+/// <summary>
+/// The torchvision ports against torchvision 0.14.1 itself (goldens in Golden/torchvision, see its README): the same
+/// state-dict names and shapes, and the same logits, features and gradients on full-size networks with the reference
+/// kit's hash-rule weights.
+/// </summary>
+public class TorchvisionModelTests
+{
+    internal static string Golden(string name) => Path.Combine(AppContext.BaseDirectory, "Golden", "torchvision", name);
+
+    /// <summary>Every state-dict entry of torchvision's model (param_names.py of the kit), and no other, with its shape.</summary>
+    [Theory]
+    [InlineData("r3d_18", 8, 112, 112)]
+    [InlineData("mc3_18", 8, 112, 112)]
+    [InlineData("r2plus1d_18", 8, 112, 112)]
+    [InlineData("s3d", 16, 224, 224)]
+    public void StateDictNamesAndShapesAreTorchvisions(string arch, int frames, int height, int width)
+    {
+        var expected = File.ReadLines(Golden($"{arch}-names.txt")).Where(l => !l.StartsWith('#') && l.Length > 0)
+            .Select(l => l.Split('\t')).ToDictionary(p => p[0], p => p[1]);
+        using var model = ClassifierModels.Create(new ModelConfig(arch, 400, 0, 0, frames, height, width));
+        var actual = model.state_dict().ToDictionary(kv => kv.Key, kv => $"[{string.Join(", ", kv.Value.shape)}]");
+        Assert.Empty(expected.Keys.Except(actual.Keys));
+        Assert.Empty(actual.Keys.Except(expected.Keys));
+        Assert.All(expected, kv => Assert.Equal(kv.Value, actual[kv.Key]));
+    }
+
+    /// <summary>
+    /// Full-size networks (400 classes) on a 1×3×8×32×40 clip with the kit's <c>--init hash</c> weights rebuilt here:
+    /// logits, features, loss and gradients within 10× the float32 noise the kit measured for each (against float64).
+    /// </summary>
+    [Theory]
+    [InlineData("r3d_18")]
+    [InlineData("mc3_18")]
+    [InlineData("r2plus1d_18")]
+    public void MatchesTorchvisionOnHashInitWeights(string arch)
+    {
+        var (outputs, expected, noise) = RunCase(arch, weights: null);
+        using var _ = expected;
+        foreach (var (name, value) in outputs)
+            using (value)
+            {
+                using var reference = expected.Read(name);
+                Assert.Equal(reference.shape, value.shape);
+                double diff = Relative(value, reference);
+                Assert.True(diff <= 10 * noise[name], $"{arch} {name}: max|Δ|/max|expected| = {diff:E2}, 10× noise = {10 * noise[name]:E2}");
+            }
+    }
+
+    /// <summary>Runs the kit case through the same code as `augment models forward`; null weights: the hash rule.</summary>
+    internal static (IReadOnlyDictionary<string, Tensor> Outputs, SafeTensorsFile Expected, IReadOnlyDictionary<string, double> Noise) RunCase(string arch, IStateDict? weights)
+    {
+        var config = JsonNode.Parse(File.ReadAllText(Golden($"{arch}.config.json")))!.AsObject();
+        var noise = config["f32_error_vs_f64"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>());
+        var gradParams = config["grad_params"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        var io = new SafeTensorsFile(Golden($"{arch}.io.safetensors"));
+        var c = new ReferenceCase(config["model"]!.AsObject(), weights, io, null, Grads: true, gradParams)
+        {
+            HashInitSeed = weights is null ? config["seed"]!.GetValue<long>() : null,
+        };
+        var outputs = new TorchvisionVideoReference().Run(c);
+        Assert.Equal(config["output_keys"]!.AsArray().Select(n => n!.GetValue<string>()).Order(), outputs.Keys.Order());
+        return (outputs, io, noise);
+    }
+
+    internal static double Relative(Tensor actual, Tensor expected)
+    {
+        using var scope = NewDisposeScope();
+        var e = expected.to(ScalarType.Float64);
+        return (actual.to(ScalarType.Float64) - e).abs().max().item<double>() / e.abs().max().item<double>();
+    }
+
+    /// <summary>The analytic FLOPs equal a count from the 3D convolutions' real output shapes.</summary>
+    [Theory]
+    [InlineData("r3d_18")]
+    [InlineData("mc3_18")]
+    [InlineData("r2plus1d_18")]
+    public void AnalyticFlopsMatchMeasuredLayerShapes(string arch)
+    {
+        using var model = ClassifierModels.Create(new ModelConfig(arch, 5, 0, 0, 4, 24, 32));
+        long counted = 0;
+        foreach (var (_, module) in model.named_modules())
+        {
+            if (module is Conv3d conv)
+                conv.register_forward_hook((_, _, output) => { counted += 2 * output.numel() * (conv.weight!.numel() / conv.weight.shape[0]); return output; });
+            else if (module is Linear linear)
+                linear.register_forward_hook((_, _, output) => { counted += 2 * output.numel() * linear.weight!.shape[1]; return output; });
+        }
+        model.eval();
+        using (no_grad()) model.call(randn(new long[] { 1, 3, 4, 24, 32 })).Dispose();
+        Assert.Equal(counted, model.ForwardFlopsPerClip);
+    }
+}

@@ -16,13 +16,32 @@ public sealed record Preprocessing(float[] Mean, float[] Std, int ResizeHeight, 
     /// <summary>torchvision's s3d Kinetics-400 weights.</summary>
     public static readonly Preprocessing Kinetics224 = new([0.43216f, 0.394666f, 0.37645f], [0.22803f, 0.22145f, 0.216989f], 256, 256, 224, 224);
 
-    /// <summary>Normalises a [B,3,T,H,W] batch in [0,1] with this mean and std.</summary>
-    public Tensor Normalise(Tensor unit)
+    /// <summary>What a classifier kind's weights expect; null for Augment's own models (they normalise clips themselves).</summary>
+    public static Preprocessing? For(string kind) => kind switch
+    {
+        "r3d_18" or "mc3_18" or "r2plus1d_18" => Kinetics112,
+        "s3d" => Kinetics224,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Frames [N,3,h,w] in [0,1] to the backbone's input: the short side resized to min(ResizeHeight, ResizeWidth)
+    /// (bilinear), the centre CropHeight×CropWidth kept, then normalised. torchvision resizes to a fixed 128×171; clips
+    /// here are already cut to the run's aspect, so the short side is what keeps torchvision's field of view (crop/resize).
+    /// </summary>
+    public Tensor Apply(Tensor frames)
     {
         using var scope = NewDisposeScope();
-        var mean = tensor(Mean, new long[] { 1, 3, 1, 1, 1 }).to(unit.device).to(unit.dtype);
-        var std = tensor(Std, new long[] { 1, 3, 1, 1, 1 }).to(unit.device).to(unit.dtype);
-        return unit.sub(mean).div(std).MoveToOuterDisposeScope();
+        long h = frames.shape[2], w = frames.shape[3];
+        double scale = (double)Math.Min(ResizeHeight, ResizeWidth) / Math.Min(h, w);
+        long h2 = Math.Max(CropHeight, (long)Math.Round(h * scale)), w2 = Math.Max(CropWidth, (long)Math.Round(w * scale));
+        var resized = (h2, w2) == (h, w) ? frames
+            : nn.functional.interpolate(frames, [h2, w2], mode: InterpolationMode.Bilinear, align_corners: false);
+        long top = (h2 - CropHeight) / 2, left = (w2 - CropWidth) / 2;
+        var crop = resized.narrow(2, top, CropHeight).narrow(3, left, CropWidth);
+        var mean = tensor(Mean, new long[] { 1, 3, 1, 1 }).to(frames.device).to(frames.dtype);
+        var std = tensor(Std, new long[] { 1, 3, 1, 1 }).to(frames.device).to(frames.dtype);
+        return crop.sub(mean).div(std).MoveToOuterDisposeScope();
     }
 }
 

@@ -185,6 +185,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             new("target_classes", string.Join(",", datasets[cell.Dataset].TargetClasses)),
         };
         inputs.AddRange(Fingerprint.Flatten("classifier", config.Classifier with { Seed = cell.Seed, Resume = false }));
+        inputs.AddRange(WeightsPrint());
         if (generation is not null)
         {
             // The gating that actually ran (its fingerprint and when it finished), so a regenerated or re-gated set retrains its cells.
@@ -199,7 +200,18 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         .. Common(CodeVersion.Of(StageKind.Reference)),
         new("data", Hash("reference:" + dataset, datasets[dataset].ReferenceData)),
         .. Fingerprint.Flatten("classifier", ReferenceOptions),
+        .. WeightsPrint(),
     ]);
+
+    /// <summary>The pretrained checkpoint's sha256, so a replaced file at the same path retrains every cell (hashed once per plan).</summary>
+    IEnumerable<KeyValuePair<string, string>> WeightsPrint()
+    {
+        if (config.Classifier.Weights is not { } path) return [];
+        weightsHash ??= File.Exists(path) ? Augment.Data.FileHash.Sha256(path) : "missing";
+        return [new("classifier_weights_sha256", weightsHash)];
+    }
+
+    string? weightsHash;
 
     public ClassifierOptions ReferenceOptions => config.Classifier with { Seed = config.Seeds[0], Resume = false };
 

@@ -56,7 +56,8 @@ public static class PretrainedWeights
         {
             Rename = name =>
             {
-                if (!name.StartsWith(MmActionHead, StringComparison.Ordinal)) return Strip(name);
+                var bare = Strip(name);
+                if (!bare.StartsWith(MmActionHead, StringComparison.Ordinal)) return bare;
                 skipped.Add(name);
                 return null;
             },

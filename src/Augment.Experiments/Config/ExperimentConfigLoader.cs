@@ -462,7 +462,7 @@ public static class ExperimentConfigLoader
         {
             Weights = weights,
             BackboneLrMultiplier = f.Double(map, p, "backbone_lr_mult", 0, 100) ?? defaults.BackboneLrMultiplier,
-            FrozenStages = f.Int(map, p, "frozen_stages", -1, 4) ?? defaults.FrozenStages,
+            FrozenStages = f.Int(map, p, "frozen_stages", -1, 64) ?? defaults.FrozenStages,
             NormEval = f.Bool(map, p, "norm_eval") ?? defaults.NormEval,
             TestClips = (views is null ? null : f.Int(views, $"{p}.test_views", "clips", 1, 30)) ?? defaults.TestClips,
             TestCrops = crops ?? defaults.TestCrops,

@@ -53,7 +53,7 @@ public static class ClassifierEvaluator
     /// </summary>
     internal static (float[][] Scores, double MeanLoss) Predict(VideoClassifier model, ClipSet set, Device device, int batchSize, TestViews? views = null)
     {
-        var preprocessing = Preprocessing.For(model.Config.Kind);
+        var preprocessing = Preprocessing.For(model.Config);
         model.eval();
         var dtype = model.parameters().First().dtype;
         var scores = new float[set.Count][];

@@ -65,9 +65,12 @@ public static class ClassifierTrainer
         };
         long t = train.Pixels.shape[1], h = train.Pixels.shape[2], w = train.Pixels.shape[3];
         var spec = clipSpec ?? new ClipSpec((int)t, (int)h, (int)w);
-        // A pretrained backbone sees its weights' crop size (the clips are resized for it), Augment's models the clip itself.
-        var preprocessing = Preprocessing.For(o.Model);
-        var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, preprocessing?.CropHeight ?? (int)h, preprocessing?.CropWidth ?? (int)w);
+        // A pretrained backbone sees its weights' crop size (the clips are resized for it) unless the config sets the crop;
+        // Augment's models see the clip itself.
+        var weightsInput = Preprocessing.For(o.Model);
+        int inputH = weightsInput is null ? (int)h : o.Crop ?? weightsInput.CropHeight, inputW = weightsInput is null ? (int)w : o.Crop ?? weightsInput.CropWidth;
+        var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, inputH, inputW);
+        var preprocessing = Preprocessing.For(config);
 
         VideoClassifier model;
         AdamW optimizer;

@@ -16,6 +16,23 @@ public sealed record Preprocessing(float[] Mean, float[] Std, int ResizeHeight, 
     /// <summary>torchvision's s3d Kinetics-400 weights.</summary>
     public static readonly Preprocessing Kinetics224 = new([0.43216f, 0.394666f, 0.37645f], [0.22803f, 0.22145f, 0.216989f], 256, 256, 224, 224);
 
+    /// <summary>
+    /// What a model expects: its kind's preprocessing with the crop at the model's input size (a config's
+    /// classifier.crop), the resize scaled by the same factor so the crop keeps torchvision's share of the frame.
+    /// </summary>
+    public static Preprocessing? For(ModelConfig config)
+    {
+        if (For(config.Kind) is not { } weights) return null;
+        if ((config.Height, config.ImageWidth) == (weights.CropHeight, weights.CropWidth)) return weights;
+        return weights with
+        {
+            CropHeight = config.Height,
+            CropWidth = config.ImageWidth,
+            ResizeHeight = (int)Math.Round((double)weights.ResizeHeight * config.Height / weights.CropHeight),
+            ResizeWidth = (int)Math.Round((double)weights.ResizeWidth * config.ImageWidth / weights.CropWidth),
+        };
+    }
+
     /// <summary>What a classifier kind's weights expect; null for Augment's own models (they normalise clips themselves).</summary>
     public static Preprocessing? For(string kind) => kind switch
     {

@@ -39,7 +39,7 @@ public static class ExperimentConfigLoader
     static readonly string[] ClassifierKeys =
         ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
          "label_smoothing", "balance", "augment", "grad_clip", "patience", "device", "precision",
-         "weights", "backbone_lr_mult", "frozen_stages", "norm_eval", "test_views"];
+         "weights", "crop", "backbone_lr_mult", "frozen_stages", "norm_eval", "test_views"];
 
     /// <summary>outputOverride (e.g. --output) replaces output_dir and everything placed under it.</summary>
     public static ExperimentConfig Load(string path, string? outputOverride = null)
@@ -461,6 +461,7 @@ public static class ExperimentConfigLoader
         return defaults with
         {
             Weights = weights,
+            Crop = f.Int(map, p, "crop", 8, 1024) ?? defaults.Crop,
             BackboneLrMultiplier = f.Double(map, p, "backbone_lr_mult", 0, 100) ?? defaults.BackboneLrMultiplier,
             FrozenStages = f.Int(map, p, "frozen_stages", -1, 64) ?? defaults.FrozenStages,
             NormEval = f.Bool(map, p, "norm_eval") ?? defaults.NormEval,

@@ -203,15 +203,14 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         .. WeightsPrint(),
     ]);
 
-    /// <summary>The pretrained checkpoint's sha256, so a replaced file at the same path retrains every cell (hashed once per plan).</summary>
-    IEnumerable<KeyValuePair<string, string>> WeightsPrint()
-    {
-        if (config.Classifier.Weights is not { } path) return [];
-        weightsHash ??= File.Exists(path) ? Augment.Data.FileHash.Sha256(path) : "missing";
-        return [new("classifier_weights_sha256", weightsHash)];
-    }
+    /// <summary>The pretrained checkpoint's content (hashed once per plan), so a replaced file at the same path retrains every cell.</summary>
+    IEnumerable<KeyValuePair<string, string>> WeightsPrint() => weightsPrint ??= WeightsInputs(config.Classifier);
 
-    string? weightsHash;
+    IReadOnlyList<KeyValuePair<string, string>>? weightsPrint;
+
+    /// <summary>classifier_weights_sha256 of the classifier's starting checkpoint; nothing for a model trained from scratch.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> WeightsInputs(ClassifierOptions classifier) => classifier.Weights is not { } path ? []
+        : [new("classifier_weights_sha256", File.Exists(path) ? Augment.Data.FileHash.Sha256(path) : "missing")];
 
     public ClassifierOptions ReferenceOptions => config.Classifier with { Seed = config.Seeds[0], Resume = false };
 

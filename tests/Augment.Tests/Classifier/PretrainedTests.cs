@@ -239,4 +239,32 @@ public class PretrainedTests
         var e = Assert.Throws<ArgumentException>(() => FineTuning.Validate(model, new ClassifierOptions { Model = "s3d", FrozenStages = 40 }));
         Assert.Contains("frozen_stages 40", e.Message);
     }
+
+    /// <summary>
+    /// The whole path through the trainer: a 400-class checkpoint fine-tuned on 4 classes at a 16×16 crop (stem frozen,
+    /// norm_eval, backbone at 0.1×), pretrained.json saying what was replaced, and the test split scored on 2 clips.
+    /// </summary>
+    [Fact]
+    public void TrainerFineTunesFromACheckpointAndTestsOnSeveralViews()
+    {
+        var dir = TinyClips.TempDir();
+        var weights = Path.Combine(dir, "k400.safetensors");
+        using (var source = HashModel("mc3_18", 400, 4, 16, 16)) WriteSafeTensors(weights, source);
+        using var train = TinyClips.Make(1, 4, 16, seed: 1);
+        using var val = TinyClips.Make(1, 4, 16, seed: 2, "val");
+        using var test = TinyClips.Make(1, 8, 16, seed: 3, "test");
+        var o = new ClassifierOptions
+        {
+            Model = "mc3_18", Weights = weights, Crop = 16, Epochs = 1, BatchSize = 4, Augment = false,
+            FrozenStages = 0, NormEval = true, BackboneLrMultiplier = 0.1, TestClips = 2,
+        };
+        var outDir = Path.Combine(dir, "run");
+        var result = ClassifierTrainer.Train(train, val, test, TinyClips.RealOnly(train), o, outDir);
+
+        Assert.Equal("2 clips × 1 crops, probabilities averaged", result.Test.Views);
+        var report = AtomicFile.ReadJson<PretrainedReport>(Path.Combine(outDir, ResultFiles.PretrainedJson))!;
+        Assert.Equal(["fc.bias: file [400], model [4]", "fc.weight: file [400,512], model [4,512]"], report.HeadReplaced);
+        Assert.Equal(new ModelConfig("mc3_18", 4, o.Width, o.Depth, 4, 16, 16), Checkpoint.ReadState(Path.Combine(outDir, ResultFiles.BestCheckpoint)).Model);
+        Directory.Delete(dir, true);
+    }
 }

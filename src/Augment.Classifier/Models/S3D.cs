@@ -57,8 +57,9 @@ public sealed class S3D : VideoClassifier, IPretrainedBackbone
     public override long ForwardFlopsPerClip => flops;
     public Preprocessing Preprocessing => Preprocessing.Kinetics224;
     public string HeadPrefix => "classifier.";
-    /// <summary>MMAction2 has no S3D; the stages here are the stem up to the first Inception block, then each block of features.</summary>
-    public IReadOnlyList<Module> Stages => [.. features.children().Take(5), .. features.children().Skip(5).OfType<SepInception>()];
+    /// <summary>MMAction2 has no S3D; its stages here are the children of features that hold weights, in order
+    /// (features.0, .2 and .3, then the nine Inception blocks), so frozen_stages 0 freezes the first convolution.</summary>
+    public IReadOnlyList<Module> Stages => [.. features.children().Where(m => m.parameters().Any())];
 
     /// <summary>torchvision's forward: classifier convolution on the pooled map, then the mean over (t,h,w).</summary>
     public override Tensor forward(Tensor input)

@@ -267,4 +267,30 @@ public class PretrainedTests
         Assert.Equal(new ModelConfig("mc3_18", 4, o.Width, o.Depth, 4, 16, 16), Checkpoint.ReadState(Path.Combine(outDir, ResultFiles.BestCheckpoint)).Model);
         Directory.Delete(dir, true);
     }
+
+    /// <summary>bf16-mixed computes on a copy: it must see the master's BatchNorm statistics and modes, and hand the
+    /// statistics its training forward updated back (or none, under norm_eval).</summary>
+    [Fact]
+    public void Bf16ComputeCarriesBatchNormStatisticsAndModes()
+    {
+        var (x, y) = Batch();
+        using var _x = x;
+        using var _y = y;
+        foreach (bool normEval in new[] { false, true })
+        {
+            using var model = HashModel("mc3_18", 5, 4, 16, 16);
+            var config = model.Config;
+            using var low = new Bf16Compute(model, config, CPU);
+            using var before = model.state_dict()["layer3.0.conv1.1.running_mean"].clone();
+            FineTuning.TrainMode(model, new ClassifierOptions { Model = "mc3_18", NormEval = normEval });
+            var net = low.Sync();
+            using (var synced = net.state_dict()["layer3.0.conv1.1.running_mean"].to(ScalarType.Float32))
+                Assert.True((synced - before).abs().max().item<float>() < 2e-3, "the copy did not take the master's statistics");
+            using (var loss = nn.functional.cross_entropy(net.call(x.to(ScalarType.BFloat16)).to(ScalarType.Float32), y)) loss.backward();
+            low.GradientsToMaster();
+            var after = model.state_dict()["layer3.0.conv1.1.running_mean"];
+            Assert.Equal(normEval, Same(before, after));
+            Assert.Equal(normEval, !net.named_modules().Select(m => m.module).OfType<BatchNorm3d>().Any(b => b.training));
+        }
+    }
 }

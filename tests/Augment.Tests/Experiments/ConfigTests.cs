@@ -206,6 +206,8 @@ public class ConfigTests
         Assert.Equal(("r2plus1d_18", Path.Combine(dir, "r2plus1d_18.pth"), 96, 0.1, 1, true, 10, 3),
             (c.Model, c.Weights, c.Crop, c.BackboneLrMultiplier, c.FrozenStages, c.NormEval, c.TestClips, c.TestCrops));
         Assert.Equal(Augment.Data.FileHash.Sha256(c.Weights!), Assert.Single(SweepStages.WeightsInputs(c)).Value);
+        Assert.Equal("r2plus1d_18, fine-tuned from r2plus1d_18.pth; test split scored on 10 clips × 3 crops per window, probabilities averaged, validation on 1 view",
+            SweepSummary.DescribeClassifier(c));
 
         var missing = Assert.Single(Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(yaml.Replace("weights: r2plus1d_18.pth", "weights: nope.pth"), Path.Combine(dir, "experiments.yaml"))).Errors);
         Assert.Equal("classifier.weights", missing.Key);

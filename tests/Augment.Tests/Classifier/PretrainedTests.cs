@@ -75,7 +75,7 @@ public class PretrainedTests
         foreach (var file in new[] { "w.safetensors", "w.pth" })
         {
             using var weights = StateDicts.Open(Path.Combine(dir, file));
-            var (outputs, expected, noise) = TorchvisionModelTests.RunCase("mc3_18", weights);
+            var (outputs, expected, noise) = TorchvisionModelTests.RunCase("mc3_18", weights, grads: false);
             using var _ = expected;
             foreach (var (name, value) in outputs)
                 using (value)
@@ -216,7 +216,7 @@ public class PretrainedTests
         using var _x = x;
         using var _y = y;
         var losses = new List<double>();
-        for (int step = 0; step < 6; step++)
+        for (int step = 0; step < 4; step++)
         {
             using var scope = NewDisposeScope();
             FineTuning.TrainMode(model, o);

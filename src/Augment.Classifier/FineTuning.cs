@@ -18,7 +18,7 @@ public static class FineTuning
         if (model is not IPretrainedBackbone backbone)
         {
             if (tuning || o.Weights is not null)
-                throw new ArgumentException($"classifier '{o.Model}': weights, crop, frozen_stages, norm_eval and backbone_lr_mult apply to torchvision's architectures (r3d_18, mc3_18, r2plus1d_18, s3d) only");
+                throw new ArgumentException($"classifier '{o.Model}': weights, crop, frozen_stages, norm_eval and backbone_lr_mult apply to torchvision's architectures (r3d_18, mc3_18, r2plus1d_18, s3d, resnet18) only");
             return;
         }
         if (o.FrozenStages >= backbone.Stages.Count)
@@ -56,5 +56,5 @@ public static class FineTuning
     }
 
     static IEnumerable<nn.Module> FrozenModules(VideoClassifier model, ClassifierOptions o) =>
-        model is IPretrainedBackbone backbone && o.FrozenStages >= 0 ? backbone.Stages.Take(o.FrozenStages + 1) : [];
+        model is IPretrainedBackbone backbone && o.FrozenStages >= 0 ? backbone.Stages.Take(o.FrozenStages + 1).SelectMany(s => s) : [];
 }

@@ -37,7 +37,7 @@ public static class PretrainedWeights
     public static PretrainedReport Load(VideoClassifier model, string path)
     {
         if (model is not IPretrainedBackbone backbone)
-            throw new ArgumentException($"{path}: classifier '{model.Config.Kind}' is Augment's own; pretrained weights load into torchvision's architectures only (r3d_18, mc3_18, r2plus1d_18, s3d)");
+            throw new ArgumentException($"{path}: classifier '{model.Config.Kind}' is Augment's own; pretrained weights load into torchvision's architectures only (r3d_18, mc3_18, r2plus1d_18, s3d, resnet18)");
         using var file = StateDicts.Open(path);
         var stripped = new SortedSet<string>(StringComparer.Ordinal);
         var skipped = new List<string>();

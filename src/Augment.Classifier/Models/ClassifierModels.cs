@@ -15,6 +15,8 @@ public static class ClassifierModels
         ["mc3_18"] = config => new VideoResNet(config),
         ["r2plus1d_18"] = config => new VideoResNet(config),
         ["s3d"] = config => new S3D(config),
+        // torchvision's ImageNet resnet18 on every frame (the per-frame baseline with a pretrained backbone).
+        ["resnet18"] = config => new FrameResNet18(config),
     };
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;

@@ -13,6 +13,8 @@ public sealed record Preprocessing(float[] Mean, float[] Std, int ResizeHeight, 
 {
     /// <summary>torchvision's r3d_18 / mc3_18 / r2plus1d_18 Kinetics-400 weights.</summary>
     public static readonly Preprocessing Kinetics112 = new([0.43216f, 0.394666f, 0.37645f], [0.22803f, 0.22145f, 0.216989f], 128, 171, 112, 112);
+    /// <summary>torchvision's ImageNet resnet18 weights (ImageClassification: resize 256, crop 224).</summary>
+    public static readonly Preprocessing ImageNet224 = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f], 256, 256, 224, 224);
     /// <summary>torchvision's s3d Kinetics-400 weights.</summary>
     public static readonly Preprocessing Kinetics224 = new([0.43216f, 0.394666f, 0.37645f], [0.22803f, 0.22145f, 0.216989f], 256, 256, 224, 224);
 
@@ -38,6 +40,7 @@ public sealed record Preprocessing(float[] Mean, float[] Std, int ResizeHeight, 
     {
         "r3d_18" or "mc3_18" or "r2plus1d_18" => Kinetics112,
         "s3d" => Kinetics224,
+        "resnet18" => ImageNet224,
         _ => null,
     };
 
@@ -73,7 +76,7 @@ public interface IPretrainedBackbone
     /// <summary>State-dict prefix of the classification head (fc. for VideoResNet, classifier. for S3D).</summary>
     string HeadPrefix { get; }
     /// <summary>The stem, then each stage; frozen_stages = k freezes the stem and the first k stages (MMAction2's convention).</summary>
-    IReadOnlyList<Module> Stages { get; }
+    IReadOnlyList<Module[]> Stages { get; }
     /// <summary>The pooled map exactly as the official model's avgpool returns it ([B,C,t,h,w]), for comparisons with it.</summary>
     Tensor PooledMap(Tensor input);
 }

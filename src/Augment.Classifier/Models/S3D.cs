@@ -59,7 +59,7 @@ public sealed class S3D : VideoClassifier, IPretrainedBackbone
     public string HeadPrefix => "classifier.";
     /// <summary>MMAction2 has no S3D; its stages here are the children of features that hold weights, in order
     /// (features.0, .2 and .3, then the nine Inception blocks), so frozen_stages 0 freezes the first convolution.</summary>
-    public IReadOnlyList<Module> Stages => [.. features.children().Where(m => m.parameters().Any())];
+    public IReadOnlyList<Module[]> Stages => [.. features.children().Where(m => m.parameters().Any()).Select(m => new[] { m })];
 
     /// <summary>torchvision's forward: classifier convolution on the pooled map, then the mean over (t,h,w).</summary>
     public override Tensor forward(Tensor input)

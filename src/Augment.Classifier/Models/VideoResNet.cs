@@ -59,7 +59,7 @@ public sealed class VideoResNet : VideoClassifier, IPretrainedBackbone
     public override long ForwardFlopsPerClip => flops;
     public Preprocessing Preprocessing => Preprocessing.Kinetics112;
     public string HeadPrefix => "fc.";
-    public IReadOnlyList<Module> Stages => [stem, layer1, layer2, layer3, layer4];
+    public IReadOnlyList<Module[]> Stages => [[stem], [layer1], [layer2], [layer3], [layer4]];
 
     public override Tensor forward(Tensor input)
     {

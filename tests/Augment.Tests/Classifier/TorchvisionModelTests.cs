@@ -23,11 +23,12 @@ public class TorchvisionModelTests
     [InlineData("mc3_18", 8, 112, 112)]
     [InlineData("r2plus1d_18", 8, 112, 112)]
     [InlineData("s3d", 16, 224, 224)]
+    [InlineData("resnet18", 4, 224, 224)]
     public void StateDictNamesAndShapesAreTorchvisions(string arch, int frames, int height, int width)
     {
         var expected = File.ReadLines(Golden($"{arch}-names.txt")).Where(l => !l.StartsWith('#') && l.Length > 0)
             .Select(l => l.Split('\t')).ToDictionary(p => p[0], p => p[1]);
-        using var model = ClassifierModels.Create(new ModelConfig(arch, 400, 0, 0, frames, height, width));
+        using var model = ClassifierModels.Create(new ModelConfig(arch, arch == "resnet18" ? 1000 : 400, 0, 0, frames, height, width));
         var actual = model.state_dict().ToDictionary(kv => kv.Key, kv => $"[{string.Join(", ", kv.Value.shape)}]");
         Assert.Empty(expected.Keys.Except(actual.Keys));
         Assert.Empty(actual.Keys.Except(expected.Keys));
@@ -54,6 +55,31 @@ public class TorchvisionModelTests
                 double diff = Relative(value, reference);
                 Assert.True(diff <= 10 * noise[name], $"{arch} {name}: max|Δ|/max|expected| = {diff:E2}, 10× noise = {10 * noise[name]:E2}");
             }
+    }
+
+    /// <summary>
+    /// torchvision's ImageNet resnet18 on every frame of a [1,3,3,32,40] clip with the kit's hash weights (1000 classes;
+    /// Golden/torchvision/resnet18_ref.py made the file): per-frame logits averaged, and the time-averaged features.
+    /// </summary>
+    [Fact]
+    public void FrameResNet18MatchesTorchvisionPerFrame()
+    {
+        var config = JsonNode.Parse(File.ReadAllText(Golden("resnet18.config.json")))!;
+        using var io = new SafeTensorsFile(Golden("resnet18.io.safetensors"));
+        using var video = io.Read("video");
+        using var model = ClassifierModels.Create(new ModelConfig("resnet18", 1000, 0, 0, 3, 32, 40));
+        HashInit.Apply(model, 0);
+        model.eval();
+        using var _ = no_grad();
+        using var features = model.Features(video);
+        using var logits = model.call(video);
+        foreach (var (name, actual) in new[] { ("features", features), ("output", logits) })
+        {
+            using var reference = io.Read(name);
+            double noise = config["f32_error_vs_f64"]![name]!.GetValue<double>();
+            double diff = Relative(actual, reference);
+            Assert.True(diff <= 10 * noise, $"resnet18 {name}: {diff:E2} > 10 × {noise:E2}");
+        }
     }
 
     /// <summary>Runs the kit case through the same code as `augment models forward`; null weights: the hash rule.</summary>
@@ -84,6 +110,7 @@ public class TorchvisionModelTests
     [InlineData("r3d_18")]
     [InlineData("mc3_18")]
     [InlineData("r2plus1d_18")]
+    [InlineData("resnet18")]
     public void AnalyticFlopsMatchMeasuredLayerShapes(string arch)
     {
         using var model = ClassifierModels.Create(new ModelConfig(arch, 5, 0, 0, 4, 24, 32));
@@ -92,6 +119,8 @@ public class TorchvisionModelTests
         {
             if (module is Conv3d conv)
                 conv.register_forward_hook((_, _, output) => { counted += 2 * output.numel() * (conv.weight!.numel() / conv.weight.shape[0]); return output; });
+            else if (module is Conv2d conv2d)
+                conv2d.register_forward_hook((_, _, output) => { counted += 2 * output.numel() * (conv2d.weight!.numel() / conv2d.weight.shape[0]); return output; });
             else if (module is Linear linear)
                 linear.register_forward_hook((_, _, output) => { counted += 2 * output.numel() * linear.weight!.shape[1]; return output; });
         }

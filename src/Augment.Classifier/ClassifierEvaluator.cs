@@ -22,10 +22,13 @@ public static class ClassifierEvaluator
             throw new ArgumentException($"{checkpoint}: trained on {state.Spec.Frames}x{state.Spec.Height}x{state.Spec.Width} clips, asked to evaluate {spec.Frames}x{spec.Height}x{spec.Width}; use the training clip size");
         var clips = dataset.Split(split).ToList();
         if (clips.Count == 0) throw new InvalidOperationException($"dataset '{dataset.Name}' has no clips in split '{split}'");
-        using var set = ClipSet.Load(clips, dataset.Classes, spec, cache);
+        // The test views the model was trained with (classifier.test_views), so `augment evaluate` scores as the run did.
+        var o = state.Options;
+        var views = o is null || o.TestClips * o.TestCrops == 1 ? null : new TestViews(o.TestClips, o.TestCrops, spec.Frames, spec.Height, spec.Width);
+        using var set = ClipSet.Load(clips, dataset.Classes, views?.DecodeSpec(spec) ?? spec, cache);
         var target = TorchDevice.Resolve(device);
         model.to(target);
-        return Score(model, set, target, outDir, $"{dataset.Name} {split}");
+        return Score(model, set, target, outDir, $"{dataset.Name} {split} ({views?.Describe ?? "1 view"})", views: views);
     }
 
     /// <summary>Evaluates an in-memory model on a loaded split and writes its result files into outDir.</summary>

@@ -59,7 +59,6 @@ public sealed class FrameResNet18 : VideoClassifier, IPretrainedBackbone
 
     public override ModelConfig Config { get; }
     public override long ForwardFlopsPerClip => flops;
-    public Preprocessing Preprocessing => Preprocessing.ImageNet224;
     public string HeadPrefix => "fc.";
     /// <summary>MMAction2's ResNet convention: stage 0 is the stem (conv1, bn1), then layer1..layer4.</summary>
     public IReadOnlyList<Module[]> Stages => [[conv1, bn1], [layer1], [layer2], [layer3], [layer4]];

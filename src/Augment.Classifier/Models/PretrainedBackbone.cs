@@ -5,7 +5,8 @@ using static TorchSharp.torch.nn;
 namespace Augment.Classifier.Models;
 
 /// <summary>
-/// How clips must be prepared for a backbone's published weights (torchvision's VideoClassification preset): frames
+/// How clips must be prepared for a backbone's published weights (torchvision's VideoClassification and
+/// ImageClassification presets; <see cref="For(ModelConfig)"/> gives a model's): frames
 /// resized to <see cref="ResizeHeight"/>×<see cref="ResizeWidth"/>, centre-cropped to <see cref="CropHeight"/>×<see cref="CropWidth"/>,
 /// scaled to [0,1] and normalised with <see cref="Mean"/>/<see cref="Std"/> per RGB channel.
 /// </summary>
@@ -66,13 +67,12 @@ public sealed record Preprocessing(float[] Mean, float[] Std, int ResizeHeight, 
 }
 
 /// <summary>
-/// A classifier whose architecture and names are an official model's, so its published checkpoints load: it knows the
-/// preprocessing those weights expect, which tensors form the head (replaced for a new class list), and its stages in
-/// order (stem first) for MMAction2's frozen_stages.
+/// A classifier whose architecture and names are an official model's, so its published checkpoints load: it knows
+/// which tensors form the head (replaced for a new class list) and its stages in order (stem first) for MMAction2's
+/// frozen_stages. The preprocessing its weights expect is <see cref="Preprocessing.For(ModelConfig)"/>.
 /// </summary>
 public interface IPretrainedBackbone
 {
-    Preprocessing Preprocessing { get; }
     /// <summary>State-dict prefix of the classification head (fc. for VideoResNet, classifier. for S3D).</summary>
     string HeadPrefix { get; }
     /// <summary>The stem, then each stage; frozen_stages = k freezes the stem and the first k stages (MMAction2's convention).</summary>

@@ -55,7 +55,6 @@ public sealed class S3D : VideoClassifier, IPretrainedBackbone
 
     public override ModelConfig Config { get; }
     public override long ForwardFlopsPerClip => flops;
-    public Preprocessing Preprocessing => Preprocessing.Kinetics224;
     public string HeadPrefix => "classifier.";
     /// <summary>MMAction2 has no S3D; its stages here are the children of features that hold weights, in order
     /// (features.0, .2 and .3, then the nine Inception blocks), so frozen_stages 0 freezes the first convolution.</summary>

@@ -57,7 +57,6 @@ public sealed class VideoResNet : VideoClassifier, IPretrainedBackbone
 
     public override ModelConfig Config { get; }
     public override long ForwardFlopsPerClip => flops;
-    public Preprocessing Preprocessing => Preprocessing.Kinetics112;
     public string HeadPrefix => "fc.";
     public IReadOnlyList<Module[]> Stages => [[stem], [layer1], [layer2], [layer3], [layer4]];
 

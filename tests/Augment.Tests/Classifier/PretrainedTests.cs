@@ -14,13 +14,21 @@ namespace Augment.Tests.Classifier;
 /// Starting from published checkpoints: S3D against torchvision, torchvision's files (.pth and .safetensors) loaded
 /// strictly, MMAction2's nesting and prefixes, head replacement, and MMAction2's fine-tuning switches.
 /// </summary>
-public class PretrainedTests
+public sealed class PretrainedTests : IDisposable
 {
+    /// <summary>Each test's checkpoint files (tens of MB each), removed after it.</summary>
+    readonly string root = Path.Combine(Path.GetTempPath(), "augment-pretrained-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+    }
+
     static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
-    static string TempDir()
+    string TempDir()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "augment-pretrained-" + Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(root, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
     }
@@ -85,7 +93,6 @@ public class PretrainedTests
                     Assert.True(diff <= 10 * noise[name], $"{file} {name}: {diff:E2} > 10 × {noise[name]:E2}");
                 }
         }
-        Directory.Delete(dir, true);
     }
 
     [Fact]
@@ -247,7 +254,7 @@ public class PretrainedTests
     [Fact]
     public void TrainerFineTunesFromACheckpointAndTestsOnSeveralViews()
     {
-        var dir = TinyClips.TempDir();
+        var dir = TempDir();
         var weights = Path.Combine(dir, "k400.safetensors");
         using (var source = HashModel("mc3_18", 400, 4, 16, 16)) WriteSafeTensors(weights, source);
         using var train = TinyClips.Make(1, 4, 16, seed: 1);
@@ -265,7 +272,6 @@ public class PretrainedTests
         var report = AtomicFile.ReadJson<PretrainedReport>(Path.Combine(outDir, ResultFiles.PretrainedJson))!;
         Assert.Equal(["fc.bias: file [400], model [4]", "fc.weight: file [400,512], model [4,512]"], report.HeadReplaced);
         Assert.Equal(new ModelConfig("mc3_18", 4, o.Width, o.Depth, 4, 16, 16), Checkpoint.ReadState(Path.Combine(outDir, ResultFiles.BestCheckpoint)).Model);
-        Directory.Delete(dir, true);
     }
 
     /// <summary>bf16-mixed computes on a copy: it must see the master's BatchNorm statistics and modes, and hand the

@@ -458,7 +458,7 @@ public static class ExperimentConfigLoader
         var crops = views is null ? null : f.Int(views, $"{p}.test_views", "crops", 1, 3);
         if (crops == 2 && views!.Children.TryGetValue(new YamlScalarNode("crops"), out var cropsNode))
             f.Error(cropsNode, $"{p}.test_views.crops", "1 (centre) or 3 (ThreeCrop: both ends and the centre)");
-        return defaults with
+        var options = defaults with
         {
             Weights = weights,
             Crop = f.Int(map, p, "crop", 8, 1024) ?? defaults.Crop,
@@ -483,6 +483,11 @@ public static class ExperimentConfigLoader
             Device = device ?? defaults.Device,
             Precision = precision ?? defaults.Precision,
         };
+        // Checked here, not when the first cell trains: the fine-tuning keys only mean something for torchvision's models.
+        if (Augment.Classifier.Models.Preprocessing.For(options.Model) is null
+            && (options.Weights is not null || options.Crop is not null || options.FrozenStages >= 0 || options.NormEval || options.BackboneLrMultiplier != 1.0))
+            f.Error(map, p, $"weights, crop, frozen_stages, norm_eval and backbone_lr_mult need a pretrained architecture (r3d_18, mc3_18, r2plus1d_18, s3d, resnet18), not model '{options.Model}'");
+        return options;
     }
 
     static bool ValidName(string name) => name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');

@@ -214,6 +214,8 @@ public class ConfigTests
         Assert.Contains("nope.pth: no such checkpoint file", missing.Message);
         var bad = Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(yaml.Replace("crops: 3", "crops: 2"), Path.Combine(dir, "experiments.yaml")));
         Assert.Equal("classifier.test_views.crops", Assert.Single(bad.Errors).Key);
+        var scratch = Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(yaml.Replace("model: r2plus1d_18", "model: r2plus1d"), Path.Combine(dir, "experiments.yaml")));
+        Assert.Contains("need a pretrained architecture", Assert.Single(scratch.Errors).Message);
         Directory.Delete(dir, true);
     }
 }

@@ -100,16 +100,16 @@ public sealed class S3D : VideoClassifier, IPretrainedBackbone
         return MaxPool3d(k, s, p);
     }
 
-    static BatchNorm3d Norm(int channels) => BatchNorm3d(channels, eps: Eps, momentum: Momentum);
+    static BatchNorm3d BatchNorm(int channels) => BatchNorm3d(channels, eps: Eps, momentum: Momentum);
 
     /// <summary>torchvision's Conv3dNormActivation with a 1×1×1 kernel: [conv (no bias), BN, ReLU].</summary>
     static Sequential ConvNormRelu(int inC, int outC, FlopCounter shape) =>
-        Sequential(shape.Conv(inC, outC, (1, 1, 1), (1, 1, 1), (0, 0, 0)), Norm(outC), ReLU());
+        Sequential(shape.Conv(inC, outC, (1, 1, 1), (1, 1, 1), (0, 0, 0)), BatchNorm(outC), ReLU());
 
     /// <summary>torchvision's TemporalSeparableConv: a 1×k×k then a k×1×1 Conv3dNormActivation.</summary>
     static Sequential Separable(int inC, int outC, int k, int stride, int pad, FlopCounter shape) => Sequential(
-        Sequential(shape.Conv(inC, outC, (1, k, k), (1, stride, stride), (0, pad, pad)), Norm(outC), ReLU()),
-        Sequential(shape.Conv(outC, outC, (k, 1, 1), (stride, 1, 1), (pad, 0, 0)), Norm(outC), ReLU()));
+        Sequential(shape.Conv(inC, outC, (1, k, k), (1, stride, stride), (0, pad, pad)), BatchNorm(outC), ReLU()),
+        Sequential(shape.Conv(outC, outC, (k, 1, 1), (stride, 1, 1), (pad, 0, 0)), BatchNorm(outC), ReLU()));
 
     /// <summary>torchvision's SepInceptionBlock3D: four branches on the same input, concatenated along channels.</summary>
     sealed class SepInception : Module<Tensor, Tensor>

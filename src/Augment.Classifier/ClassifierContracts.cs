@@ -8,8 +8,24 @@ namespace Augment.Classifier;
 /// <summary>Everything that shapes one classifier training run. Defaults are the demo's "tiny" scale.</summary>
 public sealed record ClassifierOptions
 {
-    /// <summary>r2plus1d (default) | frame2d.</summary>
+    /// <summary>r2plus1d (default) | frame2d (Augment's small models, trained from scratch) | r3d_18 | mc3_18 | r2plus1d_18 | s3d
+    /// (torchvision's architectures, for their Kinetics-400 checkpoints: see <see cref="Weights"/>).</summary>
     public string Model { get; init; } = "r2plus1d";
+    /// <summary>A torchvision or MMAction2 checkpoint (.pth/.safetensors) every run starts from; null: random init.</summary>
+    public string? Weights { get; init; }
+    /// <summary>A pretrained backbone's square input side; null: what its weights were trained at (112, or 224 for s3d).
+    /// The resize before the crop scales with it (torchvision's 128→112).</summary>
+    public int? Crop { get; init; }
+    /// <summary>The backbone's learning rate is this times the head's (MMAction2's paramwise lr_mult; 1 = one rate).</summary>
+    public double BackboneLrMultiplier { get; init; } = 1.0;
+    /// <summary>MMAction2's frozen_stages: -1 trains everything, 0 freezes the stem, k the stem and the first k stages.</summary>
+    public int FrozenStages { get; init; } = -1;
+    /// <summary>MMAction2's norm_eval: BatchNorm layers stay in eval mode while training (running statistics fixed), for small batches.</summary>
+    public bool NormEval { get; init; }
+    /// <summary>Test-time views (MMAction2's num_clips × ThreeCrop, average_clips='prob'): temporal clips per test clip
+    /// and spatial crops (1 or 3); validation always uses one view.</summary>
+    public int TestClips { get; init; } = 1;
+    public int TestCrops { get; init; } = 1;
     public int Width { get; init; } = 16;
     public int Depth { get; init; } = 2;
     public int Epochs { get; init; } = 30;
@@ -65,13 +81,16 @@ public sealed record EvaluationMetrics
     /// <summary>What was scored: videos (window probabilities averaged) and the windows behind them.</summary>
     public int Videos { get; init; }
     public int Windows { get; init; }
+    /// <summary>How each clip was scored: "1 view", or test-time views (clips × crops, probabilities averaged).</summary>
+    public string Views { get; init; } = "1 view";
     /// <summary>The same metrics over single windows, before averaging per video (the headline is per video).</summary>
     public EvaluationMetrics? PerWindow { get; init; }
 }
 
 /// <summary>
 /// What a finished run leaves in its folder: metrics.json and predictions.csv (test split, best epoch), mix.json,
-/// history.json, confusion.png, curves.png, best.ckpt, last.ckpt (resume point), and quarantine.json when a clip was
+/// history.json, confusion.png, curves.png, best.ckpt, last.ckpt (resume point), pretrained.json when it started from a
+/// checkpoint (what was loaded and replaced), and quarantine.json when a clip was
 /// unreadable.
 /// </summary>
 public sealed record TrainResult(EvaluationMetrics Test, IReadOnlyList<EpochReport> History, MixSummary Mix, string OutDir)

@@ -30,7 +30,9 @@ public static class ClassifierTrainer
 
         using var train = ClipSet.Load(trainRefs, dataset.Classes, request.Spec, request.Cache);
         using var val = ClipSet.Load(valRefs, dataset.Classes, request.Spec, request.Cache);
-        using var test = ClipSet.Load(testRefs, dataset.Classes, request.Spec, request.Cache);
+        // Test-time views need each test clip decoded longer (and wider) than a training clip.
+        var testSpec = TestViewsOf(request.Options, request.Spec)?.DecodeSpec(request.Spec) ?? request.Spec;
+        using var test = ClipSet.Load(testRefs, dataset.Classes, testSpec, request.Cache);
         var quarantined = train.Quarantined.Concat(val.Quarantined).Concat(test.Quarantined).ToList();
         Directory.CreateDirectory(request.OutDir);
         if (quarantined.Count > 0) AtomicFile.WriteJson(Path.Combine(request.OutDir, ResultFiles.QuarantineJson), quarantined);
@@ -66,7 +68,12 @@ public static class ClassifierTrainer
         };
         long t = train.Pixels.shape[1], h = train.Pixels.shape[2], w = train.Pixels.shape[3];
         var spec = clipSpec ?? new ClipSpec((int)t, (int)h, (int)w);
-        var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, (int)h, (int)w);
+        // A pretrained backbone sees its weights' crop size (the clips are resized for it) unless the config sets the crop;
+        // Augment's models see the clip itself.
+        var weightsInput = Preprocessing.For(o.Model);
+        int inputH = weightsInput is null ? (int)h : o.Crop ?? weightsInput.CropHeight, inputW = weightsInput is null ? (int)w : o.Crop ?? weightsInput.CropWidth;
+        var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, inputH, inputW);
+        var preprocessing = Preprocessing.For(config);
 
         VideoClassifier model;
         AdamW optimizer;
@@ -90,6 +97,9 @@ public static class ClassifierTrainer
         {
             TorchDevice.Seed(Seeds.Derive(o.Seed, "classifier-init"));
             model = ClassifierModels.Create(config);
+            FineTuning.Validate(model, o);
+            if (o.Weights is not null)
+                AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.PretrainedJson), PretrainedWeights.Load(model, o.Weights));
             model.to(device);
             optimizer = NewOptimizer(model, o);
             state = new CheckpointState { Model = config, Classes = classes, Spec = spec, Precision = "float32", Options = o };
@@ -112,6 +122,7 @@ public static class ClassifierTrainer
         int stepsPerEpoch = (draws + o.BatchSize - 1) / o.BatchSize;
         var schedule = new LearningRateSchedule(o.LearningRate, (long)o.WarmupEpochs * stepsPerEpoch, (long)o.Epochs * stepsPerEpoch);
         var history = state.History.ToList();
+        var multipliers = FineTuning.Groups(model, o).Where(g => g.Parameters.Count > 0).Select(g => g.Multiplier).ToArray();
         var guard = new StepGuard("classifier training", () => File.Exists(lastPath) ? lastPath : null, state.SkippedSteps, state.Step);
         // A skipped step must leave the model's buffers (running statistics, where a model has any) as they were too.
         var buffers = model.buffers().ToList();
@@ -124,7 +135,7 @@ public static class ClassifierTrainer
             var clock = Stopwatch.StartNew();
             var rng = Seeds.Random(o.Seed, $"classifier-epoch-{epoch}");
             TorchDevice.Seed(Seeds.Derive(o.Seed, $"classifier-torch-epoch-{epoch}"));
-            model.train();
+            FineTuning.TrainMode(model, o);
             double lossSum = 0;
             int correct = 0, seen = 0;
             long step = state.Step;
@@ -133,9 +144,9 @@ public static class ClassifierTrainer
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 double lr = schedule.At(step);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                for (int g = 0; g < multipliers.Length; g++) optimizer.ParamGroups.ElementAt(g).LearningRate = lr * multipliers[g];
                 var net = low?.Sync() ?? model;
-                var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null);
+                var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null, preprocessing);
                 if (low is not null) x = x.to(ScalarType.BFloat16);
                 var y = tensor(rows.Select(r => (long)train.Labels[r]).ToArray(), device: device);
                 var logits = net.call(x).to(ScalarType.Float32);
@@ -205,13 +216,24 @@ public static class ClassifierTrainer
         using (best)
         {
             best.to(device);
-            var metrics = ClassifierEvaluator.Score(best, test, device, outDir, $"test (best epoch {state.BestEpoch})", Math.Max(o.BatchSize, 32));
+            var views = TestViewsOf(o, spec);
+            var metrics = ClassifierEvaluator.Score(best, test, device, outDir, $"test (best epoch {state.BestEpoch}, {views?.Describe ?? "1 view"})", Math.Max(o.BatchSize, 32), views);
             return new TrainResult(metrics, history, mix, outDir) { SkippedSteps = guard.Skipped, Steps = state.Step };
         }
     }
 
-    static AdamW NewOptimizer(VideoClassifier model, ClassifierOptions o) =>
-        optim.AdamW(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
+    /// <summary>The test split's views, or null for one view per clip.</summary>
+    static TestViews? TestViewsOf(ClassifierOptions o, ClipSpec spec) =>
+        o.TestClips * o.TestCrops == 1 ? null : new TestViews(o.TestClips, o.TestCrops, spec.Frames, spec.Height, spec.Width);
+
+    /// <summary>AdamW over the trainable parameters, one group per learning-rate multiplier (<see cref="FineTuning.Groups"/>).</summary>
+    static AdamW NewOptimizer(VideoClassifier model, ClassifierOptions o)
+    {
+        FineTuning.Freeze(model, o);
+        var groups = FineTuning.Groups(model, o).Where(g => g.Parameters.Count > 0)
+            .Select(g => new AdamW.ParamGroup(g.Parameters, lr: o.LearningRate * g.Multiplier, weight_decay: o.WeightDecay));
+        return optim.AdamW(groups, lr: o.LearningRate, weight_decay: o.WeightDecay);
+    }
 
     static void Copy(List<Tensor> from, List<Tensor> to)
     {

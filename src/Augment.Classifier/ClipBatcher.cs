@@ -1,3 +1,4 @@
+using Augment.Classifier.Models;
 using Augment.Data;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -8,13 +9,14 @@ namespace Augment.Classifier;
 /// Turns rows of a <see cref="ClipSet"/> into a normalised float batch [B,3,T,H,W] on the device, optionally with
 /// training augmentation: temporal jitter (shifted frame indices), random resized crop and horizontal flip (one affine
 /// resample of every frame), brightness/contrast jitter. Random draws come from a seeded <see cref="Random"/>, so a
-/// batch depends only on the seed, never on thread timing.
+/// batch depends only on the seed, never on thread timing. A pretrained backbone's clips are then resized, cropped and
+/// normalised as its weights expect (<see cref="Preprocessing"/>); Augment's own models use one mean and std.
 /// </summary>
 public static class ClipBatcher
 {
     const float Mean = 0.45f, Std = 0.225f;
 
-    public static Tensor Make(ClipSet set, int[] rows, Device device, Random? augment = null)
+    public static Tensor Make(ClipSet set, int[] rows, Device device, Random? augment = null, Preprocessing? preprocessing = null)
     {
         using var scope = NewDisposeScope();
         long n = set.Pixels.shape[0], t = set.Pixels.shape[1], h = set.Pixels.shape[2], w = set.Pixels.shape[3];
@@ -36,8 +38,34 @@ public static class ClipBatcher
             frames = CropAndFlip(frames, b, (int)t, augment);
             frames = ColourJitter(frames, b, (int)t, augment);
         }
-        var batch = frames.sub(Mean).div(Std).view(b, t, 3, h, w).permute(0, 2, 1, 3, 4).contiguous();
-        return batch.MoveToOuterDisposeScope();
+        return Finish(frames, b, t, preprocessing).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One test-time view of rows (MMAction2's num_clips × ThreeCrop): the set holds clips decoded at view.Clips × T
+    /// frames (uniform in time, so every Clips-th frame is again a uniform T-frame clip, shifted by a fraction of a
+    /// segment) and, for three crops, wider than the model's frames; clip c takes frames c, c+Clips, …, crop k the
+    /// left, centre or right H×W window (one crop: the centre).
+    /// </summary>
+    public static Tensor View(ClipSet set, int[] rows, Device device, TestViews views, int clip, int crop, Preprocessing? preprocessing)
+    {
+        using var scope = NewDisposeScope();
+        long t = set.Pixels.shape[1], h = set.Pixels.shape[2], w = set.Pixels.shape[3];
+        if (t != (long)views.Frames * views.Clips || h != views.Height || w < views.Width)
+            throw new ArgumentException($"test views: clips are {t}x{h}x{w}, {views.Clips} views of {views.Frames}x{views.Height}x{views.Width} need {views.Frames * views.Clips}x{views.Height}x≥{views.Width}");
+        long left = views.Crops == 1 ? (w - views.Width) / 2 : crop * (w - views.Width) / (views.Crops - 1);
+        var frames = set.Pixels.index_select(0, tensor(rows.Select(r => (long)r).ToArray()))
+            .index_select(1, arange(clip, t, views.Clips, ScalarType.Int64))           // [B,T,H,W',3]
+            .narrow(3, left, views.Width).to(device).to(ScalarType.Float32)
+            .reshape(rows.Length * views.Frames, h, views.Width, 3).permute(0, 3, 1, 2).div(255f);
+        return Finish(frames, rows.Length, views.Frames, preprocessing).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[B·T,3,h,w] in [0,1] to the model's normalised [B,3,T,H,W].</summary>
+    static Tensor Finish(Tensor frames, long b, long t, Preprocessing? preprocessing)
+    {
+        var ready = preprocessing is null ? frames.sub(Mean).div(Std) : preprocessing.Apply(frames);
+        return ready.view(b, t, 3, ready.shape[2], ready.shape[3]).permute(0, 2, 1, 3, 4).contiguous();
     }
 
     /// <summary>Random resized crop (area 60–100 %, aspect 3/4–4/3) and a coin-flip mirror, the same for all frames of a clip.</summary>
@@ -78,4 +106,20 @@ public static class ClipBatcher
         var jittered = ((clips - mean) * cTensor + mean) * bTensor;
         return jittered.clamp(0f, 1f).view(frames.shape);
     }
+}
+
+/// <summary>Test-time views: Clips temporal clips × Crops spatial crops (1 or 3) of Frames×Height×Width each.</summary>
+public sealed record TestViews(int Clips, int Crops, int Frames, int Height, int Width)
+{
+    public int Count => Clips * Crops;
+
+    /// <summary>The clip shape the test split is decoded at: Clips·T frames, and for three crops a 4:3 frame
+    /// (the centre of a wider video), so the crops slide along its width as ThreeCrop does.</summary>
+    public ClipSpec DecodeSpec(ClipSpec spec) => spec with
+    {
+        Frames = Frames * Clips,
+        Width = Crops == 3 ? Math.Max(Width, (int)Math.Round(Height * 4.0 / 3)) : Width,
+    };
+
+    public string Describe => Count == 1 ? "1 view" : $"{Clips} clips × {Crops} crops, probabilities averaged";
 }

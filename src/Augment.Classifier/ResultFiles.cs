@@ -9,7 +9,8 @@ public static class ResultFiles
 {
     public const string MetricsJson = "metrics.json", PredictionsCsv = "predictions.csv", MixJson = "mix.json",
         HistoryJson = "history.json", ConfusionPng = "confusion.png", CurvesPng = "curves.png",
-        BestCheckpoint = "best.ckpt", LastCheckpoint = "last.ckpt", QuarantineJson = "quarantine.json";
+        BestCheckpoint = "best.ckpt", LastCheckpoint = "last.ckpt", QuarantineJson = "quarantine.json",
+        PretrainedJson = "pretrained.json";
 
     public static void WritePredictions(string path, IReadOnlyList<string> classes, IReadOnlyList<ClipRef> clips, int[] labels, float[][] scores)
     {

@@ -67,6 +67,7 @@ public static class ReportWriter
         s.Heading(1, $"Augmentation sweep: {sw.Experiment}");
         s.Paragraph($"Profile {sw.Profile}; seeds {string.Join(", ", sw.Seeds)}; ratios {string.Join(", ", sw.Ratios.Select(N))}; " +
                     $"{model.FinishedCells} finished cell(s), {model.FailedCells.Count} failed. Config: {sw.ConfigPath}. " +
+                    (sw.Classifier is null ? "" : $"Classifier: {sw.Classifier}. ") +
                     "Every number below is read from the cells' stored result.json / predictions.csv.");
         s.Paragraph("Ratio r = synthetic clips added per real training clip of each targeted class (nested prefixes of one " +
                     "generation run per generator and seed). Every metric is **per test video**: the class probabilities of a " +

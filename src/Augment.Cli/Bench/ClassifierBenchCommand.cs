@@ -11,7 +11,7 @@ public static class ClassifierBenchCommand
     public static Command Create()
     {
         var defaults = new ClassifierOptions();
-        var model = new Option<string>("--model") { Description = "r2plus1d or frame2d", DefaultValueFactory = _ => defaults.Model };
+        var model = new Option<string>("--model") { Description = string.Join(", ", Augment.Classifier.Models.ClassifierModels.Names), DefaultValueFactory = _ => defaults.Model };
         var width = new Option<int>("--width") { Description = "channels of the first stage", DefaultValueFactory = _ => defaults.Width };
         var depth = new Option<int>("--depth") { Description = "residual stages", DefaultValueFactory = _ => defaults.Depth };
         var batch = new Option<int>("--batch") { Description = "clips per step", DefaultValueFactory = _ => defaults.BatchSize };

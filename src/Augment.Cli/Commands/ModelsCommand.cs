@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Augment.Classifier.Models;
 using Augment.Data.Weights;
 using Spectre.Console;
 
@@ -13,7 +14,7 @@ namespace Augment.Cli.Commands;
 public static class ModelsCommand
 {
     /// <summary>Every model the verb runs, by the kit's name.</summary>
-    static readonly IReferenceModel[] Models = [];
+    static readonly IReferenceModel[] Models = [new TorchvisionVideoReference()];
 
     public static Command Create()
     {
@@ -41,10 +42,13 @@ public static class ModelsCommand
             var name = parse.GetValue(model)!;
             var runner = Models.FirstOrDefault(m => m.Name == name) ?? throw new ArgumentException($"--model {name}: not one of {names}");
             var configPath = parse.GetValue(config)!;
-            var (arguments, gradParams) = ReadConfig(configPath);
+            var (arguments, gradParams, hashSeed) = ReadConfig(configPath);
             using var weightFile = parse.GetValue(weights) is { } w ? StateDicts.Open(w) : null;
             using var inputFile = StateDicts.Open(parse.GetValue(inputs)!);
-            var outputs = runner.Run(new ReferenceCase(arguments, weightFile, inputFile, parse.GetValue(lora), parse.GetValue(grads), gradParams));
+            var outputs = runner.Run(new ReferenceCase(arguments, weightFile, inputFile, parse.GetValue(lora), parse.GetValue(grads), gradParams)
+            {
+                HashInitSeed = weightFile is null ? hashSeed : null,
+            });
             var outPath = parse.GetValue(output)!;
             SafeTensorsFile.Write(outPath, outputs.Select(kv => (kv.Key, kv.Value)),
                 new Dictionary<string, string> { ["outputs"] = string.Join(",", outputs.Keys), ["model"] = name });
@@ -55,14 +59,15 @@ public static class ModelsCommand
         return cmd;
     }
 
-    /// <summary>The model's arguments and the kit's grad_params, from either kind of config file.</summary>
-    static (JsonObject Model, IReadOnlyList<string> GradParams) ReadConfig(string path)
+    /// <summary>The model's arguments, the kit's grad_params and, for an --init hash case, its seed, from either kind of config file.</summary>
+    static (JsonObject Model, IReadOnlyList<string> GradParams, long? HashSeed) ReadConfig(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such config file", path);
         JsonObject root;
         try { root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path}: empty"); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not JSON ({e.Message})"); }
         var gradParams = root["grad_params"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];
-        return (root["model"] is JsonObject kit ? kit : root, gradParams);
+        long? hashSeed = root["init"]?.GetValue<string>() == "hash" ? root["seed"]?.GetValue<long>() ?? 0 : null;
+        return (root["model"] is JsonObject kit ? kit : root, gradParams, hashSeed);
     }
 }

@@ -17,7 +17,13 @@ public static class TrainCommand
         var synthetic = new Option<string?>("--synthetic") { Description = "generator manifest.jsonl whose accepted clips join the training split" };
         var ratio = new Option<double>("--ratio") { Description = "synthetic clips per real training clip of each targeted class (with --synthetic)", DefaultValueFactory = _ => 1.0 };
         var targets = new Option<string?>("--target-classes") { Description = "comma-separated classes to augment (default: all)" };
-        var model = new Option<string>("--model") { Description = "r2plus1d or frame2d", DefaultValueFactory = _ => d.Model };
+        var model = new Option<string>("--model") { Description = $"{string.Join(", ", Augment.Classifier.Models.ClassifierModels.Names)}", DefaultValueFactory = _ => d.Model };
+        var weights = new Option<string?>("--weights") { Description = "torchvision/MMAction2 checkpoint to start from (r3d_18, mc3_18, r2plus1d_18, s3d); its head is replaced for the dataset's classes" };
+        var frozen = new Option<int>("--frozen-stages") { Description = "MMAction2's frozen_stages: -1 none, 0 the stem, k the stem and the first k stages", DefaultValueFactory = _ => d.FrozenStages };
+        var normEval = new Option<bool>("--norm-eval") { Description = "keep BatchNorm in eval mode while training (small batches)" };
+        var backboneLr = new Option<double>("--backbone-lr-mult") { Description = "backbone learning rate as a multiple of the head's", DefaultValueFactory = _ => d.BackboneLrMultiplier };
+        var testClips = new Option<int>("--test-clips") { Description = "test-time temporal clips per test clip (probabilities averaged)", DefaultValueFactory = _ => d.TestClips };
+        var testCrops = new Option<int>("--test-crops") { Description = "test-time spatial crops: 1 (centre) or 3 (ThreeCrop)", DefaultValueFactory = _ => d.TestCrops };
         var width = new Option<int>("--width") { Description = "channels of the first stage", DefaultValueFactory = _ => d.Width };
         var depth = new Option<int>("--depth") { Description = "residual stages", DefaultValueFactory = _ => d.Depth };
         var epochs = new Option<int>("--epochs") { Description = "maximum epochs (early stopping may end sooner)", DefaultValueFactory = _ => d.Epochs };
@@ -37,7 +43,8 @@ public static class TrainCommand
         var keep = KeepOption.Create();
 
         var cmd = new Command("train", "Train a video classifier on the real training split plus optional synthetic clips; early-stops on validation macro-F1 and reports test metrics.");
-        foreach (var o in new Option[] { dataset, synthetic, ratio, targets, model, width, depth, epochs, batch, lr, balance, patience, noAugment, seed, device, threads, frames, size, cache, output, resume, keep })
+        foreach (var o in new Option[] { dataset, synthetic, ratio, targets, model, width, depth, epochs, batch, lr, balance, patience, noAugment, seed, device, threads, frames, size, cache, output, resume, keep,
+                                           weights, frozen, normEval, backboneLr, testClips, testCrops })
             cmd.Options.Add(o);
         cmd.SetAction(parse => CliVerb.Run(cancel =>
         {
@@ -48,7 +55,10 @@ public static class TrainCommand
                 Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
                 Balance = parse.GetValue(balance)!, Patience = parse.GetValue(patience), Augment = !parse.GetValue(noAugment),
                 Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, Threads = parse.GetValue(threads), Resume = parse.GetValue(resume),
+                Weights = parse.GetValue(weights) is { } w ? Path.GetFullPath(w) : null, FrozenStages = parse.GetValue(frozen), NormEval = parse.GetValue(normEval),
+                BackboneLrMultiplier = parse.GetValue(backboneLr), TestClips = parse.GetValue(testClips), TestCrops = parse.GetValue(testCrops),
             };
+            if (options.TestClips < 1 || options.TestCrops is not (1 or 3)) throw new ArgumentException("--test-clips must be at least 1 and --test-crops 1 or 3");
             var targetList = parse.GetValue(targets)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var mix = parse.GetValue(synthetic) is { } manifest ? new MixOptions(manifest, parse.GetValue(ratio), targetList) : new MixOptions();
             var data = DatasetCli.Load(parse.GetValue(dataset)!, parse.GetValue(keep), spec);

@@ -12,7 +12,12 @@ namespace Augment.Data.Weights;
 /// case rebuilds it (torchvision's <c>--init hash</c>).</param>
 /// <param name="Lora">A PEFT/diffusers LoRA file to apply, or null.</param>
 /// <param name="GradParams">With <paramref name="Grads"/>: the parameters whose gradients to record (empty: the model's choice).</param>
-public sealed record ReferenceCase(JsonObject Model, IStateDict? Weights, IStateDict Inputs, string? Lora, bool Grads, IReadOnlyList<string> GradParams);
+public sealed record ReferenceCase(JsonObject Model, IStateDict? Weights, IStateDict Inputs, string? Lora, bool Grads, IReadOnlyList<string> GradParams)
+{
+    /// <summary>The seed of a kit case made with <c>--init hash</c> (its config.json says so): the weights follow
+    /// <see cref="HashInit"/>, so no weights file is needed.</summary>
+    public long? HashInitSeed { get; init; }
+}
 
 /// <summary>
 /// A model `augment models forward` can run on a reference case: fp32 on the CPU, outputs under the kit's names

@@ -26,7 +26,7 @@ public static class ClipFeatures
         foreach (var rows in Enumerable.Range(0, set.Count).Chunk(batchSize))
         {
             using var scope = NewDisposeScope();
-            var x = ClipBatcher.Make(set, rows, device).to(dtype);
+            var x = ClipBatcher.Make(set, rows, device, preprocessing: Preprocessing.For(model.Config)).to(dtype);
             var f = model.Features(x).to(ScalarType.Float64).cpu();
             var classes = model.call(x).argmax(1).cpu();
             if (NonFinite.Count(f) > 0) return null;

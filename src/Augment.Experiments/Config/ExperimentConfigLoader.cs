@@ -38,7 +38,8 @@ public static class ExperimentConfigLoader
          "calibrate", "calibrate_low_percentile", "calibrate_high_percentile", "calibrate_slack"];
     static readonly string[] ClassifierKeys =
         ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
-         "label_smoothing", "balance", "augment", "grad_clip", "patience", "device", "precision"];
+         "label_smoothing", "balance", "augment", "grad_clip", "patience", "device", "precision",
+         "weights", "crop", "backbone_lr_mult", "frozen_stages", "norm_eval", "test_views"];
 
     /// <summary>outputOverride (e.g. --output) replaces output_dir and everything placed under it.</summary>
     public static ExperimentConfig Load(string path, string? outputOverride = null)
@@ -88,7 +89,7 @@ public static class ExperimentConfigLoader
         var generatorSettings = ReadGeneratorSettings(f, f.Map(root, "", "generator"), profile.Engine);
         var datasets = ReadDatasets(f, root, baseDir, outputDir, clip, sourcePath);
         var generators = ReadGenerators(f, root, baseDir);
-        var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), profile.Classifier);
+        var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), profile.Classifier, baseDir);
         var executor = f.Choice<Executor>(root, "", "executor") ?? Executor.Local;
         var slurm = ReadSlurm(f, f.Map(root, "", "slurm"));
 
@@ -439,7 +440,8 @@ public static class ExperimentConfigLoader
         _ => false,
     };
 
-    internal static ClassifierOptions ReadClassifier(YamlFields f, YamlMappingNode? map, ClassifierOptions defaults)
+    /// <summary>The classifier section; a relative weights path is taken from the config file's folder.</summary>
+    internal static ClassifierOptions ReadClassifier(YamlFields f, YamlMappingNode? map, ClassifierOptions defaults, string baseDir)
     {
         if (map is null) return defaults;
         const string p = "classifier";
@@ -448,8 +450,23 @@ public static class ExperimentConfigLoader
         var balance = f.OneOf(map, p, "balance", "sampler", "weights", "none");
         var device = f.OneOf(map, p, "device", "auto", "cpu", "cuda");
         var precision = f.OneOf(map, p, "precision", "auto", "fp32", "bf16-mixed");
-        return defaults with
+        var weights = f.String(map, p, "weights") is { } w ? Path.GetFullPath(Path.Combine(baseDir, w)) : defaults.Weights;
+        if (weights is not null && !File.Exists(weights) && map.Children.TryGetValue(new YamlScalarNode("weights"), out var weightsNode))
+            f.Error(weightsNode, $"{p}.weights", $"{weights}: no such checkpoint file");
+        var views = f.Map(map, p, "test_views");
+        if (views is not null) f.CheckKeys(views, $"{p}.test_views", ["clips", "crops"]);
+        var crops = views is null ? null : f.Int(views, $"{p}.test_views", "crops", 1, 3);
+        if (crops == 2 && views!.Children.TryGetValue(new YamlScalarNode("crops"), out var cropsNode))
+            f.Error(cropsNode, $"{p}.test_views.crops", "1 (centre) or 3 (ThreeCrop: both ends and the centre)");
+        var options = defaults with
         {
+            Weights = weights,
+            Crop = f.Int(map, p, "crop", 8, 1024) ?? defaults.Crop,
+            BackboneLrMultiplier = f.Double(map, p, "backbone_lr_mult", 0, 100) ?? defaults.BackboneLrMultiplier,
+            FrozenStages = f.Int(map, p, "frozen_stages", -1, 64) ?? defaults.FrozenStages,
+            NormEval = f.Bool(map, p, "norm_eval") ?? defaults.NormEval,
+            TestClips = (views is null ? null : f.Int(views, $"{p}.test_views", "clips", 1, 30)) ?? defaults.TestClips,
+            TestCrops = crops ?? defaults.TestCrops,
             Model = model ?? defaults.Model,
             Width = f.Int(map, p, "width", 1, 1024) ?? defaults.Width,
             Depth = f.Int(map, p, "depth", 1, 64) ?? defaults.Depth,
@@ -466,6 +483,11 @@ public static class ExperimentConfigLoader
             Device = device ?? defaults.Device,
             Precision = precision ?? defaults.Precision,
         };
+        // Checked here, not when the first cell trains: the fine-tuning keys only mean something for torchvision's models.
+        if (Augment.Classifier.Models.Preprocessing.For(options.Model) is null
+            && (options.Weights is not null || options.Crop is not null || options.FrozenStages >= 0 || options.NormEval || options.BackboneLrMultiplier != 1.0))
+            f.Error(map, p, $"weights, crop, frozen_stages, norm_eval and backbone_lr_mult need a pretrained architecture (r3d_18, mc3_18, r2plus1d_18, s3d, resnet18), not model '{options.Model}'");
+        return options;
     }
 
     static bool ValidName(string name) => name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');

@@ -43,7 +43,7 @@ public static class Profiles
             ? Load(parent, Path.GetDirectoryName(path), chain)
             : new ProfileSettings("", new ClipSpec(8, 32, 32), new ClassifierOptions(), new GeneratorConfig());
         var clip = ExperimentConfigLoader.ReadClip(f, f.Map(root, "", "clip"), "clip", inherited.Clip);
-        var classifier = ExperimentConfigLoader.ReadClassifier(f, f.Map(root, "", "classifier"), inherited.Classifier);
+        var classifier = ExperimentConfigLoader.ReadClassifier(f, f.Map(root, "", "classifier"), inherited.Classifier, Path.GetDirectoryName(Path.GetFullPath(path))!);
         var engine = ExperimentConfigLoader.ReadEngine(f, f.Map(root, "", "generator"), "generator", inherited.Engine);
         if (f.Errors.Count > 0) throw new ConfigException(path, f.Errors);
         var name = Shipped.Contains(nameOrPath) ? nameOrPath : Path.GetFileNameWithoutExtension(path);

@@ -154,6 +154,9 @@ public sealed record SweepSummary
     public string CodeCommit { get; init; } = CodeVersion.Unknown;
     public string CodeSources { get; init; } = CodeVersion.Unknown;
     public string? ConfigSha256 { get; init; }
+    /// <summary>The classifier every cell trains: its model, the checkpoint it starts from, and how the test split was
+    /// scored (validation always uses one view). Null in sweeps recorded before it was kept.</summary>
+    public string? Classifier { get; init; }
 
     public const string FileName = "sweep.json";
 
@@ -177,5 +180,10 @@ public sealed record SweepSummary
         CodeCommit = CodeVersion.Commit,
         CodeSources = CodeVersion.Sources,
         ConfigSha256 = File.Exists(plan.Config.SourcePath) ? FileHash.Sha256(plan.Config.SourcePath) : null,
+        Classifier = DescribeClassifier(plan.Config.Classifier),
     };
+
+    public static string DescribeClassifier(Augment.Classifier.ClassifierOptions c) =>
+        c.Model + (c.Weights is null ? ", trained from scratch" : $", fine-tuned from {Path.GetFileName(c.Weights)}")
+        + $"; test split scored on {(c.TestClips * c.TestCrops == 1 ? "1 view" : $"{c.TestClips} clips × {c.TestCrops} crops per window, probabilities averaged")}, validation on 1 view";
 }

@@ -185,6 +185,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             new("target_classes", string.Join(",", datasets[cell.Dataset].TargetClasses)),
         };
         inputs.AddRange(Fingerprint.Flatten("classifier", config.Classifier with { Seed = cell.Seed, Resume = false }));
+        inputs.AddRange(WeightsPrint());
         if (generation is not null)
         {
             // The gating that actually ran (its fingerprint and when it finished), so a regenerated or re-gated set retrains its cells.
@@ -199,7 +200,17 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         .. Common(CodeVersion.Of(StageKind.Reference)),
         new("data", Hash("reference:" + dataset, datasets[dataset].ReferenceData)),
         .. Fingerprint.Flatten("classifier", ReferenceOptions),
+        .. WeightsPrint(),
     ]);
+
+    /// <summary>The pretrained checkpoint's content (hashed once per plan), so a replaced file at the same path retrains every cell.</summary>
+    IEnumerable<KeyValuePair<string, string>> WeightsPrint() => weightsPrint ??= WeightsInputs(config.Classifier);
+
+    IReadOnlyList<KeyValuePair<string, string>>? weightsPrint;
+
+    /// <summary>classifier_weights_sha256 of the classifier's starting checkpoint; nothing for a model trained from scratch.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> WeightsInputs(ClassifierOptions classifier) => classifier.Weights is not { } path ? []
+        : [new("classifier_weights_sha256", File.Exists(path) ? Augment.Data.FileHash.Sha256(path) : "missing")];
 
     public ClassifierOptions ReferenceOptions => config.Classifier with { Seed = config.Seeds[0], Resume = false };
 

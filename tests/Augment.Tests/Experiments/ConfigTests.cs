@@ -184,4 +184,38 @@ public class ConfigTests
         while (!File.Exists(Path.Combine(dir, "Augment.sln"))) dir = Path.GetDirectoryName(dir) ?? throw new DirectoryNotFoundException("Augment.sln not found above the test binaries");
         return dir;
     }
+
+    /// <summary>MMAction2's fine-tuning recipe in experiments.yaml, with the weights path taken from the file's folder.</summary>
+    [Fact]
+    public void PretrainedClassifierRecipeReadsEveryKey()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "augment-cfg-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, "r2plus1d_18.pth"), [1, 2, 3]);
+        var yaml = Valid.Replace("  epochs: 3\n  width: 4", """
+              model: r2plus1d_18
+              weights: r2plus1d_18.pth
+              crop: 96
+              backbone_lr_mult: 0.1
+              frozen_stages: 1
+              norm_eval: true
+              test_views: {clips: 10, crops: 3}
+            """.TrimEnd());
+        Assert.Contains("r2plus1d_18.pth", yaml);
+        var c = ExperimentConfigLoader.Parse(yaml, Path.Combine(dir, "experiments.yaml")).Classifier;
+        Assert.Equal(("r2plus1d_18", Path.Combine(dir, "r2plus1d_18.pth"), 96, 0.1, 1, true, 10, 3),
+            (c.Model, c.Weights, c.Crop, c.BackboneLrMultiplier, c.FrozenStages, c.NormEval, c.TestClips, c.TestCrops));
+        Assert.Equal(Augment.Data.FileHash.Sha256(c.Weights!), Assert.Single(SweepStages.WeightsInputs(c)).Value);
+        Assert.Equal("r2plus1d_18, fine-tuned from r2plus1d_18.pth; test split scored on 10 clips × 3 crops per window, probabilities averaged, validation on 1 view",
+            SweepSummary.DescribeClassifier(c));
+
+        var missing = Assert.Single(Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(yaml.Replace("weights: r2plus1d_18.pth", "weights: nope.pth"), Path.Combine(dir, "experiments.yaml"))).Errors);
+        Assert.Equal("classifier.weights", missing.Key);
+        Assert.Contains("nope.pth: no such checkpoint file", missing.Message);
+        var bad = Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(yaml.Replace("crops: 3", "crops: 2"), Path.Combine(dir, "experiments.yaml")));
+        Assert.Equal("classifier.test_views.crops", Assert.Single(bad.Errors).Key);
+        var scratch = Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(yaml.Replace("model: r2plus1d_18", "model: r2plus1d"), Path.Combine(dir, "experiments.yaml")));
+        Assert.Contains("need a pretrained architecture", Assert.Single(scratch.Errors).Message);
+        Directory.Delete(dir, true);
+    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Augment.Data.Weights;
+using Augment.Generator.Reference;
 using Spectre.Console;
 
 namespace Augment.Cli.Commands;
@@ -13,7 +14,7 @@ namespace Augment.Cli.Commands;
 public static class ModelsCommand
 {
     /// <summary>Every model the verb runs, by the kit's name.</summary>
-    static readonly IReferenceModel[] Models = [];
+    static readonly IReferenceModel[] Models = [new WanTransformerReference()];
 
     public static Command Create()
     {

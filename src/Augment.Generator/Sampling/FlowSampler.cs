@@ -28,7 +28,7 @@ public static class FlowSampler
             using var scope = NewDisposeScope();
             double t = grid[i], next = grid[i + 1], dt = next - t;
             var v = Guided(model, x, t, bags, config.Cfg);
-            var stepped = x + dt * v;
+            var stepped = FlowMatching.EulerStep(x, v, dt);
             if (heun && next > 0) stepped = x + dt * 0.5 * (v + Guided(model, stepped, next, bags, config.Cfg));
             x.Dispose();
             x = stepped.MoveToOuterDisposeScope();

@@ -38,6 +38,25 @@ public class ModelsForwardTests
     }
 
     [Fact]
+    public void TheVerbRunsTheKitsSchedulerCaseBitIdentically()
+    {
+        var dir = GoldenCase.Dir("scheduler");
+        var outPath = Path.Combine(Path.GetTempPath(), $"augment-forward-{Guid.NewGuid():N}.safetensors");
+        var (code, text) = Forward("--model", "flow-euler-scheduler", "--config", Path.Combine(dir, "config.json"),
+            "--inputs", Path.Combine(dir, "io.safetensors"), "--out", outPath);
+        Assert.True(code == 0, text);
+        using var g = new GoldenCase("scheduler");
+        using var written = new SafeTensorsFile(outPath);
+        Assert.Equal(g.Outputs.Order(), written.Entries.Keys.Order());
+        foreach (var name in g.Outputs)
+        {
+            using var ours = written.Read(name);
+            using var expected = g.Read(name);
+            Assert.True(ours.eq(expected).all().item<bool>(), name);
+        }
+    }
+
+    [Fact]
     public void AnUnknownModelNameIsAnErrorListingTheKnownOnes()
     {
         var dir = GoldenCase.Dir("transformer");

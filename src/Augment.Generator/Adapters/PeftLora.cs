@@ -22,6 +22,20 @@ public static class PeftLora
     /// <summary>One adapted module: its path in the model, rank, scale (alpha/r, or alpha/√r with rsLoRA) and the file's names.</summary>
     public sealed record Adapter(string Module, int Rank, double Scale, string AName, string BName);
 
+    /// <summary>PEFT's default target_modules for diffusers' transformers (what diffusers' training scripts pass).</summary>
+    public static readonly IReadOnlyList<string> DefaultTargets = ["to_q", "to_k", "to_v", "to_out.0"];
+
+    /// <summary>Fresh adapters (B = 0) on every linear layer whose path is a target or ends in "." + a target, as PEFT
+    /// matches target_modules; returns the adapted paths.</summary>
+    public static IReadOnlyList<string> AddAdapters(nn.Module model, int rank, double alpha, IReadOnlyList<string> targets)
+    {
+        var chosen = Linears(model).Where(kv => targets.Any(t => kv.Key == t || kv.Key.EndsWith("." + t, StringComparison.Ordinal)))
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        if (chosen.Count == 0) throw new ArgumentException($"LoRA targets {string.Join(", ", targets)} match no linear layer of the model");
+        foreach (var (_, linear) in chosen) linear.AddAdapter(rank, alpha);
+        return chosen.Select(kv => kv.Key).ToList();
+    }
+
     /// <summary>Adds the file's adapters to the model unmerged (y = Wx + b + scale·B(Ax)), strictly: every tensor must
     /// fill an adapter of a linear layer of the model with the right shape.</summary>
     public static IReadOnlyList<Adapter> Attach(nn.Module model, string path)

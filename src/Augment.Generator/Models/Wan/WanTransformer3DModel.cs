@@ -25,6 +25,9 @@ public sealed class WanTransformer3DModel : Module<Tensor, Tensor, Tensor, Tenso
 
     public WanTransformerConfig Config { get; }
 
+    /// <summary>A base weight, for its dtype and device.</summary>
+    public Tensor Weights => proj_out.Weight;
+
     /// <param name="device">where the parameters are made; <c>meta</c> builds any size without memory (names and shapes only)</param>
     public WanTransformer3DModel(WanTransformerConfig config, Device? device = null) : base(nameof(WanTransformer3DModel))
     {

@@ -28,6 +28,9 @@ public static class FlowMatching
     /// <summary>The shift in float32 arithmetic (how diffusers shifts float32 σ grids).</summary>
     public static float Shift(float t, float s) => s * t / (1 + (s - 1) * t);
 
+    /// <summary>Classifier-free guidance: v_uncond + g·(v_cond − v_uncond).</summary>
+    public static Tensor Guide(Tensor cond, Tensor uncond, double scale) => uncond + scale * (cond - uncond);
+
     /// <summary>One Euler step of the flow ODE: x + dt·v.</summary>
     public static Tensor EulerStep(Tensor x, Tensor velocity, double dt) => x + dt * velocity;
 

@@ -46,6 +46,6 @@ public static class FlowSampler
         var times = full(new long[] { cfg == 1.0 ? b : 2 * b }, t, dtype: ScalarType.Float32, device: x.device);
         if (cfg == 1.0) return model(x, times, bags);
         var v = model(cat(new[] { x, x }), times, cat(new[] { bags, zeros_like(bags) })).chunk(2);
-        return v[1] + cfg * (v[0] - v[1]);
+        return FlowMatching.Guide(v[0], v[1], cfg);
     }
 }

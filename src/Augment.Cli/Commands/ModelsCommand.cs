@@ -14,7 +14,7 @@ namespace Augment.Cli.Commands;
 public static class ModelsCommand
 {
     /// <summary>Every model the verb runs, by the kit's name.</summary>
-    static readonly IReferenceModel[] Models = [new WanTransformerReference(), new FlowEulerSchedulerReference()];
+    static readonly IReferenceModel[] Models = [new WanTransformerReference(), new WanVaeReference(), new FlowEulerSchedulerReference()];
 
     public static Command Create()
     {

@@ -30,6 +30,7 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     public long InFeatures => weight.shape[1];
     public long OutFeatures => weight.shape[0];
     public Parameter Weight => weight;
+    public ScalarType Dtype => weight.dtype;
     public bool HasAdapter => lora_A is not null;
     public int Rank => (int)(lora_A?.weight!.shape[0] ?? 0);
     /// <summary>alpha / r.</summary>

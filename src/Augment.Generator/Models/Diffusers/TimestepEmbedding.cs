@@ -20,7 +20,9 @@ public sealed class TimestepEmbedding : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var hidden = linear_1.forward(x);
+        // As diffusers: the float32 features are cast to the embedder's dtype (bf16 weights take bf16 input).
+        using var input = x.to(linear_1.Dtype);
+        using var hidden = linear_1.forward(input);
         using var act = functional.silu(hidden);
         return linear_2.forward(act);
     }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Augment.Data.Weights;
 using Augment.Generator.Models.Wan;
 using Augment.Generator.Reference;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Augment.Tests.Generator.Wan;
@@ -49,6 +50,25 @@ public class WanTransformerTests(ITestOutputHelper log)
         using (var ours = exp(arange(0, 128, dtype: ScalarType.Float32) * (float)-Math.Log(10000) / 128f))
             Assert.True(ours.eq(stored).all().item<bool>(), "this libtorch's exp differs from the one the same-exp case was made with");
         Check("transformer-lora-same-exp", "transformer-lora", gradFactor: 10);
+    }
+
+    [Fact]
+    public void InBfloat16TheForwardRunsAndStaysWithinBfloat16sPrecisionOfTheOfficialOutput()
+    {
+        using var g = new GoldenCase("transformer");
+        using var model = new WanTransformer3DModel(WanTransformerConfig.FromJson(g.Model, "golden"));
+        using (var weights = Weights()) StateDictLoader.Load(model, weights);
+        model.to(ScalarType.BFloat16).eval();
+        using var x = g.Read("hidden_states");
+        using var t = g.Read("timestep");
+        using var text = g.Read("encoder_hidden_states");
+        using var expected = g.Read("output");
+        using var _ = no_grad();
+        using var output = model.forward(x.to(ScalarType.BFloat16), t, text.to(ScalarType.BFloat16));
+        Assert.Equal(ScalarType.BFloat16, output.dtype);
+        var err = GoldenCase.RelativeError(output, expected);
+        log.WriteLine($"bf16 max rel diff {err:E2}");
+        Assert.True(err < 3e-2, $"bf16 output strays {err:E2} from the official float32 one");
     }
 
     [Theory]

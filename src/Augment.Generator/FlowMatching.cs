@@ -25,6 +25,15 @@ public static class FlowMatching
 
     public static Tensor Shift(Tensor t, double s) => s * t / (1 + (s - 1) * t);
 
+    /// <summary>The shift in float32 arithmetic (how diffusers shifts float32 σ grids).</summary>
+    public static float Shift(float t, float s) => s * t / (1 + (s - 1) * t);
+
+    /// <summary>Classifier-free guidance: v_uncond + g·(v_cond − v_uncond).</summary>
+    public static Tensor Guide(Tensor cond, Tensor uncond, double scale) => uncond + scale * (cond - uncond);
+
+    /// <summary>One Euler step of the flow ODE: x + dt·v.</summary>
+    public static Tensor EulerStep(Tensor x, Tensor velocity, double dt) => x + dt * velocity;
+
     /// <summary>Training times: logit-normal (σ(N(0,1)), SD3/HunyuanVideo) or uniform, then shifted.</summary>
     public static Tensor SampleTimes(long n, string mode, double shift, TorchSharp.torch.Generator generator) => mode switch
     {

@@ -9,6 +9,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Measure throughput and model-FLOPs utilisation; prints a table.");
         bench.Subcommands.Add(ClassifierBenchCommand.Create());
         bench.Subcommands.Add(GeneratorBenchCommand.Create());
+        bench.Subcommands.Add(WanBenchCommand.Create());
         return bench;
     }
 }

@@ -33,7 +33,8 @@ static class CliVerb
             return 130;
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException
-                                      or InvalidOperationException or KeyNotFoundException or DatasetSpecException or VideoReadException)
+                                      or InvalidOperationException or KeyNotFoundException or DatasetSpecException or VideoReadException
+                                      or Augment.Data.Weights.StateDictMismatchException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;

@@ -3,6 +3,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Augment.Classifier.Models;
 using Augment.Data.Weights;
+using Augment.Data;
+using Augment.Data.Video;
+using Augment.Generator;
+using Augment.Generator.Conditioning;
+using Augment.Generator.Pipelines;
+using Augment.Generator.Reference;
 using Spectre.Console;
 
 namespace Augment.Cli.Commands;
@@ -14,13 +20,63 @@ namespace Augment.Cli.Commands;
 public static class ModelsCommand
 {
     /// <summary>Every model the verb runs, by the kit's name.</summary>
-    static readonly IReferenceModel[] Models = [new TorchvisionVideoReference()];
+    static readonly IReferenceModel[] Models =
+        [new WanTransformerReference(), new WanVaeReference(), new FlowEulerSchedulerReference(), new TorchvisionVideoReference()];
 
     public static Command Create()
     {
         var models = new Command("models", "Run Augment's ports of official models on reference inputs.");
         models.Subcommands.Add(Forward());
+        models.Subcommands.Add(Sample());
         return models;
+    }
+
+    /// <summary>`augment models sample`: one clip from an official Wan2.1 diffusers folder and precomputed prompt embeddings.</summary>
+    static Command Sample()
+    {
+        var pipeline = new Option<string>("--pipeline") { Description = "the Wan2.1 diffusers folder (model_index.json, transformer/, vae/, scheduler/)", Required = true };
+        var prompts = new Option<string>("--prompts") { Description = "prompt embeddings (.safetensors: one [L,4096] tensor per prompt, its text in the metadata)", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "the name of the prompt's embedding in --prompts", Required = true };
+        var negative = new Option<string?>("--negative") { Description = "the name of the negative prompt's embedding (classifier-free guidance)" };
+        var frames = new Option<int>("--frames") { Description = "frames, 1 + 4k", DefaultValueFactory = _ => 81 };
+        var height = new Option<int>("--height") { DefaultValueFactory = _ => 480 };
+        var width = new Option<int>("--width") { DefaultValueFactory = _ => 832 };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 50 };
+        var cfg = new Option<double>("--cfg") { Description = "guidance scale (needs --negative unless 1)", DefaultValueFactory = _ => 5.0 };
+        var shift = new Option<double?>("--shift") { Description = "flow shift (default: the scheduler folder's)" };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 0 };
+        var lora = new Option<string?>("--lora") { Description = "a PEFT/diffusers LoRA file for the transformer" };
+        var device = new Option<string>("--device") { Description = "auto|cpu|cuda", DefaultValueFactory = _ => "auto" };
+        var dtype = new Option<string>("--dtype") { Description = "the transformer's dtype: float32|bfloat16", DefaultValueFactory = _ => "float32" };
+        var output = new Option<string>("--out") { Description = "clip.mp4, or .safetensors for the raw [3,F,H,W] video in [-1,1]", Required = true };
+        var cmd = new Command("sample", "Generate one clip with an official Wan2.1 text-to-video folder (flow-Euler sampler, seeded).")
+        {
+            pipeline, prompts, prompt, negative, frames, height, width, steps, cfg, shift, seed, lora, device, dtype, output,
+        };
+        cmd.SetAction(parse => CliVerb.Run(_ =>
+        {
+            var type = parse.GetValue(dtype) switch
+            {
+                "float32" => TorchSharp.torch.ScalarType.Float32,
+                "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
+                var other => throw new ArgumentException($"--dtype must be float32 or bfloat16, not '{other}'"),
+            };
+            using var wan = WanPipeline.Load(parse.GetValue(pipeline)!, TorchDevice.Resolve(parse.GetValue(device)!), type, parse.GetValue(lora));
+            using var embeddings = new PromptEmbeddings(parse.GetValue(prompts)!);
+            long textDim = wan.Transformer.Config.TextDim;
+            using var cond = embeddings.Read(parse.GetValue(prompt)!, textDim);
+            using var uncond = parse.GetValue(negative) is { } n ? embeddings.Read(n, textDim) : null;
+            using var video = wan.Generate(cond, uncond, parse.GetValue(frames), parse.GetValue(height), parse.GetValue(width),
+                parse.GetValue(steps), parse.GetValue(cfg), parse.GetValue(seed), parse.GetValue(shift));
+            var outPath = parse.GetValue(output)!;
+            if (outPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                SafeTensorsFile.Write(outPath, [("video", video)], new Dictionary<string, string> { ["prompt"] = embeddings.Text(parse.GetValue(prompt)!) ?? "" });
+            else
+                VideoIO.WriteMp4(outPath, ClipTensors.FromModel(video, (int)video.shape[1], (int)video.shape[2], (int)video.shape[3]), fps: 16);
+            AnsiConsole.MarkupLineInterpolated($"wrote {outPath} ({video.shape[1]}×{video.shape[2]}×{video.shape[3]})");
+            return 0;
+        }));
+        return cmd;
     }
 
     static Command Forward()

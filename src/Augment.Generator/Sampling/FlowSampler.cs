@@ -28,7 +28,7 @@ public static class FlowSampler
             using var scope = NewDisposeScope();
             double t = grid[i], next = grid[i + 1], dt = next - t;
             var v = Guided(model, x, t, bags, config.Cfg);
-            var stepped = x + dt * v;
+            var stepped = FlowMatching.EulerStep(x, v, dt);
             if (heun && next > 0) stepped = x + dt * 0.5 * (v + Guided(model, stepped, next, bags, config.Cfg));
             x.Dispose();
             x = stepped.MoveToOuterDisposeScope();
@@ -46,6 +46,6 @@ public static class FlowSampler
         var times = full(new long[] { cfg == 1.0 ? b : 2 * b }, t, dtype: ScalarType.Float32, device: x.device);
         if (cfg == 1.0) return model(x, times, bags);
         var v = model(cat(new[] { x, x }), times, cat(new[] { bags, zeros_like(bags) })).chunk(2);
-        return v[1] + cfg * (v[0] - v[1]);
+        return FlowMatching.Guide(v[0], v[1], cfg);
     }
 }

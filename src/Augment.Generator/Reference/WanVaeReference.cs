@@ -1,0 +1,29 @@
+using Augment.Data.Weights;
+using Augment.Generator.Models.Wan;
+using static TorchSharp.torch;
+
+namespace Augment.Generator.Reference;
+
+/// <summary><c>wan-vae</c> for `augment models forward`: <c>latent_mean</c> and <c>latent_logvar</c> of encode(<c>sample</c>)
+/// and <c>output</c> = decode(<c>latent</c>), fp32, on the official chunked schedule.</summary>
+public sealed class WanVaeReference : IReferenceModel
+{
+    public string Name => "wan-vae";
+
+    public IReadOnlyDictionary<string, Tensor> Run(ReferenceCase c)
+    {
+        if (c.Lora is not null || c.Grads) throw new ArgumentException("wan-vae takes neither --lora nor --grads");
+        if (c.Weights is null) throw new ArgumentException("wan-vae needs --weights (the VAE's state dict)");
+        using var model = new AutoencoderKLWan(AutoencoderKLWanConfig.FromJson(c.Model, "--config"));
+        StateDictLoader.Load(model, c.Weights);
+        model.eval();
+        using var _ = no_grad();
+        using var sample = Input(c.Inputs, "sample");
+        using var latent = Input(c.Inputs, "latent");
+        var (mean, logvar) = model.Encode(sample);
+        return new Dictionary<string, Tensor> { ["latent_mean"] = mean, ["latent_logvar"] = logvar, ["output"] = model.Decode(latent) };
+    }
+
+    static Tensor Input(IStateDict inputs, string name) =>
+        inputs.Entries.ContainsKey(name) ? inputs.Read(name).to(ScalarType.Float32) : throw new InvalidDataException($"{inputs.Source}: no input '{name}'");
+}

@@ -46,7 +46,7 @@ public static class ClassifierEvaluator
         };
         Directory.CreateDirectory(outDir);
         AtomicFile.WriteJson(Path.Combine(outDir, ResultFiles.MetricsJson), metrics);
-        ResultFiles.WritePredictions(Path.Combine(outDir, ResultFiles.PredictionsCsv), metrics.Classes, set.Clips, set.Labels, scores);
+        PredictionsCsv.Write(Path.Combine(outDir, PredictionsCsv.FileName), metrics.Classes, set.Clips, set.Labels, scores);
         ResultFiles.WriteConfusionPng(Path.Combine(outDir, ResultFiles.ConfusionPng), metrics, title);
         return metrics;
     }

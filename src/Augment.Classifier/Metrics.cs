@@ -83,11 +83,16 @@ public static class Metrics
     public static EvaluationMetrics ComputePerVideo(IReadOnlyList<string> classes, IReadOnlyList<string> videos, int[] labels, float[][] scores)
     {
         var perWindow = Compute(classes, labels, scores);
-        var groups = Enumerable.Range(0, labels.Length).GroupBy(i => videos[i]).ToList();
-        var videoLabels = groups.Select(g => labels[g.First()]).ToArray();
-        var videoScores = groups.Select(g => Enumerable.Range(0, classes.Count).Select(c => (float)g.Average(i => scores[i][c])).ToArray()).ToArray();
-        return Compute(classes, videoLabels, videoScores) with { Windows = labels.Length, PerWindow = perWindow };
+        var byVideo = AverageByVideo(videos, scores);
+        var videoLabels = byVideo.Select(v => labels[v.FirstWindow]).ToArray();
+        return Compute(classes, videoLabels, byVideo.Select(v => v.Mean).ToArray()) with { Windows = labels.Length, PerWindow = perWindow };
     }
+
+    /// <summary>Each video's window probabilities averaged (MMAction2's average_clips='prob'), in first-seen order, with the index of its first window.</summary>
+    public static List<(string Video, int FirstWindow, float[] Mean)> AverageByVideo(IReadOnlyList<string> videos, IReadOnlyList<float[]> scores) =>
+        Enumerable.Range(0, videos.Count).GroupBy(i => videos[i], StringComparer.Ordinal)
+            .Select(g => (g.Key, g.First(), Enumerable.Range(0, scores[g.First()].Length).Select(c => (float)g.Average(i => scores[i][c])).ToArray()))
+            .ToList();
 
     public static int ArgMax(float[] values)
     {

@@ -12,23 +12,6 @@ public static class ResultFiles
         BestCheckpoint = "best.ckpt", LastCheckpoint = "last.ckpt", QuarantineJson = "quarantine.json",
         PretrainedJson = "pretrained.json";
 
-    public static void WritePredictions(string path, IReadOnlyList<string> classes, IReadOnlyList<ClipRef> clips, int[] labels, float[][] scores)
-    {
-        // One row per window; video and start_frame say which video it belongs to, so readers can score per video.
-        var csv = new StringBuilder();
-        csv.Append("video,start_frame,path,label,predicted");
-        foreach (var c in classes) csv.Append(",score_").Append(Csv.Quote(c));
-        csv.Append('\n');
-        for (int i = 0; i < clips.Count; i++)
-        {
-            csv.Append(Csv.Quote(clips[i].VideoId)).Append(',').Append(clips[i].StartFrame.ToString(CultureInfo.InvariantCulture)).Append(',')
-               .Append(Csv.Quote(clips[i].Path)).Append(',').Append(Csv.Quote(classes[labels[i]])).Append(',').Append(Csv.Quote(classes[Metrics.ArgMax(scores[i])]));
-            foreach (var s in scores[i]) csv.Append(',').Append(s.ToString("0.######", CultureInfo.InvariantCulture));
-            csv.Append('\n');
-        }
-        AtomicFile.WriteAllText(path, csv.ToString());
-    }
-
     public static void WriteConfusionPng(string path, EvaluationMetrics metrics, string title)
     {
         int k = metrics.Classes.Count;

@@ -3,6 +3,7 @@ using Augment.Data;
 using Augment.Experiments.Sweep;
 using Splits = Augment.Data.Datasets.Splits;
 using Augment.Evaluation;
+using Augment.Classifier;
 
 namespace Augment.Report;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Augment.Data;
 using Augment.Report;
+using Augment.Classifier;
 using Augment.Experiments.Sweep;
 
 namespace Augment.Tests.Experiments;

@@ -44,7 +44,8 @@ public sealed record ExperimentConfig
 
 public enum Executor { Local, Slurm }
 
-public enum GeneratorBackend { None, Native, Import, Onnx }
+/// <summary>Holdout: the upper-bound control, whose "synthetic" clips are the real training clips `keep` held out.</summary>
+public enum GeneratorBackend { None, Native, Import, Onnx, Holdout }
 
 /// <summary>
 /// One dataset of the sweep. <see cref="Node"/> holds the dataset keys (same as dataset.yaml) for the data library to
@@ -54,6 +55,11 @@ public enum GeneratorBackend { None, Native, Import, Onnx }
 public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMappingNode Node, string BaseDir,
     IReadOnlyList<string> TargetClasses, DemoOptions? Demo, long Seed)
 {
+    /// <summary>Whether `keep` trims any class (the demo's scarce classes, or a keep map): only then does the
+    /// held-out upper bound exist.</summary>
+    public bool UsesKeep => Demo is { } d ? d.ScarceClasses > 0 && d.ScarceTrainPerClass < d.TrainPerClass
+        : Node.Children.TryGetValue(new YamlScalarNode("keep"), out var keep) && keep is YamlMappingNode { Children.Count: > 0 };
+
     /// <summary>The spec of a non-demo dataset, parsed by the data library exactly as a dataset.yaml would be.</summary>
     public DatasetSpec ToSpec(string sourcePath)
     {
@@ -64,7 +70,8 @@ public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMap
 
 /// <summary>
 /// A synthetic-clip source. native: the project's diffusion model, base only (HunyuanVideo stand-in) or base + the
-/// dataset's LoRA adapter (MedGen); import: clips made elsewhere, listed in a manifest CSV; onnx: an exported denoiser.
+/// dataset's LoRA adapter (MedGen); import: clips made elsewhere, listed in a manifest CSV; onnx: an exported denoiser;
+/// holdout: the upper bound, the real training clips that `keep` held out (what a perfect generator could add).
 /// </summary>
 public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend Backend, bool Adapt = false,
     string? Manifest = null, string? Model = null);

@@ -404,7 +404,7 @@ public static class ExperimentConfigLoader
             var backend = f.Choice<GeneratorBackend>(g, path, "backend");
             if (backend is null)
             {
-                if (YamlFields.Get(g, "backend") is null) f.Error(g, $"{path}.backend", "missing (native | import | onnx | none)");
+                if (YamlFields.Get(g, "backend") is null) f.Error(g, $"{path}.backend", "missing (native | import | onnx | holdout | none)");
                 continue;
             }
             var label = f.String(g, path, "label") ?? name;
@@ -419,6 +419,7 @@ public static class ExperimentConfigLoader
                 GeneratorBackend.Native => new GeneratorEntry(name, label, backend.Value, Adapt: f.Bool(g, path, "adapt") ?? false),
                 GeneratorBackend.Import => new GeneratorEntry(name, label, backend.Value, Manifest: Required("manifest", "the CSV listing the imported clips (path,label[,prompt,seed])")),
                 GeneratorBackend.Onnx => new GeneratorEntry(name, label, backend.Value, Model: Required("model", "the exported denoiser (.onnx)")),
+                GeneratorBackend.Holdout => new GeneratorEntry(name, label, backend.Value),
                 _ => new GeneratorEntry(name, label == name ? "Real only" : label, backend.Value),
             };
             foreach (var key in new[] { "adapt", "manifest", "model" })

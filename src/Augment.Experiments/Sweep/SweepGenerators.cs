@@ -77,6 +77,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         GeneratorBackend.Native => $"native latent stand-in{(entry.Adapt ? " + LoRA" : "")} ({Millions(BaseParameters(generatorConfig.Model))} params)",
         GeneratorBackend.Import => $"imported clips ({Path.GetFileName(entry.Manifest)})",
         GeneratorBackend.Onnx => $"ONNX model ({Path.GetFileName(entry.Model)})",
+        GeneratorBackend.Holdout => "upper bound: real training clips held out by keep",
         _ => "none",
     };
 
@@ -153,6 +154,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
             entry.Adapt ? EnsureAdapter(dataset, report, cancel) : null, generatorConfig),
         GeneratorBackend.Import => new ImportGenerator(entry.Name, entry.Manifest!),
         GeneratorBackend.Onnx => new OnnxGenerator(entry.Name, entry.Model!, generatorConfig),
+        GeneratorBackend.Holdout => new HoldoutGenerator(entry.Name, datasets[dataset].HeldOut(), cache),
         _ => throw new InvalidOperationException($"generator {entry.Name} has no backend that generates clips"),
     };
 

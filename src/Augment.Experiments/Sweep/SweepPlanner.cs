@@ -60,7 +60,8 @@ public static class SweepPlanner
                 foreach (var seed in config.Seeds)
                     cells.Add(Cell(cellsDir, ds.Name, null, 0, seed));
             if (positiveRatios.Count == 0) continue;
-            foreach (var gen in synthetic)
+            // The upper bound exists only where `keep` held real clips out.
+            foreach (var gen in synthetic.Where(g => g.Backend != GeneratorBackend.Holdout || ds.UsesKeep))
                 foreach (var seed in config.Seeds)
                 {
                     generations.Add(new GenerationPlan(ds.Name, gen.Name, seed, positiveRatios[^1],

@@ -162,6 +162,8 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
                 break;
             case GeneratorBackend.Import: inputs.Add(new("manifest", ShortFileHash(entry.Manifest!))); break;
             case GeneratorBackend.Onnx: inputs.Add(new("onnx_model", ShortFileHash(entry.Model!))); break;
+            // The full training split the held-out clips come from (the kept one is "data" above).
+            case GeneratorBackend.Holdout: inputs.Add(new("holdout", ReferenceDataHash(plan.Dataset))); break;
         }
         return Fingerprint.Of(inputs);
     }
@@ -197,7 +199,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     /// <summary>The reference classifier: the classifier settings with the first seed, trained on the full training split.</summary>
     public Fingerprint ReferencePrint(string dataset) => Fingerprint.Of([
         .. Common(CodeVersion.Of(StageKind.Reference)),
-        new("data", Hash("reference:" + dataset, datasets[dataset].ReferenceData)),
+        new("data", ReferenceDataHash(dataset)),
         .. Fingerprint.Flatten("classifier", ReferenceOptions),
     ]);
 
@@ -210,6 +212,9 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     /// <summary>The dataset's clips (split, label, video, window) and every video's content hash: an edited, added or
     /// relabelled video changes it.</summary>
     public string DataHash(string dataset) => Hash(dataset, datasets[dataset].Data);
+
+    /// <summary>The same for the dataset before `keep` trims it.</summary>
+    string ReferenceDataHash(string dataset) => Hash("reference:" + dataset, datasets[dataset].ReferenceData);
 
     string Hash(string key, Dataset data)
     {

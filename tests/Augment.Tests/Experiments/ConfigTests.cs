@@ -175,6 +175,7 @@ public class ConfigTests
         Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.None);
         Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.Native && g.Adapt);
         Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.Native && !g.Adapt);
+        Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.Holdout);
         Assert.NotEmpty(SweepPlanner.Plan(c).Cells);
     }
 

@@ -30,6 +30,8 @@ public sealed record ExperimentConfig
     public required IReadOnlyList<DatasetEntry> Datasets { get; init; }
     /// <summary>In config order; this is the report's row order.</summary>
     public required IReadOnlyList<GeneratorEntry> Generators { get; init; }
+    /// <summary>Captioned corpora native generators can adapt on (adapt_on), by name.</summary>
+    public IReadOnlyList<CorpusEntry> Corpora { get; init; } = [];
     public required ClassifierOptions Classifier { get; init; }
     public required GeneratorSettings Generator { get; init; }
     /// <summary>local (this process runs the grid) or slurm (`augment sweep` submits it as jobs).</summary>
@@ -74,7 +76,22 @@ public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMap
 /// holdout: the upper bound, the real training clips that `keep` held out (what a perfect generator could add).
 /// </summary>
 public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend Backend, bool Adapt = false,
-    string? Manifest = null, string? Model = null);
+    string? Manifest = null, string? Model = null)
+{
+    /// <summary>Native only: the corpora its one LoRA adapter is trained on (trained once, used for every dataset);
+    /// empty: the base alone, or (Adapt) one adapter per dataset on its training split.</summary>
+    public IReadOnlyList<string> AdaptOn { get; init; } = [];
+}
+
+/// <summary>
+/// A captioned corpus (clips with free-text captions). Demo: rendered by the project into Root (own seed, Clips clips);
+/// otherwise read from CaptionsFile (CSV path,caption or JSON lines / array with the given field names).
+/// </summary>
+public sealed record CorpusEntry(string Name, bool IsDemo, string CaptionsFile, string PathField, string CaptionField, int Clips, long Seed)
+{
+    /// <summary>The folder a demo corpus is rendered into.</summary>
+    public string Root => Path.GetDirectoryName(CaptionsFile)!;
+}
 
 /// <summary>
 /// Shared settings of the generators. Pool: what the native base is pretrained on, "general" (the demo's non-medical

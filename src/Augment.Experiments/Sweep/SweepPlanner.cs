@@ -36,6 +36,8 @@ public sealed record SweepPlan(
     IReadOnlyList<string> AdaptedDatasets,
     string SweepKey)
 {
+    /// <summary>Each distinct set of corpora a native generator adapts on (adapt_on): one adapter each, for every dataset.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> AdaptedCorpora { get; init; } = [];
     public string ReportDir => Path.Combine(Config.OutputDir, "report");
 }
 
@@ -75,7 +77,10 @@ public static class SweepPlanner
         return new SweepPlan(config, cells, generations,
             NeedsBaseGenerator: natives.Count > 0,
             AdaptedDatasets: natives.Any(g => g.Adapt) ? config.Datasets.Select(d => d.Name).ToList() : [],
-            SweepKey: ShortHash(config.OutputDir));
+            SweepKey: ShortHash(config.OutputDir))
+        {
+            AdaptedCorpora = natives.Where(g => g.AdaptOn.Count > 0).GroupBy(g => SweepStages.CorpusKey(g.AdaptOn)).Select(g => g.First().AdaptOn).ToList(),
+        };
     }
 
     /// <summary>Where a generation run keeps its clips, manifest and records (the report finds them here too).</summary>

@@ -280,6 +280,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         var decisions = new List<StageDecision>();
         if (plan.NeedsBaseGenerator) decisions.Add(poolLoaded ? stages.Base() : new(SweepStages.BaseStage, StageKind.Base, StageAction.Run));
         decisions.AddRange(plan.AdaptedDatasets.Select(d => poolLoaded && Loaded(d) ? stages.Adapter(d) : new(SweepStages.AdapterStage(d), StageKind.Adapter, StageAction.Run)));
+        decisions.AddRange(plan.AdaptedCorpora.Select(c => poolLoaded ? stages.CorpusAdapter(c) : new(SweepStages.CorpusAdapterStage(c), StageKind.Adapter, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Generation(g)
             : new(g.Stage, StageKind.Generation, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Gating(g)

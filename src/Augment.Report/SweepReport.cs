@@ -32,8 +32,7 @@ public sealed record GridPoint(string Generator, string Label, double Ratio, Met
 public sealed record DatasetReport(string Name, IReadOnlyList<string> TargetClasses, string RatioRule,
     IReadOnlyList<TableRow> Rows, IReadOnlyList<GridPoint> Grid)
 {
-    /// <summary>What the upper bound (held-out real clips) says about this setup, in plain words; null when the sweep
-    /// has no upper-bound generator.</summary>
+    /// <summary>What the upper bound (held-out real clips) says about this setup, in plain words, or why there is none.</summary>
     public string? UpperBound { get; init; }
 }
 
@@ -191,16 +190,19 @@ public static class SweepReport
               "the test split; set report_ratio in experiments.yaml to fix it in advance)";
         return new DatasetReport(ds.Name, ds.TargetClasses, rule, rows, grid)
         {
-            UpperBound = bound is null ? null : UpperBoundSentence(ds, bound, rows.FirstOrDefault(x => x.Generator == bound.Name)),
+            UpperBound = UpperBoundSentence(ds, bound, bound is null ? null : rows.FirstOrDefault(x => x.Generator == bound.Name)),
         };
     }
 
     /// <summary>The plain sentence on the upper bound: missing (no `keep`), no significant gain, or a gain to compare against.</summary>
-    static string UpperBoundSentence(DatasetSummary ds, GeneratorSummary bound, TableRow? row)
+    static string UpperBoundSentence(DatasetSummary ds, GeneratorSummary? bound, TableRow? row)
     {
         if (ds.KeptOut.Values.Sum() == 0)
             return $"No upper bound: `keep` holds no real training clips out of {ds.Name}, so there are no more real clips to add. " +
                    "Gain captured cannot be computed; whether this setup could show a gain at all is unknown.";
+        if (bound is null)
+            return "This sweep lists no upper-bound generator (`backend: holdout`), although `keep` holds real clips out: " +
+                   "gain captured cannot be computed, and whether this setup could show a gain at all is unknown.";
         if (row?.DeltaF1 is not { } delta)
             return $"The upper bound ({bound.Label}) has no finished cells paired with real only yet: gain captured cannot be computed.";
         if (!delta.ExcludesZero || delta.Estimate <= 0)

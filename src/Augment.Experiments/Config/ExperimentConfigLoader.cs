@@ -88,7 +88,7 @@ public static class ExperimentConfigLoader
 
         var generatorSettings = ReadGeneratorSettings(f, f.Map(root, "", "generator"), profile.Engine);
         var datasets = ReadDatasets(f, root, baseDir, outputDir, clip, sourcePath);
-        var corpora = ReadCorpora(f, root, baseDir, outputDir);
+        var corpora = ReadCorpora(f, root, baseDir, outputDir, clip);
         var generators = ReadGenerators(f, root, baseDir, corpora);
         var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), profile.Classifier);
         var executor = f.Choice<Executor>(root, "", "executor") ?? Executor.Local;
@@ -391,8 +391,9 @@ public static class ExperimentConfigLoader
         };
     }
 
-    /// <summary>Demo corpora are rendered under &lt;output_dir&gt;/data/corpus-&lt;name&gt;; the others name their captions file.</summary>
-    static List<CorpusEntry> ReadCorpora(YamlFields f, YamlMappingNode root, string baseDir, string outputDir)
+    /// <summary>Demo corpora are rendered under &lt;output_dir&gt;/data/corpus-&lt;name&gt;/, in a folder named by what
+    /// they are rendered from (seed, size, clip shape), so other settings render anew; the others name their captions file.</summary>
+    static List<CorpusEntry> ReadCorpora(YamlFields f, YamlMappingNode root, string baseDir, string outputDir, ClipSpec clip)
     {
         var list = new List<CorpusEntry>();
         if (f.Map(root, "", "corpora") is not { } map) return list;
@@ -409,10 +410,13 @@ public static class ExperimentConfigLoader
             if (demo == (captions is not null)) { f.Error(c, path, "give either captions (a .csv path,caption or .jsonl/.json file) or adapter: demo"); continue; }
             foreach (var key in demo ? new[] { "path_field", "caption_field" } : ["clips", "seed"])
                 if (YamlFields.Get(c, key) is { } extra) f.Error(extra, $"{path}.{key}", demo ? "applies only to a captions file" : "applies only to adapter: demo");
+            int clips = f.Int(c, path, "clips", 1, 1_000_000) ?? 60;
+            long seed = YamlFields.Get(c, "seed") is { } s ? f.Long(s, $"{path}.seed") ?? 1 : 1;
+            var rendered = Path.Combine(outputDir, "data", $"corpus-{name}", $"seed{seed}-{clips}clips-{clip.Frames}x{clip.Height}x{clip.Width}");
             list.Add(new CorpusEntry(name, demo,
-                demo ? Path.Combine(outputDir, "data", $"corpus-{name}", Augment.Data.Datasets.DemoDataset.CorpusCaptions) : Path.GetFullPath(Path.Combine(baseDir, captions!)),
+                demo ? Path.Combine(rendered, Augment.Data.Datasets.DemoDataset.CorpusCaptions) : Path.GetFullPath(Path.Combine(baseDir, captions!)),
                 f.String(c, path, "path_field") ?? CaptionedCorpus.DefaultPathField, f.String(c, path, "caption_field") ?? CaptionedCorpus.DefaultCaptionField,
-                f.Int(c, path, "clips", 1, 1_000_000) ?? 60, YamlFields.Get(c, "seed") is { } s ? f.Long(s, $"{path}.seed") ?? 1 : 1));
+                clips, seed));
         }
         return list;
     }

@@ -57,12 +57,15 @@ public class CorpusAdaptationTests
         Assert.Equal(6, record.Clips);
         Assert.Equal(["corpus:medical-demo"], record.Pool);
         // Rendered apart from the demo dataset, with captions.
-        Assert.True(File.Exists(Path.Combine(config.OutputDir, "data", "corpus-medical-demo", "captions.csv")));
+        Assert.True(File.Exists(Path.Combine(config.OutputDir, "data", "corpus-medical-demo", "seed3-6clips-4x32x32", "captions.csv")));
         Assert.All(SweepRunner.Preview(plan, new HashSet<StageKind>()), d => Assert.Equal(StageAction.Reuse, d.Action));
 
         // A new corpus seed retrains that adapter and what was generated from it, not the few-shot one.
         File.WriteAllText(config.SourcePath, File.ReadAllText(config.SourcePath).Replace("seed: 3", "seed: 4"));
-        var edited = SweepRunner.Preview(SweepPlanner.Plan(ExperimentConfigLoader.Load(config.SourcePath)), new HashSet<StageKind>()).ToDictionary(d => d.Stage);
+        var reseeded = ExperimentConfigLoader.Load(config.SourcePath);
+        // ...rendered into a folder of its own, so the new seed is really another corpus.
+        Assert.NotEqual(config.Corpora[0].CaptionsFile, reseeded.Corpora[0].CaptionsFile);
+        var edited = SweepRunner.Preview(SweepPlanner.Plan(reseeded), new HashSet<StageKind>()).ToDictionary(d => d.Stage);
         Assert.Equal(StageAction.Rerun, edited["LoRA adapter corpus medical-demo"].Action);
         Assert.Equal(StageAction.Rerun, edited["generation demo/medgen/s0"].Action);
         Assert.Equal(StageAction.Reuse, edited["LoRA adapter demo"].Action);

@@ -220,8 +220,7 @@ public static class DemoDataset
         var glints = Enumerable.Range(0, rng.Next(4)).Select(_ => (X: U(0, canvas), Y: U(0, canvas), I: U(0.3, 1.0))).ToArray();
         var spots = Enumerable.Range(0, (int)(erosions * 12)).Select(_ => (X: U(0, canvas), Y: U(0, canvas), R: U(0.03, 0.07) * n)).ToArray();
 
-        // Redness moves the colour further than the per-clip spread does, so a red mucosa is red at any brightness.
-        var baseColour = new[] { U(185, 205) + 40 * redness, U(110, 125) - 60 * redness, U(95, 110) - 45 * redness };
+        var baseColour = new[] { U(175, 215) + 25 * redness, U(95, 130) - 45 * redness, U(85, 120) - 35 * redness };
         float brightness = U(0.75f, 1.15f), noise = U(2, 9);
         float angle = U(0, MathF.Tau), vx = MathF.Cos(angle) * speed * n / 24, vy = MathF.Sin(angle) * speed * n / 24;
         float ox0 = margin + U(-margin / 3f, margin / 3f), oy0 = margin + U(-margin / 3f, margin / 3f);

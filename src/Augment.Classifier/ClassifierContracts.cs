@@ -41,6 +41,9 @@ public sealed record ClassifierOptions
     public double GradClip { get; init; } = 1.0;
     /// <summary>Early stopping: epochs without a better validation macro-F1.</summary>
     public int Patience { get; init; } = 10;
+    /// <summary>Early stopping waits this long: patience counts only epochs after it. On a small, noisy validation
+    /// split an early lucky epoch would otherwise stop a run that is still climbing slowly.</summary>
+    public int MinEpochs { get; init; }
     public string Device { get; init; } = "auto";
     /// <summary>auto (bf16-mixed on CUDA, fp32 on CPU) | fp32 | bf16-mixed: compute in bfloat16, keep float32 master weights.</summary>
     public string Precision { get; init; } = "auto";

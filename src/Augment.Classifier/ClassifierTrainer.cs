@@ -201,7 +201,7 @@ public static class ClassifierTrainer
                 BestValMacroF1 = improved ? valMetrics.MacroF1 : state.BestValMacroF1,
                 BestValLoss = improved ? valLoss : state.BestValLoss,
                 BestEpoch = improved ? epoch : state.BestEpoch,
-                EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
+                EpochsWithoutImprovement = improved || epoch <= o.MinEpochs ? 0 : state.EpochsWithoutImprovement + 1,
             };
             if (improved) Checkpoint.Save(bestPath, state, model, optimizer: null);
             Checkpoint.Save(lastPath, state, model, optimizer);

@@ -17,6 +17,10 @@ public sealed record TableRow(string Generator, string Label, double Ratio, Metr
     public MetricStats LogLoss { get; init; } = new(double.NaN, double.NaN, 0);
     /// <summary>Per-window macro-F1 (the secondary view; the headline F1 is per video).</summary>
     public MetricStats WindowF1 { get; init; } = new(double.NaN, double.NaN, 0);
+    /// <summary>ΔF1 of this row over ΔF1 of the upper bound at the same ratio and seeds, with its paired interval
+    /// (null: no upper bound, or it shows no significant gain at this ratio, or this row is real only or the upper bound).</summary>
+    public ConfidenceInterval? GainCaptured { get; init; }
+    public IReadOnlyDictionary<string, ConfidenceInterval> TargetClassGain { get; init; } = new Dictionary<string, ConfidenceInterval>();
     /// <summary>Test videos (and windows) behind every metric of the row.</summary>
     public int TestVideos { get; init; }
     public int TestWindows { get; init; }
@@ -27,7 +31,11 @@ public sealed record GridPoint(string Generator, string Label, double Ratio, Met
     MetricStats Recall, MetricStats F1);
 
 public sealed record DatasetReport(string Name, IReadOnlyList<string> TargetClasses, string RatioRule,
-    IReadOnlyList<TableRow> Rows, IReadOnlyList<GridPoint> Grid);
+    IReadOnlyList<TableRow> Rows, IReadOnlyList<GridPoint> Grid)
+{
+    /// <summary>What the upper bound (held-out real clips) says about this setup, in plain words, or why there is none.</summary>
+    public string? UpperBound { get; init; }
+}
 
 /// <summary>What the quality gate let through for one generation run, and its contact sheets.</summary>
 public sealed record GateSummary(string Dataset, string Generator, string Label, long Seed,
@@ -98,7 +106,7 @@ public static class SweepReport
             if (all > 0 && accepted < LowAcceptance * all)
                 w.Add($"Generation {g.Dataset}/{g.Label}/seed {g.Seed}: the quality gate accepted only {accepted} of {all} clips ({100.0 * accepted / all:0}%).");
         }
-        foreach (var g in gates.Where(g => !quality.Any(q => (q.Dataset, q.Generator, q.Seed) == (g.Dataset, g.Generator, g.Seed))))
+        foreach (var g in gates.Where(g => sweep.Generators.First(x => x.Name == g.Generator).Backend != HoldoutBackend && !quality.Any(q => (q.Dataset, q.Generator, q.Seed) == (g.Dataset, g.Generator, g.Seed))))
             w.Add($"Generation {g.Dataset}/{g.Label}/seed {g.Seed}: its quality was not measured (no quality.json; the sweep's output says why).");
         foreach (var q in quality)
             foreach (var c in q.Quality.Classes.Where(c => c.NearCopyShare > ManyNearCopies))
@@ -135,6 +143,9 @@ public static class SweepReport
         return w;
     }
 
+    /// <summary>The report's name for the upper-bound generators (backend holdout).</summary>
+    public const string HoldoutBackend = "holdout";
+
     static DatasetReport BuildDataset(string runDir, SweepSummary sweep, DatasetSummary ds, List<(CellResult Result, string Dir)> cells)
     {
         var baseline = cells.Where(c => c.Result.Generator == "real").OrderBy(c => c.Result.Seed).ToList();
@@ -146,24 +157,63 @@ public static class SweepReport
             grid.Add(Point("real", sweep.RealOnlyLabel, 0, baseline));
         }
 
+        Dictionary<double, List<(CellResult Result, string Dir)>> ByRatio(string generator) => cells.Where(c => c.Result.Generator == generator)
+            .GroupBy(c => c.Result.Ratio).OrderBy(g => g.Key)
+            .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Result.Seed).ToList());
+        var bound = sweep.Generators.FirstOrDefault(g => g.Backend == HoldoutBackend);
+        var boundRuns = bound is null ? [] : ByRatio(bound.Name);
+        // The upper bound's own ΔF1 at each ratio: gain captured is a ratio only where that is significantly positive.
+        var boundDelta = boundRuns.ToDictionary(kv => kv.Key, kv => baseline.Count == 0 ? null : DeltaF1(baseline, kv.Value, ds.TargetClasses));
+
         foreach (var gen in sweep.Generators)
         {
-            var byRatio = cells.Where(c => c.Result.Generator == gen.Name)
-                .GroupBy(c => c.Result.Ratio).OrderBy(g => g.Key)
-                .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Result.Seed).ToList());
+            var byRatio = ByRatio(gen.Name);
             foreach (var (ratio, group) in byRatio) grid.Add(Point(gen.Name, gen.Label, ratio, group));
             if (byRatio.Count == 0) continue;
 
             double chosen = sweep.ReportRatio is { } fixedRatio && byRatio.ContainsKey(fixedRatio)
                 ? fixedRatio
                 : byRatio.MaxBy(kv => kv.Value.Average(c => c.Result.ValMacroF1)).Key;
-            rows.Add(Row(runDir, gen.Name, gen.Label, chosen, byRatio[chosen], ds.TargetClasses, baseline));
+            var row = Row(runDir, gen.Name, gen.Label, chosen, byRatio[chosen], ds.TargetClasses, baseline);
+            if (gen != bound && boundRuns.TryGetValue(chosen, out var boundAtRatio) && baseline.Count > 0
+                && boundDelta[chosen] is { MacroF1: { ExcludesZero: true, Estimate: > 0 } } && GainCaptured(baseline, byRatio[chosen], boundAtRatio, ds.TargetClasses) is { } gain)
+            {
+                // Per class only where the upper bound gains on that class.
+                var classes = gain.ClassF1.Where(kv => boundDelta[chosen]!.ClassF1.GetValueOrDefault(kv.Key) is { ExcludesZero: true, Estimate: > 0 })
+                    .ToDictionary(kv => kv.Key, kv => kv.Value);
+                row = row with { GainCaptured = gain.MacroF1, TargetClassGain = classes };
+            }
+            rows.Add(row);
         }
         var rule = sweep.ReportRatio is { } r
             ? $"ratio {SweepPlanner.RatioText(r)} for every generator (report_ratio)"
             : "for each generator, the ratio with its best mean validation macro-F1 over seeds (chosen without looking at " +
               "the test split; set report_ratio in experiments.yaml to fix it in advance)";
-        return new DatasetReport(ds.Name, ds.TargetClasses, rule, rows, grid);
+        return new DatasetReport(ds.Name, ds.TargetClasses, rule, rows, grid)
+        {
+            UpperBound = UpperBoundSentence(ds, bound, bound is null ? null : rows.FirstOrDefault(x => x.Generator == bound.Name)),
+        };
+    }
+
+    /// <summary>The plain sentence on the upper bound: missing (no `keep`), no significant gain, or a gain to compare against.</summary>
+    static string UpperBoundSentence(DatasetSummary ds, GeneratorSummary? bound, TableRow? row)
+    {
+        if (ds.KeptOut.Values.Sum() == 0)
+            return $"No upper bound: `keep` holds no real training clips out of {ds.Name}, so there are no more real clips to add. " +
+                   "Gain captured cannot be computed; whether this setup could show a gain at all is unknown.";
+        if (bound is null)
+            return "This sweep lists no upper-bound generator (`backend: holdout`), although `keep` holds real clips out: " +
+                   "gain captured cannot be computed, and whether this setup could show a gain at all is unknown.";
+        if (row?.DeltaF1 is not { } delta)
+            return $"The upper bound ({bound.Label}) has no finished cells paired with real only yet: gain captured cannot be computed.";
+        if (!delta.ExcludesZero || delta.Estimate <= 0)
+            return $"The upper bound ({bound.Label}: the real clips `keep` held out, added at ratio {SweepPlanner.RatioText(row.Ratio)}) " +
+                   $"shows no significant gain (ΔF1 {delta.Estimate:+0.000;-0.000;0.000} [{delta.Low:+0.000;-0.000;0.000}, {delta.High:+0.000;-0.000;0.000}]): " +
+                   "this setup cannot show a gain, so no generator's ΔF1 here says whether its clips help.";
+        return $"The upper bound ({bound.Label}: the real clips `keep` held out, added at ratio {SweepPlanner.RatioText(row.Ratio)}) gains " +
+               $"ΔF1 {delta.Estimate:+0.000;-0.000;0.000} [{delta.Low:+0.000;-0.000;0.000}, {delta.High:+0.000;-0.000;0.000}]: this setup can show a gain. " +
+               "Gain captured = a generator's ΔF1 over the upper bound's ΔF1 at the generator's ratio, same seeds and test videos " +
+               "(1 = as good as that much more real data; 0 = no gain; shown only where the upper bound gains significantly at that ratio).";
     }
 
     static GridPoint Point(string generator, string label, double ratio, List<(CellResult Result, string Dir)> runs) =>
@@ -200,32 +250,48 @@ public static class SweepReport
     /// </summary>
     static PairedDelta? DeltaF1(List<(CellResult Result, string Dir)> baseline, List<(CellResult Result, string Dir)> candidate, IReadOnlyList<string> targets)
     {
-        var pairs = new List<(IReadOnlyDictionary<string, (string Label, string Predicted)> Base, IReadOnlyDictionary<string, (string Label, string Predicted)> Cand)>();
-        foreach (var (cand, candDir) in candidate)
-        {
-            var match = baseline.FirstOrDefault(b => b.Result.Seed == cand.Seed);
-            if (match.Result is null) continue;
-            var basePath = Path.Combine(match.Dir, PredictionsCsv.FileName);
-            var candPath = Path.Combine(candDir, PredictionsCsv.FileName);
-            if (!File.Exists(basePath) || !File.Exists(candPath)) continue;
-            pairs.Add((PredictionsCsv.PerVideo(PredictionsCsv.Read(basePath)), PredictionsCsv.PerVideo(PredictionsCsv.Read(candPath))));
-        }
-        if (pairs.Count == 0) return null;
+        if (Align([baseline, candidate], targets) is not { } a) return null;
+        var result = PairedBootstrap.Delta(a.Labels, a.Runs.Select(r => new PredictionPair(r[0], r[1])).ToList(), a.Classes.Count,
+            a.Targets.Keys.ToList(), BootstrapResamples, seed: 0);
+        return new PairedDelta(result.MacroF1, result.ClassF1.ToDictionary(kv => a.Targets[kv.Key], kv => kv.Value));
+    }
 
-        var shared = pairs.Select(p => p.Base.Keys.Intersect(p.Cand.Keys)).Aggregate((a, b) => a.Intersect(b)).Order(StringComparer.Ordinal).ToArray();
+    /// <summary>Gain captured: the same pairing with the upper bound's run of each seed as the third member.</summary>
+    static PairedDelta? GainCaptured(List<(CellResult Result, string Dir)> baseline, List<(CellResult Result, string Dir)> candidate,
+        List<(CellResult Result, string Dir)> bound, IReadOnlyList<string> targets)
+    {
+        if (Align([baseline, candidate, bound], targets) is not { } a) return null;
+        var result = PairedBootstrap.GainCaptured(a.Labels, a.Runs.Select(r => new PredictionTriple(r[0], r[1], r[2])).ToList(), a.Classes.Count,
+            a.Targets.Keys.ToList(), BootstrapResamples, seed: 0);
+        return new PairedDelta(result.MacroF1, result.ClassF1.ToDictionary(kv => a.Targets[kv.Key], kv => kv.Value));
+    }
+
+    /// <summary>Per-video predictions of several roles (baseline, candidate, ...), one entry per seed that all of them ran.</summary>
+    sealed record Aligned(int[] Labels, List<int[][]> Runs, List<string> Classes, Dictionary<int, string> Targets);
+
+    /// <summary>The seeds every role has predictions for, scored on the test videos all those runs share.</summary>
+    static Aligned? Align(IReadOnlyList<List<(CellResult Result, string Dir)>> roles, IReadOnlyList<string> targets)
+    {
+        var seeds = new List<IReadOnlyDictionary<string, (string Label, string Predicted)>[]>();
+        foreach (var seed in roles[^1].Select(c => c.Result.Seed))
+        {
+            var runs = roles.Select(role => role.FirstOrDefault(c => c.Result.Seed == seed)).ToList();
+            if (runs.Any(r => r.Result is null)) continue;
+            var paths = runs.Select(r => Path.Combine(r.Dir, PredictionsCsv.FileName)).ToList();
+            if (!paths.All(File.Exists)) continue;
+            seeds.Add(paths.Select(p => PredictionsCsv.PerVideo(PredictionsCsv.Read(p))).ToArray());
+        }
+        if (seeds.Count == 0) return null;
+
+        var shared = seeds.SelectMany(s => s).Select(p => p.Keys).Aggregate((a, b) => a.Intersect(b)).Order(StringComparer.Ordinal).ToArray();
         if (shared.Length == 0) return null;
-        var classes = baseline[0].Result.Classes.ToList();
-        foreach (var p in pairs)
-            foreach (var pred in p.Base.Values.Concat(p.Cand.Values))
-                foreach (var name in new[] { pred.Label, pred.Predicted })
-                    if (!classes.Contains(name)) classes.Add(name);
-        var labels = shared.Select(video => classes.IndexOf(pairs[0].Base[video].Label)).ToArray();
-        var predictionPairs = pairs.Select(p => new PredictionPair(
-            shared.Select(video => classes.IndexOf(p.Base[video].Predicted)).ToArray(),
-            shared.Select(video => classes.IndexOf(p.Cand[video].Predicted)).ToArray())).ToList();
-        var targetIndex = targets.Where(classes.Contains).ToDictionary(t => classes.IndexOf(t), t => t);
-        var result = PairedBootstrap.Delta(labels, predictionPairs, classes.Count, targetIndex.Keys.ToList(), BootstrapResamples, seed: 0);
-        return new PairedDelta(result.MacroF1, result.ClassF1.ToDictionary(kv => targetIndex[kv.Key], kv => kv.Value));
+        var classes = roles[0][0].Result.Classes.ToList();
+        foreach (var pred in seeds.SelectMany(s => s).SelectMany(p => p.Values))
+            foreach (var name in new[] { pred.Label, pred.Predicted })
+                if (!classes.Contains(name)) classes.Add(name);
+        var labels = shared.Select(video => classes.IndexOf(seeds[0][0][video].Label)).ToArray();
+        var runsBySeed = seeds.Select(s => s.Select(p => shared.Select(video => classes.IndexOf(p[video].Predicted)).ToArray()).ToArray()).ToList();
+        return new Aligned(labels, runsBySeed, classes, targets.Where(classes.Contains).ToDictionary(t => classes.IndexOf(t), t => t));
     }
 
     /// <summary>Every gated generation of the sweep (dataset × generator × seed with a gating.json).</summary>

@@ -8,7 +8,7 @@ namespace Augment.Data.Datasets;
 /// <paramref name="ScarceTrainPerClass"/>.
 /// </summary>
 public sealed record DemoOptions(int Classes = 5, int Frames = 16, int Size = 64, int TrainPerClass = 30,
-    int ScarceTrainPerClass = 6, int ScarceClasses = 2, int ValPerClass = 8, int TestPerClass = 16);
+    int ScarceTrainPerClass = 3, int ScarceClasses = 2, int ValPerClass = 8, int TestPerClass = 16);
 
 /// <summary>
 /// Renders the embedded, clearly synthetic demo dataset so everything runs with no downloads: endoscopy-like clips
@@ -87,6 +87,63 @@ public static class DemoDataset
         return spec;
     }
 
+    /// <summary>The captions file of a rendered demo corpus.</summary>
+    public const string CorpusCaptions = "captions.csv";
+
+    /// <summary>
+    /// Writes a small captioned medical corpus, &lt;outDir&gt;/clips/*.mp4 and captions.csv (path,caption), for adapting
+    /// the generator the way MedGen adapts on MedVideoCap-55K: scenes of the demo's endoscopy world drawn from their own
+    /// seed and their own mix (polyp, dye, blood, vessels, inflammation and scope motion each present or not, independently
+    /// of the demo's classes), each captioned with what is visible in it, never with a class name. Returns the captions file.
+    /// </summary>
+    public static string RenderCorpus(string outDir, long seed, int clips, int frames, int size, IProgress<(int done, int total)>? progress = null)
+    {
+        if (clips < 1) throw new ArgumentException($"a demo corpus needs at least 1 clip, got {clips}");
+        var o = Validate(new DemoOptions { Frames = frames, Size = size }, AllClasses.Count);
+        var captions = new string[clips];
+        // The job's Class slot carries the clip index: the scene, not a class, decides what is drawn.
+        var jobs = Enumerable.Range(0, clips).Select(i => (Path: Path.Combine(outDir, "clips", $"clip-{i:D4}.mp4"), Class: i, Purpose: $"corpus/{i}")).ToList();
+        RenderAll(jobs, (job, rng) =>
+        {
+            var scene = CorpusScene(rng);
+            captions[job.Class] = Caption(scene);
+            return RenderScene(scene, rng, o);
+        }, seed, o, progress);
+        var file = Path.Combine(outDir, CorpusCaptions);
+        AtomicFile.WriteAllText(file, "path,caption\n" + string.Concat(jobs.Select(j => $"{Path.GetRelativePath(outDir, j.Path)},{Csv.Quote(captions[j.Class])}\n")));
+        return file;
+    }
+
+    static Scene CorpusScene(Random rng)
+    {
+        float U(double a, double b) => (float)(a + rng.NextDouble() * (b - a));
+        bool Chance(double p) => rng.NextDouble() < p;
+        float polyp = Chance(0.4) ? U(0.4, 1.0) : 0;
+        float dye = Chance(polyp > 0 ? 0.45 : 0.15) ? U(0.2, 0.6) : 0;
+        float blood = Chance(0.3) ? U(0.3, 1.0) : 0;
+        float erosions = Chance(0.3) ? U(0.3, 1.0) : 0;
+        return new Scene(U(0, 1), U(0, 1), U(0, 1), U(0.2, 1.2), U(0, 1.6), blood, polyp, dye, erosions,
+            Approach: polyp > 0 && Chance(0.5), BleedMotion: blood > 0.4 && Chance(0.6));
+    }
+
+    /// <summary>What the scene shows, in the words a clinician's caption might use (the demo's class prompts use the same vocabulary).</summary>
+    static string Caption(Scene s)
+    {
+        var parts = new List<string>
+        {
+            s.Redness > 0.6 ? (s.Granular > 0.6 ? "red swollen granular mucosa" : "red swollen mucosa")
+                : s.Granular > 0.6 ? "granular pink mucosa" : "smooth pink mucosa",
+        };
+        if (s.Vessels > 0.6) parts.Add("fine red blood vessels");
+        else if (s.Vessels < 0.25) parts.Add("no visible vessels");
+        if (s.Erosions > 0) parts.Add("pale erosion spots");
+        if (s.Polyp > 0) parts.Add(s.Dye > 0 ? "a raised polyp lifted by blue dye injection" : "a round raised pale polyp with a shiny highlight");
+        else if (s.Dye > 0) parts.Add("blue-stained mucosa");
+        if (s.Blood > 0) parts.Add(s.BleedMotion ? "a dark red pool of blood spreading, blood streaming downwards" : "a small dark red pool of blood");
+        parts.Add(s.Approach ? "the scope approaching it" : s.Shake > 1.0 ? "the scope shaking" : s.Speed < 0.5 ? "the scope drifting slowly" : "the scope moving");
+        return "endoscopy: " + string.Join(", ", parts);
+    }
+
     static DemoOptions Validate(DemoOptions o, int maxClasses)
     {
         if (o.Classes < 2 || o.Classes > maxClasses) throw new ArgumentException($"demo classes must be 2..{maxClasses}, got {o.Classes}");
@@ -127,24 +184,41 @@ public static class DemoDataset
 
     // ---------------------------------------------------------------- endoscopy-like classes
 
-    static float[] RenderEndoscopy(int cls, Random rng, DemoOptions o)
+    /// <summary>What one endoscopy-like scene shows, each in [0, ~1] (speed and shake up to ~1.6); Approach: the
+    /// scope moves towards the lesion; BleedMotion: the blood pool grows and streams downwards.</summary>
+    sealed record Scene(float Redness, float Granular, float Vessels, float Speed, float Shake, float Blood, float Polyp, float Dye,
+        float Erosions, bool Approach, bool BleedMotion);
+
+    // Class tendencies, each with per-clip spread. The two common mucosa classes differ in everything their prompts name
+    // (colour, texture, vessels, erosions, scope shake) by margins that still show at 32×32, so 30 clips learn them well;
+    // the scarce polyp classes overlap with each other (faint dye on some polyps) and with bumps elsewhere, so they stay
+    // hard with few clips.
+    static Scene ClassScene(int cls, Random rng)
     {
-        int n = o.Size, T = o.Frames;
         float U(double a, double b) => (float)(a + rng.NextDouble() * (b - a));
         bool Chance(double p) => rng.NextDouble() < p;
-
-        // Class tendencies, each with wide per-clip spread and overlap with a neighbouring class.
         var (redness, granular, vessels, speed, shake) = cls switch
         {
-            0 => (U(0.0, 0.45), U(0.0, 0.4), U(0.4, 1.0), U(0.2, 0.9), U(0.0, 0.6)),
-            1 => (U(0.3, 1.0), U(0.35, 1.0), U(0.0, 0.45), U(0.3, 1.2), U(0.4, 1.6)),
+            0 => (U(0.0, 0.3), U(0.0, 0.3), U(0.6, 1.0), U(0.2, 0.7), U(0.0, 0.3)),
+            1 => (U(0.6, 1.0), U(0.6, 1.0), U(0.0, 0.2), U(0.4, 1.2), U(0.8, 1.6)),
             2 => (U(0.1, 0.6), U(0.0, 0.5), U(0.1, 0.8), U(0.2, 0.9), U(0.0, 1.0)),
             _ => (U(0.0, 0.5), U(0.0, 0.5), U(0.2, 0.9), U(0.2, 0.8), U(0.0, 0.8)),
         };
         float blood = cls == 2 ? U(0.5, 1.0) : Chance(0.12) ? U(0.1, 0.35) : 0;      // small bleeds appear elsewhere too
         float polyp = cls >= 3 ? U(0.6, 1.0) : Chance(0.1) ? U(0.2, 0.45) : 0;        // small bumps appear elsewhere too
         float dye = cls == 4 ? U(0.2, 0.6) : cls == 3 && Chance(0.3) ? U(0.0, 0.2) : 0;   // faint dye on some polyps
-        float erosions = cls == 1 ? U(0.3, 1.0) : Chance(0.15) ? U(0.1, 0.4) : 0;
+        float erosions = cls == 1 ? U(0.5, 1.0) : Chance(0.15) ? U(0.1, 0.4) : 0;
+        return new Scene(redness, granular, vessels, speed, shake, blood, polyp, dye, erosions, Approach: cls >= 3, BleedMotion: cls == 2);
+    }
+
+    static float[] RenderEndoscopy(int cls, Random rng, DemoOptions o) => RenderScene(ClassScene(cls, rng), rng, o);
+
+    static float[] RenderScene(Scene scene, Random rng, DemoOptions o)
+    {
+        int n = o.Size, T = o.Frames;
+        float U(double a, double b) => (float)(a + rng.NextDouble() * (b - a));
+        var (redness, granular, vessels, speed, shake) = (scene.Redness, scene.Granular, scene.Vessels, scene.Speed, scene.Shake);
+        var (blood, polyp, dye, erosions) = (scene.Blood, scene.Polyp, scene.Dye, scene.Erosions);
 
         int margin = (int)MathF.Ceiling(n * 0.6f);
         int canvas = n + 2 * margin;
@@ -159,8 +233,8 @@ public static class DemoDataset
         float angle = U(0, MathF.Tau), vx = MathF.Cos(angle) * speed * n / 24, vy = MathF.Sin(angle) * speed * n / 24;
         float ox0 = margin + U(-margin / 3f, margin / 3f), oy0 = margin + U(-margin / 3f, margin / 3f);
         float lesionX = canvas / 2f + U(-n / 5f, n / 5f), lesionY = canvas / 2f + U(-n / 5f, n / 5f);
-        float polypR = n * U(0.14f, 0.24f), approach = cls >= 3 ? U(0.0f, 0.6f) : 0;
-        float bloodR = n * U(0.12f, 0.3f), bloodGrow = cls == 2 ? U(0.2f, 0.8f) : 0, streak = cls == 2 ? U(0.3f, 1.0f) : 0;
+        float polypR = n * U(0.14f, 0.24f), approach = scene.Approach ? U(0.0f, 0.6f) : 0;
+        float bloodR = n * U(0.12f, 0.3f), bloodGrow = scene.BleedMotion ? U(0.2f, 0.8f) : 0, streak = scene.BleedMotion ? U(0.3f, 1.0f) : 0;
         float scopeR = n * U(0.46f, 0.56f);
 
         var frames = new float[T * n * n * 3];

@@ -30,6 +30,8 @@ public sealed record ExperimentConfig
     public required IReadOnlyList<DatasetEntry> Datasets { get; init; }
     /// <summary>In config order; this is the report's row order.</summary>
     public required IReadOnlyList<GeneratorEntry> Generators { get; init; }
+    /// <summary>Captioned corpora native generators can adapt on (adapt_on), by name.</summary>
+    public IReadOnlyList<CorpusEntry> Corpora { get; init; } = [];
     public required ClassifierOptions Classifier { get; init; }
     public required GeneratorSettings Generator { get; init; }
     /// <summary>local (this process runs the grid) or slurm (`augment sweep` submits it as jobs).</summary>
@@ -44,7 +46,8 @@ public sealed record ExperimentConfig
 
 public enum Executor { Local, Slurm }
 
-public enum GeneratorBackend { None, Native, Import, Onnx }
+/// <summary>Holdout: the upper-bound control, whose "synthetic" clips are the real training clips `keep` held out.</summary>
+public enum GeneratorBackend { None, Native, Import, Onnx, Holdout }
 
 /// <summary>
 /// One dataset of the sweep. <see cref="Node"/> holds the dataset keys (same as dataset.yaml) for the data library to
@@ -54,6 +57,11 @@ public enum GeneratorBackend { None, Native, Import, Onnx }
 public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMappingNode Node, string BaseDir,
     IReadOnlyList<string> TargetClasses, DemoOptions? Demo, long Seed)
 {
+    /// <summary>Whether `keep` trims any class (the demo's scarce classes, or a keep map): only then does the
+    /// held-out upper bound exist.</summary>
+    public bool UsesKeep => Demo is { } d ? d.ScarceClasses > 0 && d.ScarceTrainPerClass < d.TrainPerClass
+        : Node.Children.TryGetValue(new YamlScalarNode("keep"), out var keep) && keep is YamlMappingNode { Children.Count: > 0 };
+
     /// <summary>The spec of a non-demo dataset, parsed by the data library exactly as a dataset.yaml would be.</summary>
     public DatasetSpec ToSpec(string sourcePath)
     {
@@ -64,10 +72,26 @@ public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMap
 
 /// <summary>
 /// A synthetic-clip source. native: the project's diffusion model, base only (HunyuanVideo stand-in) or base + the
-/// dataset's LoRA adapter (MedGen); import: clips made elsewhere, listed in a manifest CSV; onnx: an exported denoiser.
+/// dataset's LoRA adapter (MedGen); import: clips made elsewhere, listed in a manifest CSV; onnx: an exported denoiser;
+/// holdout: the upper bound, the real training clips that `keep` held out (what a perfect generator could add).
 /// </summary>
 public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend Backend, bool Adapt = false,
-    string? Manifest = null, string? Model = null);
+    string? Manifest = null, string? Model = null)
+{
+    /// <summary>Native only: the corpora its one LoRA adapter is trained on (trained once, used for every dataset);
+    /// empty: the base alone, or (Adapt) one adapter per dataset on its training split.</summary>
+    public IReadOnlyList<string> AdaptOn { get; init; } = [];
+}
+
+/// <summary>
+/// A captioned corpus (clips with free-text captions). Demo: rendered by the project into Root (own seed, Clips clips);
+/// otherwise read from CaptionsFile (CSV path,caption or JSON lines / array with the given field names).
+/// </summary>
+public sealed record CorpusEntry(string Name, bool IsDemo, string CaptionsFile, string PathField, string CaptionField, int Clips, long Seed)
+{
+    /// <summary>The folder a demo corpus is rendered into.</summary>
+    public string Root => Path.GetDirectoryName(CaptionsFile)!;
+}
 
 /// <summary>
 /// Shared settings of the generators. Pool: what the native base is pretrained on, "general" (the demo's non-medical

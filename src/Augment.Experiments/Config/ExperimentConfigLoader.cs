@@ -14,7 +14,8 @@ public static class ExperimentConfigLoader
 {
     static readonly string[] TopKeys =
         ["experiment", "profile", "output_dir", "tracking_uri", "clip", "seeds", "ratios", "report_ratio",
-         "datasets", "generators", "generator", "classifier", "executor", "slurm"];
+         "datasets", "corpora", "generators", "generator", "classifier", "executor", "slurm"];
+    static readonly string[] CorpusKeys = ["adapter", "captions", "path_field", "caption_field", "clips", "seed"];
     static readonly string[] SlurmKeys = ["partition", "account", "qos", "max_parallel", "setup", "extra_args", "generators", "cells", "report"];
     static readonly string[] SlurmResourceKeys = ["time", "cpus", "mem", "gres"];
     static readonly string[] ClipKeys = ["frames", "height", "width", "resize", "pad"];
@@ -23,7 +24,7 @@ public static class ExperimentConfigLoader
     static readonly string[] DatasetKeys = [.. DatasetSpecYaml.Keys.Where(k => k != "name"), .. SweepOnlyDatasetKeys];
     static readonly string[] DemoKeys =
         ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
-    static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "manifest", "model"];
+    static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "adapt_on", "manifest", "model"];
     static readonly string[] GeneratorSettingKeys =
         ["pretrain_pool", "autoencoder_steps", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device",
          "model", "autoencoder", "pretrain", "adapt", "lora", "sampler"];
@@ -38,7 +39,7 @@ public static class ExperimentConfigLoader
          "calibrate", "calibrate_low_percentile", "calibrate_high_percentile", "calibrate_slack"];
     static readonly string[] ClassifierKeys =
         ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
-         "label_smoothing", "balance", "augment", "grad_clip", "patience", "device", "precision",
+         "label_smoothing", "balance", "augment", "grad_clip", "patience", "min_epochs", "device", "precision",
          "weights", "crop", "backbone_lr_mult", "frozen_stages", "norm_eval", "test_views"];
 
     /// <summary>outputOverride (e.g. --output) replaces output_dir and everything placed under it.</summary>
@@ -88,7 +89,8 @@ public static class ExperimentConfigLoader
 
         var generatorSettings = ReadGeneratorSettings(f, f.Map(root, "", "generator"), profile.Engine);
         var datasets = ReadDatasets(f, root, baseDir, outputDir, clip, sourcePath);
-        var generators = ReadGenerators(f, root, baseDir);
+        var corpora = ReadCorpora(f, root, baseDir, outputDir, clip);
+        var generators = ReadGenerators(f, root, baseDir, corpora);
         var classifier = ReadClassifier(f, f.Map(root, "", "classifier"), profile.Classifier, baseDir);
         var executor = f.Choice<Executor>(root, "", "executor") ?? Executor.Local;
         var slurm = ReadSlurm(f, f.Map(root, "", "slurm"));
@@ -113,6 +115,7 @@ public static class ExperimentConfigLoader
             ReportRatio = reportRatio,
             Datasets = datasets,
             Generators = generators,
+            Corpora = corpora,
             Classifier = classifier,
             Generator = generatorSettings,
             Executor = executor,
@@ -389,7 +392,37 @@ public static class ExperimentConfigLoader
         };
     }
 
-    static List<GeneratorEntry> ReadGenerators(YamlFields f, YamlMappingNode root, string baseDir)
+    /// <summary>Demo corpora are rendered under &lt;output_dir&gt;/data/corpus-&lt;name&gt;/, in a folder named by what
+    /// they are rendered from (seed, size, clip shape), so other settings render anew; the others name their captions file.</summary>
+    static List<CorpusEntry> ReadCorpora(YamlFields f, YamlMappingNode root, string baseDir, string outputDir, ClipSpec clip)
+    {
+        var list = new List<CorpusEntry>();
+        if (f.Map(root, "", "corpora") is not { } map) return list;
+        foreach (var (k, v) in map.Children)
+        {
+            var name = ((YamlScalarNode)k).Value ?? "";
+            var path = $"corpora.{name}";
+            if (!ValidName(name)) { f.Error(k, path, "names may use letters, digits, '-' and '_' only"); continue; }
+            if (v is not YamlMappingNode c) { f.Error(v, path, "expected the corpus's keys (captions, or adapter: demo)"); continue; }
+            f.CheckKeys(c, path, CorpusKeys);
+            var adapter = f.OneOf(c, path, "adapter", "demo");
+            var captions = f.String(c, path, "captions");
+            bool demo = adapter == "demo";
+            if (demo == (captions is not null)) { f.Error(c, path, "give either captions (a .csv path,caption or .jsonl/.json file) or adapter: demo"); continue; }
+            foreach (var key in demo ? new[] { "path_field", "caption_field" } : ["clips", "seed"])
+                if (YamlFields.Get(c, key) is { } extra) f.Error(extra, $"{path}.{key}", demo ? "applies only to a captions file" : "applies only to adapter: demo");
+            int clips = f.Int(c, path, "clips", 1, 1_000_000) ?? 60;
+            long seed = YamlFields.Get(c, "seed") is { } s ? f.Long(s, $"{path}.seed") ?? 1 : 1;
+            var rendered = Path.Combine(outputDir, "data", $"corpus-{name}", $"seed{seed}-{clips}clips-{clip.Frames}x{clip.Height}x{clip.Width}");
+            list.Add(new CorpusEntry(name, demo,
+                demo ? Path.Combine(rendered, Augment.Data.Datasets.DemoDataset.CorpusCaptions) : Path.GetFullPath(Path.Combine(baseDir, captions!)),
+                f.String(c, path, "path_field") ?? CaptionedCorpus.DefaultPathField, f.String(c, path, "caption_field") ?? CaptionedCorpus.DefaultCaptionField,
+                clips, seed));
+        }
+        return list;
+    }
+
+    static List<GeneratorEntry> ReadGenerators(YamlFields f, YamlMappingNode root, string baseDir, List<CorpusEntry> corpora)
     {
         var list = new List<GeneratorEntry>();
         var map = f.Map(root, "", "generators");
@@ -405,7 +438,7 @@ public static class ExperimentConfigLoader
             var backend = f.Choice<GeneratorBackend>(g, path, "backend");
             if (backend is null)
             {
-                if (YamlFields.Get(g, "backend") is null) f.Error(g, $"{path}.backend", "missing (native | import | onnx | none)");
+                if (YamlFields.Get(g, "backend") is null) f.Error(g, $"{path}.backend", "missing (native | import | onnx | holdout | none)");
                 continue;
             }
             var label = f.String(g, path, "label") ?? name;
@@ -417,12 +450,23 @@ public static class ExperimentConfigLoader
             }
             var entry = backend switch
             {
-                GeneratorBackend.Native => new GeneratorEntry(name, label, backend.Value, Adapt: f.Bool(g, path, "adapt") ?? false),
+                GeneratorBackend.Native => new GeneratorEntry(name, label, backend.Value, Adapt: f.Bool(g, path, "adapt") ?? false)
+                {
+                    AdaptOn = f.Strings(g, path, "adapt_on"),
+                },
                 GeneratorBackend.Import => new GeneratorEntry(name, label, backend.Value, Manifest: Required("manifest", "the CSV listing the imported clips (path,label[,prompt,seed])")),
                 GeneratorBackend.Onnx => new GeneratorEntry(name, label, backend.Value, Model: Required("model", "the exported denoiser (.onnx)")),
+                GeneratorBackend.Holdout => new GeneratorEntry(name, label, backend.Value),
                 _ => new GeneratorEntry(name, label == name ? "Real only" : label, backend.Value),
             };
-            foreach (var key in new[] { "adapt", "manifest", "model" })
+            if (entry.AdaptOn.Count > 0)
+            {
+                var node = YamlFields.Get(g, "adapt_on")!;
+                foreach (var corpus in entry.AdaptOn.Where(n => corpora.All(c => c.Name != n)))
+                    f.Error(node, $"{path}.adapt_on", $"'{corpus}' is not a corpus of this file (corpora: {(corpora.Count == 0 ? "none" : string.Join(", ", corpora.Select(c => c.Name)))})");
+                if (entry.Adapt) f.Error(node, $"{path}.adapt_on", "adapt: true (the dataset's training split) and adapt_on (corpora) are two generators; list them as two");
+            }
+            foreach (var key in new[] { "adapt", "adapt_on", "manifest", "model" })
                 if (YamlFields.Get(g, key) is { } extra && !Uses(backend.Value, key))
                     f.Error(extra, $"{path}.{key}", $"does not apply to backend {backend.Value.ToString().ToLowerInvariant()}");
             if (reservedName && backend != GeneratorBackend.None)
@@ -436,7 +480,7 @@ public static class ExperimentConfigLoader
 
     static bool Uses(GeneratorBackend backend, string key) => (backend, key) switch
     {
-        (GeneratorBackend.Native, "adapt") or (GeneratorBackend.Import, "manifest") or (GeneratorBackend.Onnx, "model") => true,
+        (GeneratorBackend.Native, "adapt" or "adapt_on") or (GeneratorBackend.Import, "manifest") or (GeneratorBackend.Onnx, "model") => true,
         _ => false,
     };
 
@@ -480,6 +524,7 @@ public static class ExperimentConfigLoader
             Augment = f.Bool(map, p, "augment") ?? defaults.Augment,
             GradClip = f.Double(map, p, "grad_clip", 0, 1e6) ?? defaults.GradClip,
             Patience = f.Int(map, p, "patience", 1, 10_000) ?? defaults.Patience,
+            MinEpochs = f.Int(map, p, "min_epochs", 0, 10_000) ?? defaults.MinEpochs,
             Device = device ?? defaults.Device,
             Precision = precision ?? defaults.Precision,
         };

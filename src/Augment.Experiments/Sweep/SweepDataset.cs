@@ -17,6 +17,22 @@ public sealed record SweepDataset(DatasetEntry Entry, DatasetSpec Spec, Dataset 
     /// </summary>
     public Dataset ReferenceData => referenceData.Value;
 
+    /// <summary>
+    /// The upper bound's clips: training clips of the targeted classes that `keep` removed (in the full training split,
+    /// not in the kept one). Splits are assigned before `keep` trims, so these are training clips of both loads; a clip
+    /// whose video (split unit) the kept dataset places in validation or test is left out all the same, so the control
+    /// can never see an evaluation clip. Empty when nothing is kept.
+    /// </summary>
+    public IReadOnlyList<ClipRef> HeldOut()
+    {
+        if (Spec.Keep.Count == 0) return [];
+        var kept = Data.Split(Splits.Train).ToHashSet();
+        var evaluation = Data.Clips.Where(c => c.Split != Splits.Train).Select(c => c.SplitUnit).ToHashSet();
+        return ReferenceData.Split(Splits.Train)
+            .Where(c => TargetClasses.Contains(c.Label) && !kept.Contains(c) && !evaluation.Contains(c.SplitUnit))
+            .ToList();
+    }
+
     public static SweepDataset Load(DatasetEntry entry, string sourcePath, IProgress<(int done, int total)>? renderProgress = null)
     {
         var spec = entry.IsDemo ? DemoSpec(entry, renderProgress) : entry.ToSpec(sourcePath);

@@ -70,13 +70,42 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         }, report, cancel);
     }
 
+    /// <summary>The adapter of a set of corpora (adapt_on), trained once and used for every dataset; a demo corpus is
+    /// rendered first.</summary>
+    public string EnsureCorpusAdapter(IReadOnlyList<string> corpora, Action<string, double> report, CancellationToken cancel)
+    {
+        var baseCheckpoint = EnsureBase(report, cancel);
+        var dir = stages.CorpusAdapterDir(corpora);
+        var adapter = Path.Combine(dir, "adapter.ckpt");
+        return runner.Run(() => stages.CorpusAdapter(corpora), dir, () => stages.CorpusAdapterPrint(corpora)!, () => adapter, () =>
+        {
+            var clock = Stopwatch.StartNew();
+            var loaded = corpora.Select(name => LoadCorpus(config.Corpora.First(c => c.Name == name), report)).ToList();
+            var result = GeneratorTraining.AdaptToCorpora(loaded, config.Clip, cache, generatorConfig, baseCheckpoint, adapter,
+                new SyncProgress<TrainProgress>(p => report($"adapting LoRA to corpus {SweepStages.CorpusKey(corpora)} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000}{Skips(p)})", (double)p.Step / p.TotalSteps)), cancel);
+            AtomicFile.WriteJson(Path.Combine(dir, SweepStages.AdapterMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
+                result.SkippedSteps, result.Clips, [.. corpora.Select(c => "corpus:" + c)], clock.Elapsed.TotalSeconds, FileHash.Sha256(adapter)));
+            return adapter;
+        }, report, cancel);
+    }
+
+    // A demo corpus is rendered once (its captions file is written last, so its presence means a full render).
+    CaptionedCorpus LoadCorpus(CorpusEntry corpus, Action<string, double> report)
+    {
+        if (corpus.IsDemo && !File.Exists(corpus.CaptionsFile))
+            DemoDataset.RenderCorpus(corpus.Root, corpus.Seed, corpus.Clips, config.Clip.Frames, Math.Max(config.Clip.Height, config.Clip.Width),
+                new SyncProgress<(int done, int total)>(p => report($"rendering the captioned corpus {corpus.Name}", (double)p.done / p.total)));
+        return CaptionedCorpus.Load(corpus.Name, corpus.CaptionsFile, corpus.PathField, corpus.CaptionField);
+    }
+
     /// <summary>What a generator of the sweep really is, for the report: the native backend is a small local model
     /// standing in for the one its label names.</summary>
     public static string Describe(GeneratorEntry entry, GeneratorConfig generatorConfig) => entry.Backend switch
     {
-        GeneratorBackend.Native => $"native latent stand-in{(entry.Adapt ? " + LoRA" : "")} ({Millions(BaseParameters(generatorConfig.Model))} params)",
+        GeneratorBackend.Native => $"native latent stand-in{(entry.AdaptOn.Count > 0 ? $" + LoRA on corpus {SweepStages.CorpusKey(entry.AdaptOn)}" : entry.Adapt ? " + LoRA on the training split" : "")} ({Millions(BaseParameters(generatorConfig.Model))} params)",
         GeneratorBackend.Import => $"imported clips ({Path.GetFileName(entry.Manifest)})",
         GeneratorBackend.Onnx => $"ONNX model ({Path.GetFileName(entry.Model)})",
+        GeneratorBackend.Holdout => "upper bound: real training clips held out by keep",
         _ => "none",
     };
 
@@ -96,7 +125,12 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
         // Parents first, so the generation's fingerprint can name the checkpoints it samples from.
-        if (entry.Backend == GeneratorBackend.Native) { if (entry.Adapt) EnsureAdapter(plan.Dataset, report, cancel); else EnsureBase(report, cancel); }
+        if (entry.Backend == GeneratorBackend.Native)
+        {
+            if (entry.AdaptOn.Count > 0) EnsureCorpusAdapter(entry.AdaptOn, report, cancel);
+            else if (entry.Adapt) EnsureAdapter(plan.Dataset, report, cancel);
+            else EnsureBase(report, cancel);
+        }
         return runner.Run(() => stages.Generation(plan), plan.Dir, () => stages.GenerationPrint(plan)!, () => GenerationRecord.TryRead(plan.Dir)!, () =>
         {
             var ds = datasets[plan.Dataset];
@@ -150,9 +184,10 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     IVideoGenerator Open(GeneratorEntry entry, string dataset, Action<string, double> report, CancellationToken cancel) => entry.Backend switch
     {
         GeneratorBackend.Native => new NativeGenerator(entry.Name, EnsureBase(report, cancel),
-            entry.Adapt ? EnsureAdapter(dataset, report, cancel) : null, generatorConfig),
+            entry.AdaptOn.Count > 0 ? EnsureCorpusAdapter(entry.AdaptOn, report, cancel) : entry.Adapt ? EnsureAdapter(dataset, report, cancel) : null, generatorConfig),
         GeneratorBackend.Import => new ImportGenerator(entry.Name, entry.Manifest!),
         GeneratorBackend.Onnx => new OnnxGenerator(entry.Name, entry.Model!, generatorConfig),
+        GeneratorBackend.Holdout => new HoldoutGenerator(entry.Name, datasets[dataset].HeldOut(), cache),
         _ => throw new InvalidOperationException($"generator {entry.Name} has no backend that generates clips"),
     };
 

@@ -36,6 +36,8 @@ public sealed record SweepPlan(
     IReadOnlyList<string> AdaptedDatasets,
     string SweepKey)
 {
+    /// <summary>Each distinct set of corpora a native generator adapts on (adapt_on): one adapter each, for every dataset.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> AdaptedCorpora { get; init; } = [];
     public string ReportDir => Path.Combine(Config.OutputDir, "report");
 }
 
@@ -60,7 +62,8 @@ public static class SweepPlanner
                 foreach (var seed in config.Seeds)
                     cells.Add(Cell(cellsDir, ds.Name, null, 0, seed));
             if (positiveRatios.Count == 0) continue;
-            foreach (var gen in synthetic)
+            // The upper bound exists only where `keep` held real clips out.
+            foreach (var gen in synthetic.Where(g => g.Backend != GeneratorBackend.Holdout || ds.UsesKeep))
                 foreach (var seed in config.Seeds)
                 {
                     generations.Add(new GenerationPlan(ds.Name, gen.Name, seed, positiveRatios[^1],
@@ -74,7 +77,10 @@ public static class SweepPlanner
         return new SweepPlan(config, cells, generations,
             NeedsBaseGenerator: natives.Count > 0,
             AdaptedDatasets: natives.Any(g => g.Adapt) ? config.Datasets.Select(d => d.Name).ToList() : [],
-            SweepKey: ShortHash(config.OutputDir));
+            SweepKey: ShortHash(config.OutputDir))
+        {
+            AdaptedCorpora = natives.Where(g => g.AdaptOn.Count > 0).GroupBy(g => SweepStages.CorpusKey(g.AdaptOn)).Select(g => g.First().AdaptOn).ToList(),
+        };
     }
 
     /// <summary>Where a generation run keeps its clips, manifest and records (the report finds them here too).</summary>

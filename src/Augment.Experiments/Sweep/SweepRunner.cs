@@ -245,7 +245,9 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         Dictionary<string, string> untracked, Action<string, double> report, CancellationToken cancel)
     {
         using var quality = new SweepQuality(config, datasets, cache, stages!, claims, runner!);
-        foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset)))
+        // The upper bound's clips are real training clips the reference classifier trained on: nothing to measure.
+        var holdouts = config.Generators.Where(g => g.Backend == GeneratorBackend.Holdout).Select(g => g.Name).ToHashSet();
+        foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset) && !holdouts.Contains(g.Generator)))
         {
             cancel.ThrowIfCancellationRequested();
             try
@@ -285,13 +287,15 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         var decisions = new List<StageDecision>();
         if (plan.NeedsBaseGenerator) decisions.Add(poolLoaded ? stages.Base() : new(SweepStages.BaseStage, StageKind.Base, StageAction.Run));
         decisions.AddRange(plan.AdaptedDatasets.Select(d => poolLoaded && Loaded(d) ? stages.Adapter(d) : new(SweepStages.AdapterStage(d), StageKind.Adapter, StageAction.Run)));
+        decisions.AddRange(plan.AdaptedCorpora.Select(c => poolLoaded ? stages.CorpusAdapter(c) : new(SweepStages.CorpusAdapterStage(c), StageKind.Adapter, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Generation(g)
             : new(g.Stage, StageKind.Generation, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Gating(g)
             : new(g.GatingStage, StageKind.Gating, StageAction.Run)));
         decisions.AddRange(plan.Cells.Select(c => poolLoaded && Loaded(c.Dataset) ? stages.Cell(c, GenerationOf(plan, c))
             : new(c.Stage, StageKind.Cell, StageAction.Run)));
-        decisions.AddRange(plan.Generations.Select(g => g.Dataset).Distinct()
+        var holdouts = config.Generators.Where(g => g.Backend == GeneratorBackend.Holdout).Select(g => g.Name).ToHashSet();
+        decisions.AddRange(plan.Generations.Where(g => !holdouts.Contains(g.Generator)).Select(g => g.Dataset).Distinct()
             .Select(d => Loaded(d) ? stages.Reference(d) : new(SweepStages.ReferenceStage(d), StageKind.Reference, StageAction.Run)));
         return decisions;
     }

@@ -64,6 +64,13 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public string AdapterDir(string dataset) => Path.Combine(config.OutputDir, "generators", dataset,
         "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
 
+    /// <summary>One adapter per set of corpora, shared by every dataset (the corpora, not a dataset, are its data).</summary>
+    public string CorpusAdapterDir(IReadOnlyList<string> corpora) => Path.Combine(config.OutputDir, "generators", "corpus-" + CorpusKey(corpora),
+        "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
+
+    /// <summary>A set of corpora's name in folders and stages: their names in the order adapt_on lists them.</summary>
+    public static string CorpusKey(IReadOnlyList<string> corpora) => string.Join("+", corpora);
+
     public const string BaseMarker = "base.json", AdapterMarker = "adapter.json";
 
     /// <summary>The dataset's reference classifier: one per dataset, reused by every sweep with the same settings.</summary>
@@ -72,6 +79,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     /// <summary>The stages' names, as decisions, claims, status and messages show them.</summary>
     public const string BaseStage = "base generator";
     public static string AdapterStage(string dataset) => $"LoRA adapter {dataset}";
+    public static string CorpusAdapterStage(IReadOnlyList<string> corpora) => $"LoRA adapter corpus {CorpusKey(corpora)}";
     public static string ReferenceStage(string dataset) => $"reference classifier {dataset}";
 
     public StageDecision Base() => Decide(BaseStage, StageKind.Base, BaseDir, BaseMarker, BasePrint());
@@ -80,10 +88,15 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         AfterParent(AdapterStage(dataset), StageKind.Adapter, AdapterDir(dataset), Base())
             ?? Decide(AdapterStage(dataset), StageKind.Adapter, AdapterDir(dataset), AdapterMarker, AdapterPrint(dataset)!);
 
+    public StageDecision CorpusAdapter(IReadOnlyList<string> corpora) =>
+        AfterParent(CorpusAdapterStage(corpora), StageKind.Adapter, CorpusAdapterDir(corpora), Base())
+            ?? Decide(CorpusAdapterStage(corpora), StageKind.Adapter, CorpusAdapterDir(corpora), AdapterMarker, CorpusAdapterPrint(corpora)!);
+
     public StageDecision Generation(GenerationPlan plan)
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
-        var parent = entry.Backend != GeneratorBackend.Native ? null : entry.Adapt ? Adapter(plan.Dataset) : Base();
+        var parent = entry.Backend != GeneratorBackend.Native ? null
+            : entry.AdaptOn.Count > 0 ? CorpusAdapter(entry.AdaptOn) : entry.Adapt ? Adapter(plan.Dataset) : Base();
         return (parent is null ? null : AfterParent(plan.Stage, StageKind.Generation, plan.Dir, parent))
             ?? Decide(plan.Stage, StageKind.Generation, plan.Dir, GenerationRecord.FileName, GenerationPrint(plan)!);
     }
@@ -138,6 +151,24 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         .. Fingerprint.Flatten("adapt", generatorConfig.Adapt), .. Fingerprint.Flatten("lora", generatorConfig.Lora),
     ]);
 
+    /// <summary>The base it adapts, the corpora's content (each clip's caption and video hash; a demo corpus: the
+    /// settings it is rendered from) and the adapter settings.</summary>
+    public Fingerprint? CorpusAdapterPrint(IReadOnlyList<string> corpora) => Record(BaseDir, BaseMarker) is not { } parent ? null : Fingerprint.Of([
+        .. Common(CodeVersion.Of(StageKind.Adapter)),
+        new("base_checkpoint", parent.CheckpointSha256),
+        .. corpora.Select(name => new KeyValuePair<string, string>($"corpus.{name}", CorpusHash(config.Corpora.First(c => c.Name == name)))),
+        .. Fingerprint.Flatten("adapt", generatorConfig.Adapt), .. Fingerprint.Flatten("lora", generatorConfig.Lora),
+    ]);
+
+    string CorpusHash(CorpusEntry corpus)
+    {
+        if (corpus.IsDemo) return $"demo seed {corpus.Seed}, {corpus.Clips} clips";
+        var key = "corpus:" + corpus.Name;
+        if (dataHashes.TryGetValue(key, out var hash)) return hash;
+        var loaded = CaptionedCorpus.Load(corpus.Name, corpus.CaptionsFile, corpus.PathField, corpus.CaptionField);
+        return dataHashes[key] = SweepPlanner.ShortHash(string.Join("\n", loaded.Clips.Select(c => $"{c.Caption}|{cache.HashOf(c.Path)}").Order(StringComparer.Ordinal)));
+    }
+
     public Fingerprint? GenerationPrint(GenerationPlan plan)
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
@@ -154,14 +185,17 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             case GeneratorBackend.Native:
                 if (Record(BaseDir, BaseMarker) is not { } b) return null;
                 inputs.Add(new("base_checkpoint", b.CheckpointSha256));
-                if (entry.Adapt)
+                if (entry.Adapt || entry.AdaptOn.Count > 0)
                 {
-                    if (Record(AdapterDir(plan.Dataset), AdapterMarker) is not { } a) return null;
+                    var dir = entry.AdaptOn.Count > 0 ? CorpusAdapterDir(entry.AdaptOn) : AdapterDir(plan.Dataset);
+                    if (Record(dir, AdapterMarker) is not { } a) return null;
                     inputs.Add(new("adapter_checkpoint", a.CheckpointSha256));
                 }
                 break;
             case GeneratorBackend.Import: inputs.Add(new("manifest", ShortFileHash(entry.Manifest!))); break;
             case GeneratorBackend.Onnx: inputs.Add(new("onnx_model", ShortFileHash(entry.Model!))); break;
+            // The full training split the held-out clips come from (the kept one is "data" above).
+            case GeneratorBackend.Holdout: inputs.Add(new("holdout", ReferenceDataHash(plan.Dataset))); break;
         }
         return Fingerprint.Of(inputs);
     }
@@ -198,7 +232,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     /// <summary>The reference classifier: the classifier settings with the first seed, trained on the full training split.</summary>
     public Fingerprint ReferencePrint(string dataset) => Fingerprint.Of([
         .. Common(CodeVersion.Of(StageKind.Reference)),
-        new("data", Hash("reference:" + dataset, datasets[dataset].ReferenceData)),
+        new("data", ReferenceDataHash(dataset)),
         .. Fingerprint.Flatten("classifier", ReferenceOptions),
         .. WeightsPrint(),
     ]);
@@ -221,6 +255,9 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     /// <summary>The dataset's clips (split, label, video, window) and every video's content hash: an edited, added or
     /// relabelled video changes it.</summary>
     public string DataHash(string dataset) => Hash(dataset, datasets[dataset].Data);
+
+    /// <summary>The same for the dataset before `keep` trims it.</summary>
+    string ReferenceDataHash(string dataset) => Hash("reference:" + dataset, datasets[dataset].ReferenceData);
 
     string Hash(string key, Dataset data)
     {

@@ -50,6 +50,18 @@ public static class GeneratorTraining
         return new TrainedCheckpoint(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined, skipped);
     }
 
+    /// <summary>The MedGen recipe: a LoRA adapter trained on captioned corpora (each clip prompted by its caption), not
+    /// on a dataset's training split, so one adapter serves every dataset.</summary>
+    public static TrainedCheckpoint AdaptToCorpora(IReadOnlyList<CaptionedCorpus> corpora, ClipSpec spec, ClipCache cache, GeneratorConfig config,
+        string baseCheckpoint, string adapterPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var trained = Checkpoints.LoadBase(baseCheckpoint);
+        var data = TrainingSet.FromCorpora(corpora, spec, cache, trained.Header.Model);
+        var loss = AdaptOn(trained, data, config, FileHash.Short(baseCheckpoint), adapterPath, string.Join("+", corpora.Select(c => c.Name)), progress, cancel);
+        var skipped = TensorArchive.ReadHeader<AdapterHeader>(adapterPath).SkippedSteps;
+        return new TrainedCheckpoint(adapterPath, config.Adapt.Steps, loss, data.Count, data.Quarantined, skipped);
+    }
+
     /// <summary>Where the autoencoder of a base checkpoint is trained (its own resumable checkpoint, next to the base).</summary>
     public static string AutoencoderPath(string baseCheckpoint) => Path.ChangeExtension(baseCheckpoint, ".autoencoder.ckpt");
 

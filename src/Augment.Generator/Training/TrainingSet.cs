@@ -47,6 +47,24 @@ public sealed class TrainingSet
         return set;
     }
 
+    /// <summary>Every clip of the corpora, prompted by its own caption (labelled with its corpus); unreadable videos are quarantined.</summary>
+    public static TrainingSet FromCorpora(IEnumerable<CaptionedCorpus> corpora, ClipSpec spec, ClipCache cache, NativeModelConfig model)
+    {
+        var items = new List<(Clip, string, string)>();
+        var quarantined = new List<QuarantineEntry>();
+        var list = corpora.ToList();
+        foreach (var corpus in list)
+            foreach (var clip in corpus.Clips)
+            {
+                try { items.Add((cache.Get(new ClipRef(clip.Path, corpus.Name, Splits.Train, clip.Path), spec), corpus.Name, clip.Caption)); }
+                catch (VideoReadException e) { quarantined.Add(new QuarantineEntry(e.VideoPath, e.Problem, QuarantineKind.Unreadable)); }
+            }
+        if (items.Count == 0) throw new InvalidOperationException($"no readable clips in corpus {string.Join(", ", list.Select(c => c.CaptionsFile))}");
+        var set = FromClips(items, model);
+        set.Quarantined.AddRange(quarantined);
+        return set;
+    }
+
     /// <summary>The class prompt, or the class name itself when the dataset has no prompt for it.</summary>
     public static string PromptOf(Dataset dataset, string label) =>
         dataset.Prompts.TryGetValue(label, out var p) && !string.IsNullOrWhiteSpace(p) ? p : label.Replace('_', ' ');

@@ -171,10 +171,11 @@ public class ConfigTests
         Assert.All(c.Datasets, d => Assert.True(d.IsDemo));
         Assert.Equal("tiny", c.Profile);
         Assert.True(c.Seeds.Count >= 2);
-        Assert.Equal([0, 0.5, 1, 2], c.Ratios);
+        Assert.Equal([0, 1, 3], c.Ratios);
         Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.None);
         Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.Native && g.Adapt);
         Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.Native && !g.Adapt);
+        Assert.Contains(c.Generators, g => g.Backend == GeneratorBackend.Holdout);
         Assert.NotEmpty(SweepPlanner.Plan(c).Cells);
     }
 

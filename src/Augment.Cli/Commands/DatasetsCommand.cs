@@ -69,10 +69,10 @@ public static class DatasetsCommand
             var data = LoadOrReport(parse.GetValue(specArg)!, parse.GetValue(keep), new ClipSpec(parse.GetValue(frames), Pad: parse.GetValue(pad)));
             if (data is null) return 2;
             ShowCounts(data);
-            var rows = DatasetSummary.QuarantineRows(data);
+            var rows = DatasetTables.QuarantineRows(data);
             var path = Path.GetFullPath(parse.GetValue(quarantine)!);
             string? writeError = null;
-            try { DatasetSummary.WriteQuarantine(data, path); }
+            try { DatasetTables.WriteQuarantine(data, path); }
             catch (IOException e) { writeError = e.Message; }
             if (rows.Count > 0)
             {
@@ -116,7 +116,7 @@ public static class DatasetsCommand
             bool asJson = parse.GetValue(json);
             var data = LoadOrReport(parse.GetValue(specArg)!, parse.GetValue(keep), new ClipSpec(parse.GetValue(frames), Pad: parse.GetValue(pad)), quiet: asJson);
             if (data is null) return 2;
-            var stats = DatasetSummary.Stats(data);
+            var stats = DatasetTables.Stats(data);
             if (asJson)
             {
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(stats, AtomicFile.Json));
@@ -164,7 +164,7 @@ public static class DatasetsCommand
         var table = new Table().Title($"{Markup.Escape(data.Name)}: clips (videos) per split and class").AddColumn("class");
         string[] splits = [Splits.Train, Splits.Val, Splits.Test];
         foreach (var s in splits) table.AddColumn(s, c => c.RightAligned());
-        var counts = DatasetSummary.Counts(data);
+        var counts = DatasetTables.Counts(data);
         foreach (var cls in data.Classes)
             table.AddRow([Markup.Escape(cls), .. splits.Select(s => counts.First(c => c.Split == s && c.Class == cls)).Select(c => $"{c.Clips} ({c.Videos})")]);
         table.AddRow(["[bold]total[/]", .. splits.Select(s => counts.Where(c => c.Split == s).Sum(c => c.Clips).ToString())]);

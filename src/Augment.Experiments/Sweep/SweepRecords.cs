@@ -114,8 +114,8 @@ public sealed record DatasetSummary(string Name, IReadOnlyList<string> TargetCla
 
     public static DatasetSummary From(SweepDataset ds) => new(ds.Entry.Name, ds.TargetClasses)
     {
-        Counts = Augment.Data.Datasets.DatasetSummary.Counts(ds.Data),
-        Unusable = Augment.Data.Datasets.DatasetSummary.QuarantineRows(ds.Data).GroupBy(r => r.Kind).ToDictionary(g => g.Key, g => g.Count()),
+        Counts = DatasetTables.Counts(ds.Data),
+        Unusable = DatasetTables.QuarantineRows(ds.Data).GroupBy(r => r.Kind).ToDictionary(g => g.Key, g => g.Count()),
         KeptOut = ds.Data.KeptOut,
         Warnings = ds.Data.Warnings.Select(w => w.Text).ToList(),
     };

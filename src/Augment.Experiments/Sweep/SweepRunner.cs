@@ -98,7 +98,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 Numerics = Describe(numerics), NumericsFallback = numerics.Check is { Ok: false } || !numerics.OneDnnEnabled,
             });
         foreach (var ds in datasets.Values)
-            Augment.Data.Datasets.DatasetSummary.WriteQuarantine(ds.Data, Path.Combine(config.OutputDir, "datasets", ds.Entry.Name, "quarantine.csv"));
+            Augment.Data.Datasets.DatasetTables.WriteQuarantine(ds.Data, Path.Combine(config.OutputDir, "datasets", ds.Entry.Name, "quarantine.csv"));
 
         SweepTracking? tracking = null;
         string? trackingDown = null;

@@ -18,7 +18,7 @@ public sealed record DatasetStats(
 public sealed record QuarantineRow(string Kind, string Path, string Reason);
 
 /// <summary>Tables and files that describe a loaded dataset.</summary>
-public static class DatasetSummary
+public static class DatasetTables
 {
     public static IReadOnlyList<SplitClassCount> Counts(Dataset data) =>
         (from split in new[] { Splits.Train, Splits.Val, Splits.Test }

@@ -135,15 +135,7 @@ public static class DatasetLoader
         return rename.Count == 0 ? entries : entries.Select(e => rename.TryGetValue(e.Label, out var n) && n != e.Label ? e with { Label = n } : e).ToList();
     }
 
-    static AdapterResult Adapt(DatasetSpec spec) => spec.Adapter.ToLowerInvariant() switch
-    {
-        "folder" => FolderAdapter.Read(spec),
-        "manifest" => ManifestAdapter.Read(spec),
-        "medvidcl" => MedVidClAdapter.Read(spec),
-        "surgvisdom" => SurgVisDomAdapter.Read(spec),
-        "hyperkvasir" => HyperKvasirAdapter.Read(spec, spec.Mapping ?? BundledFile("hyperkvasir", "findings.yaml")),
-        _ => throw new ArgumentException($"dataset '{spec.Name}': unknown adapter '{spec.Adapter}' (expected: {string.Join(", ", DatasetSpecYaml.Adapters)})"),
-    };
+    static AdapterResult Adapt(DatasetSpec spec) => DatasetAdapters.Read(spec);
 
     /// <summary>A file of datasets/&lt;name&gt;/ as copied next to the binaries.</summary>
     public static string BundledFile(string dataset, string file) => Path.Combine(AppContext.BaseDirectory, "datasets", dataset, file);

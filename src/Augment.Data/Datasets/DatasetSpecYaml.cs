@@ -21,7 +21,7 @@ public sealed class DatasetSpecException(string source, int line, string key, st
 /// </summary>
 public static class DatasetSpecYaml
 {
-    public static readonly IReadOnlyList<string> Adapters = ["medvidcl", "hyperkvasir", "surgvisdom", "folder", "manifest"];
+    public static IReadOnlyList<string> Adapters => global::Augment.Data.Datasets.Adapters.DatasetAdapters.Names;
     public static readonly IReadOnlyList<string> DomainSplitValues = ["train+val", "train", "val", "test", "skip"];
 
     /// <summary>Every key a spec takes: the properties of <see cref="DatasetSpec"/>, snake_case, in declaration order.</summary>

@@ -83,6 +83,32 @@ public class WanSweepTests
     }
 
     [Fact]
+    public void APartialWeightsFolderFailsTheWanCellsNamingTheMissingShardAndTheBaselineStillRuns()
+    {
+        var folder = WanPipelineTests.TinyFolder();
+        var dir = TinySweep.TempDir("wan-partial");
+        using var cleanup = new DeleteOnDispose(dir);
+        try
+        {
+            const string shard = "diffusion_pytorch_model-00002-of-00002.safetensors";
+            File.Delete(Path.Combine(folder, "transformer", shard));
+            var config = TinySweep.Config(dir, $$"""
+                  real: {backend: none}
+                  wan: {backend: wan, weights: {{folder}}, prompts: {{Embeddings(folder, 3)}}, negative: negative, device: cpu, steps: 1}
+                """, ratios: "[0, 1]", seeds: "[0]");
+            var outcome = TinySweep.Runner(SweepPlanner.Plan(config), TinySweep.Tracker(config)).Run();
+
+            Assert.Equal(1, outcome.Finished);
+            var failure = Assert.Single(outcome.Failures);
+            Assert.Equal("demo/wan/r1/s0", failure.Key);
+            Assert.Contains($"{shard} is missing", failure.Error);
+            var summary = AtomicFile.ReadJson<SweepSummary>(Path.Combine(config.OutputDir, SweepSummary.FileName));
+            Assert.StartsWith($"Wan2.1 from {Path.GetFileName(folder)} (not readable:", Assert.Single(summary.Generators).Description);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
     public void AClassPromptMissingFromTheEmbeddingsIsAnErrorNamingTheFileAndThePrompt()
     {
         var folder = WanPipelineTests.TinyFolder();

@@ -78,6 +78,15 @@ public class WanSweepTests
             var millions = (TransformerParameters(folder) / 1e6).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
             Assert.Contains($"| +MedGen-Wan | Wan2.1 transformer ({millions}M params) from {Path.GetFileName(folder)} + LoRA medgen.safetensors rank 2 |", md);
             Assert.DoesNotContain("stand-in", md);
+
+            // The generation's fingerprint holds the files' content: the same files reuse it, another LoRA regenerates.
+            var again = TinySweep.Runner(plan, TinySweep.Tracker(config));
+            Assert.Equal(plan.Cells.Count, again.Run().Skipped);
+            Assert.Equal(0, again.GenerationsRun);
+            Lora(folder);
+            var retrained = TinySweep.Runner(plan, TinySweep.Tracker(config));
+            Assert.True(retrained.Run().Complete);
+            Assert.Equal(1, retrained.GenerationsRun);
         }
         finally { Directory.Delete(folder, recursive: true); }
     }

@@ -47,7 +47,7 @@ public sealed record ExperimentConfig
 public enum Executor { Local, Slurm }
 
 /// <summary>Holdout: the upper-bound control, whose "synthetic" clips are the real training clips `keep` held out.</summary>
-public enum GeneratorBackend { None, Native, Import, Onnx, Holdout }
+public enum GeneratorBackend { None, Native, Import, Onnx, Holdout, Wan }
 
 /// <summary>
 /// One dataset of the sweep. <see cref="Node"/> holds the dataset keys (same as dataset.yaml) for the data library to
@@ -73,10 +73,11 @@ public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMap
 /// <summary>
 /// A synthetic-clip source. native: the project's diffusion model, base only (HunyuanVideo stand-in) or base + the
 /// dataset's LoRA adapter (MedGen); import: clips made elsewhere, listed in a manifest CSV; onnx: an exported denoiser;
-/// holdout: the upper bound, the real training clips that `keep` held out (what a perfect generator could add).
+/// holdout: the upper bound, the real training clips that `keep` held out (what a perfect generator could add);
+/// wan: an official Wan2.1 diffusers folder (+ a PEFT LoRA) with precomputed prompt embeddings.
 /// </summary>
 public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend Backend, bool Adapt = false,
-    string? Manifest = null, string? Model = null)
+    string? Manifest = null, string? Model = null, Augment.Generator.Backends.WanOptions? Wan = null)
 {
     /// <summary>Native only: the corpora its one LoRA adapter is trained on (trained once, used for every dataset);
     /// empty: the base alone, or (Adapt) one adapter per dataset on its training split.</summary>

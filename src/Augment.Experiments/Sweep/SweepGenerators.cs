@@ -106,6 +106,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         GeneratorBackend.Import => $"imported clips ({Path.GetFileName(entry.Manifest)})",
         GeneratorBackend.Onnx => $"ONNX model ({Path.GetFileName(entry.Model)})",
         GeneratorBackend.Holdout => "upper bound: real training clips held out by keep",
+        GeneratorBackend.Wan => entry.Wan!.Describe(),
         _ => "none",
     };
 
@@ -188,6 +189,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         GeneratorBackend.Import => new ImportGenerator(entry.Name, entry.Manifest!),
         GeneratorBackend.Onnx => new OnnxGenerator(entry.Name, entry.Model!, generatorConfig),
         GeneratorBackend.Holdout => new HoldoutGenerator(entry.Name, datasets[dataset].HeldOut(), cache),
+        GeneratorBackend.Wan => new WanGenerator(entry.Name, entry.Wan!),
         _ => throw new InvalidOperationException($"generator {entry.Name} has no backend that generates clips"),
     };
 

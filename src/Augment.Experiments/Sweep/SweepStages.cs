@@ -179,7 +179,8 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             new("target_classes", string.Join(",", datasets[plan.Dataset].TargetClasses)),
             new("backend", entry.Backend.ToString().ToLowerInvariant()),
         };
-        inputs.AddRange(Fingerprint.Flatten("sampler", generatorConfig.Sampler));
+        // A wan generator has its own sampler settings; the native engine's do not touch it.
+        if (entry.Backend != GeneratorBackend.Wan) inputs.AddRange(Fingerprint.Flatten("sampler", generatorConfig.Sampler));
         switch (entry.Backend)
         {
             case GeneratorBackend.Native:
@@ -196,6 +197,14 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             case GeneratorBackend.Onnx: inputs.Add(new("onnx_model", ShortFileHash(entry.Model!))); break;
             // The full training split the held-out clips come from (the kept one is "data" above).
             case GeneratorBackend.Holdout: inputs.Add(new("holdout", ReferenceDataHash(plan.Dataset))); break;
+            case GeneratorBackend.Wan:
+                // Content, not paths: the pipeline's files, the embeddings and the LoRA ("missing" until they all exist,
+                // so the stage runs and fails naming the missing file).
+                var wan = entry.Wan!;
+                inputs.Add(new("wan_content", File.Exists(wan.Prompts) && (wan.Lora is null || File.Exists(wan.Lora)) && File.Exists(Path.Combine(wan.Weights, "model_index.json"))
+                    ? wan.ContentHash() : "missing"));
+                inputs.AddRange(Fingerprint.Flatten("wan", wan with { Weights = "", Prompts = "", Lora = wan.Lora is null ? null : "" }));
+                break;
         }
         return Fingerprint.Of(inputs);
     }

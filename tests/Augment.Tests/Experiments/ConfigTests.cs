@@ -109,6 +109,22 @@ public class ConfigTests
     }
 
     [Fact]
+    public void WanSettingsAreReadAndChecked()
+    {
+        var wan = Parse(Valid.Replace("{backend: native, adapt: true, label: MedGen}",
+            "{backend: wan, weights: Wan2.1-T2V-1.3B-Diffusers, prompts: prompts.safetensors, negative: neg, lora: medgen.safetensors, dtype: bfloat16, steps: 30, shift: 5}"))
+            .Generators.Single(g => g.Name == "medgen").Wan!;
+        Assert.Equal(("/tmp/cfg/Wan2.1-T2V-1.3B-Diffusers", "/tmp/cfg/medgen.safetensors", "bfloat16", 30, 5.0, 5.0, "auto"),
+            (wan.Weights, wan.Lora, wan.Dtype, wan.Steps, wan.Cfg, wan.Shift, wan.Device));
+        var missing = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: wan, weights: w, negative: neg}"));
+        Assert.Equal(("generators.medgen.prompts", 17), (missing.Key, missing.Line));
+        var guidance = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: wan, weights: w, prompts: p.safetensors, cfg: 5}"));
+        Assert.Equal("generators.medgen.cfg", guidance.Key);
+        Assert.Contains("needs a negative prompt", guidance.Message);
+        Assert.Equal("generators.medgen.weights", SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: native, weights: w}")).Key);
+    }
+
+    [Fact]
     public void AllProblemsAreReportedAtOnceWithTheFileName()
     {
         var e = Assert.Throws<ConfigException>(() => Parse(Valid.Replace("profile: tiny", "profile: huge").Replace("seeds: [0, 1, 2]", "seeds: [0, 0]")));

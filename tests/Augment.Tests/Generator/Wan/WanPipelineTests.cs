@@ -12,7 +12,7 @@ public class WanPipelineTests
 {
     /// <summary>A tiny random Wan2.1 folder laid out like the official one: model_index.json, a sharded transformer,
     /// the kit's tiny VAE, UniPC's scheduler config, plus a prompt-embeddings file.</summary>
-    static string TinyFolder()
+    internal static string TinyFolder()
     {
         var dir = Path.Combine(Path.GetTempPath(), "augment-wan-" + Guid.NewGuid().ToString("N"));
         foreach (var sub in new[] { "transformer", "vae", "scheduler" }) Directory.CreateDirectory(Path.Combine(dir, sub));

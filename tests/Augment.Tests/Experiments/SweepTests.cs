@@ -235,9 +235,9 @@ public class SweepTests(InterruptedTinySweep sweep)
         var md = File.ReadAllText(Path.Combine(reportDir, "report.md"));
         var html = File.ReadAllText(Path.Combine(reportDir, "report.html"));
 
-        Assert.Contains("| Method | Generator | Ratio | Seeds | Test videos | ACC | Pre | Rec | F1 | ΔF1 [95% CI] | Log-loss | F1 per window |", md);
+        Assert.Contains("| Method | Generator | Ratio | Seeds | Test videos | ACC | Pre | Rec | F1 | ΔF1 [95% CI] | Gain captured [95% CI] | Log-loss | F1 per window |", md);
         // What each generator really is, per row and in the warnings block at the top.
-        Assert.Matches(@"\| \+MedGen \| native latent stand-in \+ LoRA \(\d\.\d\dM params\) \|", md);
+        Assert.Matches(@"\| \+MedGen \| native latent stand-in \+ LoRA on the training split \(\d\.\d\dM params\) \|", md);
         var warnings = md[md.IndexOf("## Warnings", StringComparison.Ordinal)..md.IndexOf("## Dataset demo", StringComparison.Ordinal)];
         Assert.Contains("HunyuanVideo and MedGen are small native stand-ins", warnings);
         Assert.Contains("<ul class=\"warnings\">", html);

@@ -16,6 +16,9 @@ public sealed record ClassifierOptions
     /// <summary>A pretrained backbone's square input side; null: what its weights were trained at (112, or 224 for s3d).
     /// The resize before the crop scales with it (torchvision's 128→112).</summary>
     public int? Crop { get; init; }
+    /// <summary>A pretrained backbone's per-channel RGB input mean and std on [0,1] pixels; null: its weights' own.</summary>
+    public float[]? Mean { get; init; }
+    public float[]? Std { get; init; }
     /// <summary>The backbone's learning rate is this times the head's (MMAction2's paramwise lr_mult; 1 = one rate).</summary>
     public double BackboneLrMultiplier { get; init; } = 1.0;
     /// <summary>MMAction2's frozen_stages: -1 trains everything, 0 freezes the stem, k the stem and the first k stages.</summary>

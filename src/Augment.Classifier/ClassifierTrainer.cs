@@ -72,7 +72,7 @@ public static class ClassifierTrainer
         // Augment's models see the clip itself.
         var weightsInput = Preprocessing.For(o.Model);
         int inputH = weightsInput is null ? (int)h : o.Crop ?? weightsInput.CropHeight, inputW = weightsInput is null ? (int)w : o.Crop ?? weightsInput.CropWidth;
-        var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, inputH, inputW);
+        var config = new ModelConfig(o.Model, classes.Count, o.Width, o.Depth, (int)t, inputH, inputW, o.Mean, o.Std);
         var preprocessing = Preprocessing.For(config);
 
         VideoClassifier model;

@@ -14,11 +14,11 @@ public static class FineTuning
     /// <summary>Checks the options against the model; call once, before the optimizer is made.</summary>
     public static void Validate(VideoClassifier model, ClassifierOptions o)
     {
-        bool tuning = o.FrozenStages >= 0 || o.NormEval || o.BackboneLrMultiplier != 1.0 || o.Crop is not null;
+        bool tuning = o.FrozenStages >= 0 || o.NormEval || o.BackboneLrMultiplier != 1.0 || o.Crop is not null || o.Mean is not null || o.Std is not null;
         if (model is not IPretrainedBackbone backbone)
         {
             if (tuning || o.Weights is not null)
-                throw new ArgumentException($"classifier '{o.Model}': weights, crop, frozen_stages, norm_eval and backbone_lr_mult apply to torchvision's architectures (r3d_18, mc3_18, r2plus1d_18, s3d, resnet18) only");
+                throw new ArgumentException($"classifier '{o.Model}': weights, crop, mean, std, frozen_stages, norm_eval and backbone_lr_mult apply to torchvision's architectures (r3d_18, mc3_18, r2plus1d_18, s3d, resnet18) only");
             return;
         }
         if (o.FrozenStages >= backbone.Stages.Count)

@@ -21,11 +21,13 @@ public sealed record Preprocessing(float[] Mean, float[] Std, int ResizeHeight, 
 
     /// <summary>
     /// What a model expects: its kind's preprocessing with the crop at the model's input size (a config's
-    /// classifier.crop), the resize scaled by the same factor so the crop keeps torchvision's share of the frame.
+    /// classifier.crop), the resize scaled by the same factor so the crop keeps torchvision's share of the frame, and
+    /// the config's mean/std where it sets them (weights trained with other statistics, e.g. MMAction2's 0–255 ones).
     /// </summary>
     public static Preprocessing? For(ModelConfig config)
     {
-        if (For(config.Kind) is not { } weights) return null;
+        if (For(config.Kind) is not { } published) return null;
+        var weights = published with { Mean = config.Mean ?? published.Mean, Std = config.Std ?? published.Std };
         if ((config.Height, config.ImageWidth) == (weights.CropHeight, weights.CropWidth)) return weights;
         return weights with
         {

@@ -6,7 +6,10 @@ using static TorchSharp.torch;
 namespace Augment.Classifier.Models;
 
 /// <summary>Architecture of a classifier: enough to rebuild it from a checkpoint.</summary>
-public sealed record ModelConfig(string Kind, int NumClasses, int Width, int Depth, int Frames, int Height, int ImageWidth);
+/// <param name="Mean">A pretrained backbone's per-channel input mean when the config overrides its weights' (null: theirs).</param>
+/// <param name="Std">Likewise its standard deviation.</param>
+public sealed record ModelConfig(string Kind, int NumClasses, int Width, int Depth, int Frames, int Height, int ImageWidth,
+    float[]? Mean = null, float[]? Std = null);
 
 /// <summary>
 /// A video classifier: [B,3,T,H,W] float clips in, [B,classes] logits out. It knows its own forward FLOPs per clip,

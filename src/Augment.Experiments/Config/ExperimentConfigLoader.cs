@@ -41,7 +41,7 @@ public static class ExperimentConfigLoader
     static readonly string[] ClassifierKeys =
         ["model", "width", "depth", "epochs", "batch_size", "learning_rate", "weight_decay", "warmup_epochs",
          "label_smoothing", "balance", "augment", "grad_clip", "patience", "min_epochs", "device", "precision",
-         "weights", "crop", "backbone_lr_mult", "frozen_stages", "norm_eval", "test_views"];
+         "weights", "crop", "mean", "std", "backbone_lr_mult", "frozen_stages", "norm_eval", "test_views"];
 
     /// <summary>outputOverride (e.g. --output) replaces output_dir and everything placed under it.</summary>
     public static ExperimentConfig Load(string path, string? outputOverride = null)
@@ -529,6 +529,8 @@ public static class ExperimentConfigLoader
         {
             Weights = weights,
             Crop = f.Int(map, p, "crop", 8, 1024) ?? defaults.Crop,
+            Mean = Rgb(f, map, p, "mean", 0, 1) ?? defaults.Mean,
+            Std = Rgb(f, map, p, "std", 1e-6, 10) ?? defaults.Std,
             BackboneLrMultiplier = f.Double(map, p, "backbone_lr_mult", 0, 100) ?? defaults.BackboneLrMultiplier,
             FrozenStages = f.Int(map, p, "frozen_stages", -1, 64) ?? defaults.FrozenStages,
             NormEval = f.Bool(map, p, "norm_eval") ?? defaults.NormEval,
@@ -553,9 +555,21 @@ public static class ExperimentConfigLoader
         };
         // Checked here, not when the first cell trains: the fine-tuning keys only mean something for torchvision's models.
         if (Augment.Classifier.Models.Preprocessing.For(options.Model) is null
-            && (options.Weights is not null || options.Crop is not null || options.FrozenStages >= 0 || options.NormEval || options.BackboneLrMultiplier != 1.0))
-            f.Error(map, p, $"weights, crop, frozen_stages, norm_eval and backbone_lr_mult need a pretrained architecture (r3d_18, mc3_18, r2plus1d_18, s3d, resnet18), not model '{options.Model}'");
+            && (options.Weights is not null || options.Crop is not null || options.Mean is not null || options.Std is not null
+                || options.FrozenStages >= 0 || options.NormEval || options.BackboneLrMultiplier != 1.0))
+            f.Error(map, p, $"weights, crop, mean, std, frozen_stages, norm_eval and backbone_lr_mult need a pretrained architecture (r3d_18, mc3_18, r2plus1d_18, s3d, resnet18), not model '{options.Model}'");
         return options;
+    }
+
+    /// <summary>Three per-channel values (R, G, B) in [min, max], or null when the key is absent.</summary>
+    static float[]? Rgb(YamlFields f, YamlMappingNode map, string path, string key, double min, double max)
+    {
+        var items = f.Strings(map, path, key);
+        if (items.Count == 0) return null;
+        var values = items.Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : double.NaN).ToArray();
+        if (values.Length == 3 && values.All(v => v >= min && v <= max)) return values.Select(v => (float)v).ToArray();
+        f.Error(map.Children[new YamlScalarNode(key)], $"{path}.{key}", $"expected three numbers in [{min}, {max}] (R, G, B on [0,1] pixels), got [{string.Join(", ", items)}]");
+        return null;
     }
 
     static bool ValidName(string name) => name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');

@@ -233,6 +233,21 @@ public class ConfigTests
         Assert.Equal("classifier.test_views.crops", Assert.Single(bad.Errors).Key);
         var scratch = Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(yaml.Replace("model: r2plus1d_18", "model: r2plus1d"), Path.Combine(dir, "experiments.yaml")));
         Assert.Contains("need a pretrained architecture", Assert.Single(scratch.Errors).Message);
+
+        // mean/std override the weights' statistics, and the model's preprocessing normalises with them.
+        var withStats = yaml.Replace("  crop: 96", "  crop: 96\n  mean: [0.5, 0.5, 0.5]\n  std: [0.25, 0.25, 0.25]");
+        var s = ExperimentConfigLoader.Parse(withStats, Path.Combine(dir, "experiments.yaml")).Classifier;
+        Assert.Equal([0.5f, 0.5f, 0.5f], s.Mean!);
+        Assert.Equal([0.25f, 0.25f, 0.25f], s.Std!);
+        var pre = Augment.Classifier.Models.Preprocessing.For(new Augment.Classifier.Models.ModelConfig("r2plus1d_18", 5, 0, 0, 2, 96, 96, s.Mean, s.Std))!;
+        using (var frames = TorchSharp.torch.full(new long[] { 2, 3, 96, 96 }, 0.75f))
+        using (var x = pre.Apply(frames))
+            Assert.Equal(1.0, x.mean().item<float>(), 5);
+        Assert.Equal(Augment.Classifier.Models.Preprocessing.Kinetics112.Mean,
+            Augment.Classifier.Models.Preprocessing.For(new Augment.Classifier.Models.ModelConfig("r2plus1d_18", 5, 0, 0, 2, 112, 112))!.Mean);
+        var badStats = Assert.Single(Assert.Throws<ConfigException>(() => ExperimentConfigLoader.Parse(withStats.Replace("mean: [0.5, 0.5, 0.5]", "mean: [0.5, 2]"), Path.Combine(dir, "experiments.yaml"))).Errors);
+        Assert.Equal("classifier.mean", badStats.Key);
+        Assert.Contains("expected three numbers", badStats.Message);
         Directory.Delete(dir, true);
     }
 }

@@ -197,12 +197,13 @@ public static class SweepCommand
                 AnsiConsole.MarkupLineInterpolated($"[yellow]This sweep already has jobs in the queue ({string.Join(", ", queued.Select(q => $"{q.Name} {q.Id} {q.State}"))}); nothing submitted. Follow it with: augment sweep status {plan.Config.SourcePath}[/]");
                 return Ok;
             }
-            var decisions = SweepRunner.Preview(plan, force);
+            var datasets = SweepRunner.LoadExisting(plan.Config); // once: the preview, the retirement and the re-preview share it
+            var decisions = SweepRunner.Preview(plan, force, datasets);
             if (force.Count > 0)
             {
-                var retired = SweepRunner.RetireForced(plan, decisions);
+                var retired = SweepRunner.RetireForced(plan, decisions, datasets);
                 AnsiConsole.MarkupLineInterpolated($"--force: {retired.Count} stage(s) moved under {Path.Combine(plan.Config.OutputDir, "stale")} so their tasks run them again.");
-                decisions = SweepRunner.Preview(plan, new HashSet<StageKind>());
+                decisions = SweepRunner.Preview(plan, new HashSet<StageKind>(), datasets);
             }
             if (slurm.Graph(plan, decisions, out _).Count == 0)
             {

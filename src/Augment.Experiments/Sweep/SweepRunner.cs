@@ -281,7 +281,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     {
         var config = plan.Config;
         var datasets = loaded ?? LoadExisting(config);
-        var stages = new SweepStages(config, datasets, SweepGenerators.BuildConfig(config), force, new ClipCache(Path.Combine(config.OutputDir, "cache")));
+        var stages = StagesOf(config, datasets, force);
         bool Loaded(string dataset) => datasets.ContainsKey(dataset);
         bool poolLoaded = config.Generator.PretrainPool.All(p => p == "general" || Loaded(p));
         var decisions = new List<StageDecision>();
@@ -305,11 +305,11 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     /// are moved under stale/ now, so each is found undone and run once, however often its task is requeued. Returns the
     /// stages retired.
     /// </summary>
-    public static IReadOnlyList<string> RetireForced(SweepPlan plan, IReadOnlyList<StageDecision> decisions)
+    public static IReadOnlyList<string> RetireForced(SweepPlan plan, IReadOnlyList<StageDecision> decisions,
+        IReadOnlyDictionary<string, SweepDataset> loaded)
     {
         var config = plan.Config;
-        var stages = new SweepStages(config, LoadExisting(config), SweepGenerators.BuildConfig(config), new HashSet<StageKind>(),
-            new ClipCache(Path.Combine(config.OutputDir, "cache")));
+        var stages = StagesOf(config, loaded, new HashSet<StageKind>());
         var dirs = new Dictionary<string, string> { [SweepStages.BaseStage] = stages.BaseDir };
         foreach (var d in plan.AdaptedDatasets) dirs[SweepStages.AdapterStage(d)] = stages.AdapterDir(d);
         foreach (var g in plan.Generations)
@@ -323,6 +323,10 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         foreach (var stage in retired) SweepStages.MoveAside(config.OutputDir, dirs[stage]);
         return retired;
     }
+
+    /// <summary>The stage decisions and folders of a sweep that is not running (previews, status, submission).</summary>
+    static SweepStages StagesOf(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, IReadOnlySet<StageKind> force) =>
+        new(config, datasets, SweepGenerators.BuildConfig(config), force, new ClipCache(Path.Combine(config.OutputDir, "cache")));
 
     /// <summary>The datasets that can be loaded without rendering anything (for previews and status).</summary>
     public static IReadOnlyDictionary<string, SweepDataset> LoadExisting(ExperimentConfig config)

@@ -82,7 +82,8 @@ public class ClusterTests
 
         // --force for Slurm tasks (which are not told to force): the forced stages are retired before submission, so
         // each task finds its cell undone and runs it once, however often it is requeued.
-        var retired = SweepRunner.RetireForced(plan, SweepRunner.Preview(plan, new HashSet<StageKind> { StageKind.Cell }));
+        var loaded = SweepRunner.LoadExisting(config);
+        var retired = SweepRunner.RetireForced(plan, SweepRunner.Preview(plan, new HashSet<StageKind> { StageKind.Cell }, loaded), loaded);
         Assert.Equal(plan.Cells.Select(c => c.Stage), retired);
         Assert.All(plan.Cells, c => Assert.False(Directory.Exists(c.Dir)));
         var after = SweepRunner.Preview(plan, new HashSet<StageKind>());

@@ -26,13 +26,13 @@ public static class PeftLora
     public static readonly IReadOnlyList<string> DefaultTargets = ["to_q", "to_k", "to_v", "to_out.0"];
 
     /// <summary>Fresh adapters (B = 0) on every linear layer whose path is a target or ends in "." + a target, as PEFT
-    /// matches target_modules; returns the adapted paths.</summary>
-    public static IReadOnlyList<string> AddAdapters(nn.Module model, int rank, double alpha, IReadOnlyList<string> targets)
+    /// matches target_modules; returns the adapted paths. A is drawn from <paramref name="generator"/>, layer by layer in path order.</summary>
+    public static IReadOnlyList<string> AddAdapters(nn.Module model, int rank, double alpha, IReadOnlyList<string> targets, torch.Generator? generator = null)
     {
         var chosen = Linears(model).Where(kv => targets.Any(t => kv.Key == t || kv.Key.EndsWith("." + t, StringComparison.Ordinal)))
             .OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
         if (chosen.Count == 0) throw new ArgumentException($"LoRA targets {string.Join(", ", targets)} match no linear layer of the model");
-        foreach (var (_, linear) in chosen) linear.AddAdapter(rank, alpha);
+        foreach (var (_, linear) in chosen) linear.AddAdapter(rank, alpha, generator);
         return chosen.Select(kv => kv.Key).ToList();
     }
 

@@ -38,11 +38,11 @@ public static class WanLoraTraining
         if (config.Steps < 1) throw new ArgumentException($"LoRA training steps must be at least 1, not {config.Steps}");
         var device = model.parameters().First().device;
         foreach (var p in model.parameters()) p.requires_grad = false;
-        PeftLora.AddAdapters(model, config.Rank, config.Alpha, config.Targets);
+        var generator = new torch.Generator((ulong)config.Seed);
+        PeftLora.AddAdapters(model, config.Rank, config.Alpha, config.Targets, generator);
         var trainable = PeftLora.Parameters(model);
         foreach (var (_, p) in trainable) p.requires_grad = true;
         var optimizer = new AdamW(trainable, config.LearningRate, config.WeightDecay);
-        var generator = new torch.Generator((ulong)config.Seed);
         var baseDtype = model.Weights.dtype;
         var losses = new List<double>(config.Steps);
         model.train();

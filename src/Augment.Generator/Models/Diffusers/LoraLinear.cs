@@ -37,14 +37,22 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     public double Scale { get; private set; }
 
     /// <summary>Adds a rank-r adapter with PEFT's initialisation (A kaiming-uniform, B = 0: the layer is unchanged),
-    /// on the weight's device, in float32 whatever the base's dtype (the adapter is what trains).</summary>
-    public void AddAdapter(int rank, double alpha)
+    /// on the weight's device, in float32 whatever the base's dtype (the adapter is what trains). A is drawn on the CPU
+    /// from <paramref name="generator"/> (the training seed), so the start is the same on any device and in any test order.</summary>
+    public void AddAdapter(int rank, double alpha, torch.Generator? generator = null)
     {
         if (HasAdapter) throw new InvalidOperationException($"{GetName()} already has a LoRA adapter");
         if (rank < 1) throw new ArgumentException($"LoRA rank must be at least 1, not {rank}");
         lora_A = Linear(InFeatures, rank, hasBias: false, device: weight.device);
         lora_B = Linear(rank, OutFeatures, hasBias: false, device: weight.device);
-        using (no_grad()) lora_B.weight!.zero_();
+        using (no_grad())
+        {
+            // PEFT's kaiming-uniform(a=√5) for A: U(±1/√in).
+            var bound = 1.0 / Math.Sqrt(InFeatures);
+            using var a = empty(rank, InFeatures).uniform_(-bound, bound, generator: generator);
+            lora_A.weight!.copy_(a);
+            lora_B.weight!.zero_();
+        }
         register_module("lora_A", lora_A);
         register_module("lora_B", lora_B);
         Scale = alpha / rank;

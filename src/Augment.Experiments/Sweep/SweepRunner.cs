@@ -118,8 +118,10 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         generators = new SweepGenerators(config, datasets, cache, stages, generatorConfig, runner);
 
         var untracked = new Dictionary<string, string>();
+        // Every tracker call from here on is made on this queue's thread (see TrackingQueue).
+        using var queue = new TrackingQueue(tracking, trackingDown);
         // One guard for all backfills: after the first failure the rest wait for the next run instead of each waiting out the retries.
-        var backfill = new TrackingGuard(tracking, trackingDown);
+        var backfill = queue.Guard();
         var failures = new List<CellResult>();
         int finished = 0, skipped = 0, heldElsewhere = 0;
         bool cancelled = false;
@@ -133,7 +135,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 cancel.ThrowIfCancellationRequested();
                 if (datasetErrors.TryGetValue(cell.Dataset, out var loadError))
                 {
-                    failures.Add(Failed(cell, loadError, null, 0));
+                    failures.Add(Failed(cell, loadError, 0));
                     continue;
                 }
                 var decision = stages.Cell(cell, GenerationOf(cell));
@@ -156,8 +158,13 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                     else { skipped++; done++; }
                     continue;
                 }
-                var log = new TrackingGuard(tracking, trackingDown);
+                var log = queue.Guard();
                 var result = RunCell(cell, datasets[cell.Dataset], cache, log, Report, cancel);
+                // result.json is written: the cell is done whatever the tracker does. Its calls, queued while it trained,
+                // are waited for before it is counted, so its run is complete or it is listed as untracked.
+                log.Drain(Timeout.InfiniteTimeSpan);
+                if (log.RunId is { } runId && result.TrackingRunId != runId)
+                    AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result = result with { TrackingRunId = runId });
                 // Failed before it got a run this time: a run an earlier process left RUNNING ends FAILED.
                 if (result is { Status: CellStatus.Failed, TrackingRunId: null }) log.Try(t => t.CloseFailed(cell));
                 if (result.Status == CellStatus.Finished)
@@ -170,7 +177,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 progress?.Report(new SweepProgress($"finished {cell.Key}", 1, done, total, result));
             }
             // An array task runs its one cell; the generators job (or any other worker) measures the generations.
-            if (scope.Cell is null) MeasureGenerations(datasets, cache, new TrackingGuard(tracking, trackingDown), untracked, Report, cancel);
+            if (scope.Cell is null) MeasureGenerations(datasets, cache, queue.Guard(), untracked, Report, cancel);
         }
         catch (OperationCanceledException)
         {
@@ -179,11 +186,16 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         // A worker closes the sweep's run and writes the report only when the whole grid has results, not just its share.
         var results = plan.Cells.Select(c => CellResult.TryRead(c.Dir)).ToList();
         bool gridDone = results.All(r => r is not null);
-        var parent = new TrackingGuard(tracking, trackingDown);
+        var parent = queue.Guard();
         // A parent with a child the tracker lacks stays RUNNING: the run that backfills the child closes it.
         if (cancelled || (gridDone && untracked.Count == 0))
-            parent.Try(t => t.End(t.ParentRunId, cancelled ? RunStatus.Killed
-                : results.Any(r => r!.Status == CellStatus.Failed) ? RunStatus.Failed : RunStatus.Finished));
+        {
+            var status = cancelled ? RunStatus.Killed : results.Any(r => r!.Status == CellStatus.Failed) ? RunStatus.Failed : RunStatus.Finished;
+            parent.Post(t => t.End(t.ParentRunId, status));
+        }
+        // Cancelled (Ctrl-C, SIGTERM), the cancelled cell's End(Killed) and the parent's reach the tracker if it answers
+        // within KillWait; the process does not wait out an outage's retries to stop.
+        parent.Drain(cancelled ? KillWait : Timeout.InfiniteTimeSpan);
 
         string? html = null, reportError = null;
         if (WriteReport is not null && gridDone && (scope.IsWhole || (scope.Cell is null && !scope.GeneratorsOnly)))
@@ -221,6 +233,10 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             }
         }
     }
+
+    /// <summary>How long a cancelled sweep waits for its queued tracking calls: well inside Slurm's default KillWait (30 s)
+    /// between SIGTERM and SIGKILL.</summary>
+    public static readonly TimeSpan KillWait = TimeSpan.FromSeconds(10);
 
     void Backfill(CellPlan cell, CellResult reused, string fingerprint, TrackingGuard backfill, Dictionary<string, string> untracked)
     {
@@ -344,7 +360,6 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         Action<string, double> report, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        string? runId = null;
         try
         {
             string? manifest = null;
@@ -358,27 +373,28 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             var print = stages!.CellPrint(cell, generation)!;
             if (!stages.Begin(stages.Cell(cell, generation), cell.Dir, print)) return CellResult.TryRead(cell.Dir)!;
             var mix = new MixOptions(manifest, cell.Ratio, ds.TargetClasses);
+            var (parameters, versionTags) = (CellParams(cell, ds.TargetClasses), VersionTags());
             // An augmented cell that cannot get the synthetic clips it asks for would only measure real data again.
             if (manifest is not null && Shortfall(SyntheticMixer.Mix(ds.Data, mix).Summary, manifest) is { } planned)
             {
-                log.Try(t => runId = t.FailCell(cell, CellParams(cell, ds.TargetClasses), print.Hash, VersionTags(), planned));
-                return Failed(cell, planned, runId, clock.Elapsed.TotalSeconds, shortfall: true);
+                log.Post(t => log.RunId = t.FailCell(cell, parameters, print.Hash, versionTags, planned));
+                return Failed(cell, planned, clock.Elapsed.TotalSeconds, shortfall: true);
             }
-            log.Try(t => runId = t.StartCell(cell, CellParams(cell, ds.TargetClasses), print.Hash, VersionTags()));
-            // Calls below reach the tracker only when StartCell went through, so the run id is set whenever it is used.
-            var id = runId!;
+            // Queued, like every call below: the guard makes the later ones only when StartCell went through, so the
+            // run id they read is set.
+            log.Post(t => log.RunId = t.StartCell(cell, parameters, print.Hash, versionTags));
             var options = config.Classifier with { Seed = cell.Seed, Resume = true };
             var request = new TrainRequest(ds.Data, config.Clip, cache, options, mix, cell.Dir);
             var trained = ClassifierTrainer.Train(request, new SyncProgress<EpochReport>(e =>
             {
-                log.Try(t => t.LogEpoch(id, e));
+                log.Post(t => t.LogEpoch(log.RunId!, e));
                 report($"{cell.Key}: epoch {e.Epoch}/{options.Epochs}, val macro-F1 {e.ValMacroF1:0.000}", (double)e.Epoch / options.Epochs);
             }), cancel);
             CellsTrained++;
             if (manifest is not null && Shortfall(trained.Mix, manifest) is { } loaded)
             {
-                log.Try(t => t.End(id, RunStatus.Failed));
-                return Failed(cell, loaded, runId, clock.Elapsed.TotalSeconds, shortfall: true);
+                log.Post(t => t.End(log.RunId!, RunStatus.Failed));
+                return Failed(cell, loaded, clock.Elapsed.TotalSeconds, shortfall: true);
             }
 
             var m = trained.Test;
@@ -391,26 +407,29 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 PerClassF1 = m.PerClass.ToDictionary(c => c.Label, c => c.F1),
                 LogLoss = m.LogLoss, TestVideos = m.Videos, TestWindows = m.Windows, WindowMacroF1 = m.PerWindow?.MacroF1 ?? m.MacroF1,
                 Steps = trained.Steps,
-                SyntheticUsed = trained.Mix.Synthetic, SkippedSteps = trained.SkippedSteps, TrackingRunId = runId,
+                SyntheticUsed = trained.Mix.Synthetic, SkippedSteps = trained.SkippedSteps,
                 Seconds = clock.Elapsed.TotalSeconds, FinishedAt = DateTimeOffset.UtcNow,
             };
-            // result.json before any tracking: the cell is done whatever the tracker does; what the run missed, the next
-            // sweep backfills from these files (NeedsBackfill: the run is FINISHED only once all of it is in).
+            // result.json before the tracking is done: the cell is done whatever the tracker does (its run id is added
+            // once known); what the run missed, the next sweep backfills from these files (NeedsBackfill: the run is
+            // FINISHED only once all of it is in).
             AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result);
-            log.Try(t => t.LogTest(id, m, trained.History.Count == 0 ? 0 : trained.History[^1].Epoch));
-            log.Try(t => t.LogArtifacts(id, cell.Dir, SweepTracking.CellArtifacts));
-            log.Try(t => t.End(id, RunStatus.Finished));
+            var lastEpoch = trained.History.Count == 0 ? 0 : trained.History[^1].Epoch;
+            log.Post(t => t.LogTest(log.RunId!, m, lastEpoch));
+            log.Post(t => t.LogArtifacts(log.RunId!, cell.Dir, SweepTracking.CellArtifacts));
+            log.Post(t => t.End(log.RunId!, RunStatus.Finished));
             return result;
         }
+        // Whether StartCell went through is known only on the tracking thread, which decides there.
         catch (OperationCanceledException)
         {
-            if (runId is not null) log.Try(t => t.End(runId, RunStatus.Killed));
+            log.Post(t => { if (log.RunId is { } id) t.End(id, RunStatus.Killed); });
             throw;
         }
         catch (Exception e)
         {
-            if (runId is not null) log.Try(t => t.End(runId, RunStatus.Failed));
-            return Failed(cell, e.Message, runId, clock.Elapsed.TotalSeconds);
+            log.Post(t => { if (log.RunId is { } id) t.End(id, RunStatus.Failed); });
+            return Failed(cell, e.Message, clock.Elapsed.TotalSeconds);
         }
     }
 
@@ -435,12 +454,12 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         $"oneDNN ISA {n.Isa} ({n.IsaReason}); oneDNN kernels {(n.OneDnnEnabled ? "on" : "off")}; self-check: " +
         (n.Check is null ? $"skipped ({ComputePath.CheckSetting})" : n.Check.Ok ? "passed" : "failed") + (n.Notice is null ? "" : $"; {n.Notice}");
 
-    static CellResult Failed(CellPlan cell, string error, string? runId, double seconds, bool shortfall = false)
+    static CellResult Failed(CellPlan cell, string error, double seconds, bool shortfall = false)
     {
         var result = new CellResult
         {
             Key = cell.Key, Dataset = cell.Dataset, Generator = cell.Generator ?? "real", Ratio = cell.Ratio, Seed = cell.Seed,
-            Status = CellStatus.Failed, Error = error, SyntheticShortfall = shortfall, TrackingRunId = runId, Seconds = seconds,
+            Status = CellStatus.Failed, Error = error, SyntheticShortfall = shortfall, Seconds = seconds,
             FinishedAt = DateTimeOffset.UtcNow,
         };
         AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result);

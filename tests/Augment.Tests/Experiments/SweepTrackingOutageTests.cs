@@ -23,6 +23,13 @@ public sealed class OutageSweep : IDisposable
     public SweepOutcome OnNewServer { get; }
     public SweepOutcome OnNewStore { get; }
     public IReadOnlyList<string> RequestsWhenNothingToDo { get; }
+    /// <summary>The val_macro_f1 steps of each cell run the server held when the outage sweep ended, by run id.</summary>
+    public IReadOnlyDictionary<string, List<long>> EpochsTrackedDuringOutage { get; }
+    /// <summary>Each cell's result.json TrackingRunId when the outage sweep ended.</summary>
+    public IReadOnlyList<string?> RunIdsAfterOutage { get; }
+
+    public static IEnumerable<FakeMlflowServer.Run> CellRuns(FakeMlflowServer server) =>
+        server.Runs.Where(r => r.Tags.GetValueOrDefault(SweepTracking.RoleTag) == "cell");
 
     static MlflowRestTracker Rest(FakeMlflowServer server) => new(server.Uri.ToString(),
         new MlflowRestOptions { MaxRetries = 2, BackoffFactor = TimeSpan.FromMilliseconds(1), RequestTimeout = TimeSpan.FromSeconds(10) });
@@ -34,12 +41,13 @@ public sealed class OutageSweep : IDisposable
         Plan = SweepPlanner.Plan(Config);
         NewStore = Path.Combine(dir, "new-mlruns");
 
-        using (var tracker = Rest(Server))
-            DuringOutage = TinySweep.Runner(Plan, tracker).Run(new SyncProgress<SweepProgress>(p =>
-            {
-                // Epoch 1 of the first cell is logged before its progress is reported; everything after fails.
-                if (p.Stage.Contains(": epoch 1/")) Server.UnavailableUntil = DateTime.MaxValue;
-            }));
+        // The first cell's run gets its params, tags and epoch 1; every call after that fails (the calls are made on the
+        // sweep's tracking thread, so the server, not the training's progress, decides where the outage starts).
+        Server.DownAfterMetricBatches = 1;
+        using (var tracker = Rest(Server)) DuringOutage = TinySweep.Runner(Plan, tracker).Run();
+        EpochsTrackedDuringOutage = CellRuns(Server).ToDictionary(r => r.RunId, r => r.Metrics.Where(m => m.Key == "val_macro_f1").Select(m => m.Step).ToList());
+        RunIdsAfterOutage = Plan.Cells.Select(c => CellResult.TryRead(c.Dir)!.TrackingRunId).ToList();
+        Server.DownAfterMetricBatches = null;
         Server.UnavailableUntil = DateTime.MinValue;
         using (var tracker = Rest(Server)) Backfilled = TinySweep.Runner(Plan, tracker).Run();
         var before = Server.Requests.Count;
@@ -75,6 +83,11 @@ public class SweepTrackingOutageTests(OutageSweep sweep) : IClassFixture<OutageS
         Assert.All(outcome.Untracked.Values, why => Assert.Contains("503", why));
         // The parent is not closed while its children are untracked (the backfilling run closes it), so no update was tried.
         Assert.Null(outcome.TrackingError);
+        // The first cell's run stopped after epoch 1 (the backfill continues it); the second cell got none.
+        var (partial, epochs) = Assert.Single(sweep.EpochsTrackedDuringOutage);
+        Assert.Equal([1L], epochs);
+        // result.json names the run once the cell's queued calls are done, and no run where StartCell never went through.
+        Assert.Equal([partial, null], sweep.RunIdsAfterOutage);
     }
 
     [Fact]

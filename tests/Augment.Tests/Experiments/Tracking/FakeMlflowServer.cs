@@ -72,6 +72,12 @@ public sealed partial class FakeMlflowServer : IDisposable
     public DateTime UnavailableUntil { get { lock (_lock) return _unavailableUntil; } set { lock (_lock) _unavailableUntil = value; } }
     DateTime _unavailableUntil;
 
+    /// <summary>After this many runs/log-batch requests carrying metrics have been accepted, the server goes down for good
+    /// (<see cref="UnavailableUntil"/> = forever): an outage at a fixed point of a sweep, whatever its threads' timing.</summary>
+    public int? DownAfterMetricBatches { get { lock (_lock) return _downAfterMetricBatches; } set { lock (_lock) _downAfterMetricBatches = value; } }
+    int? _downAfterMetricBatches;
+    int _metricBatches;
+
     /// <summary>The next request whose path ends with pathSuffix gets this status (plain-text body, like a proxy).</summary>
     public void Inject(string pathSuffix, int status) { lock (_lock) _injected.Enqueue((pathSuffix, status)); }
 
@@ -239,6 +245,7 @@ public sealed partial class FakeMlflowServer : IDisposable
         foreach (var (k, v) in tags) run.Tags[k] = v;
         run.Metrics.AddRange(parsedMetrics);
         _logBatchSizes.Add(metrics.Count + parameters.Count + tags.Count);
+        if (parsedMetrics.Count > 0 && ++_metricBatches == _downAfterMetricBatches) _unavailableUntil = DateTime.MaxValue;
         return (200, []);
     }
 

@@ -61,6 +61,10 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     /// what the sweep stored; whoever runs the sweep (the CLI) passes it in. Null: no report.</summary>
     public Func<string, string>? WriteReport { get; init; }
 
+    /// <summary>How long a cancelled sweep waits for its queued tracking calls (the cancelled cell's End(Killed), the
+    /// parent's): 10 s by default, well inside Slurm's default KillWait of 30 s between SIGTERM and SIGKILL.</summary>
+    public TimeSpan KillWait { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Generation runs executed by this runner (not skipped as already done).</summary>
     public int GenerationsRun => generators?.GenerationsRun ?? 0;
 
@@ -233,10 +237,6 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
             }
         }
     }
-
-    /// <summary>How long a cancelled sweep waits for its queued tracking calls: well inside Slurm's default KillWait (30 s)
-    /// between SIGTERM and SIGKILL.</summary>
-    public static readonly TimeSpan KillWait = TimeSpan.FromSeconds(10);
 
     void Backfill(CellPlan cell, CellResult reused, string fingerprint, TrackingGuard backfill, Dictionary<string, string> untracked)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 
 namespace Augment.Experiments.Sweep;
 
@@ -55,7 +56,7 @@ sealed class TrackingQueue : IDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         calls.Add(() => done.TrySetResult());
         if (done.Task.Wait(bound)) return true;
-        gaveUp = $"the tracker had not answered after {bound.TotalSeconds:0} s when the sweep stopped; the calls still queued were dropped";
+        gaveUp = string.Create(CultureInfo.InvariantCulture, $"the tracker had not answered after {bound.TotalSeconds:0.#} s when the sweep stopped; the calls still queued were dropped");
         return false;
     }
 

@@ -165,8 +165,9 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
                 var log = queue.Guard();
                 var result = RunCell(cell, datasets[cell.Dataset], cache, log, Report, cancel);
                 // result.json is written: the cell is done whatever the tracker does. Its calls, queued while it trained,
-                // are waited for before it is counted, so its run is complete or it is listed as untracked.
-                log.Drain(Timeout.InfiniteTimeSpan);
+                // are waited for before it is counted, so its run is complete or it is listed as untracked. Ctrl-C here
+                // leaves them to the bounded wait below (the next sweep backfills the cell, reused).
+                log.Drain(Timeout.InfiniteTimeSpan, cancel);
                 if (log.RunId is { } runId && result.TrackingRunId != runId)
                     AtomicFile.WriteJson(Path.Combine(cell.Dir, CellResult.FileName), result = result with { TrackingRunId = runId });
                 // Failed before it got a run this time: a run an earlier process left RUNNING ends FAILED.

@@ -46,10 +46,11 @@ sealed class TrackingGuard
     }
 
     /// <summary>Waits, at most <paramref name="bound"/>, until every call queued so far has been made or skipped; false
-    /// (with <see cref="Error"/> set) when the bound ran out and the calls still queued were dropped.</summary>
-    public bool Drain(TimeSpan bound)
+    /// (with <see cref="Error"/> set) when the bound ran out and the calls still queued were dropped. Cancelled, it
+    /// throws <see cref="OperationCanceledException"/> and the calls stay queued.</summary>
+    public bool Drain(TimeSpan bound, CancellationToken cancel = default)
     {
-        if (queue.Drain(bound)) return true;
+        if (queue.Drain(bound, cancel)) return true;
         error ??= queue.GaveUp;
         return false;
     }

@@ -177,4 +177,34 @@ public class BackgroundTrackingTests
         Assert.Equal(("sweep", RunStatus.Running), (left.Tags[SweepTracking.RoleTag], left.Status));
         Assert.Equal(0, tracker.Overlaps + blocked.Overlaps);
     }
+
+    [Fact]
+    public void CtrlCWhileACellWaitsForItsTrackerStopsWithinTheBoundAndTheNextSweepBackfillsIt()
+    {
+        var dir = TinySweep.TempDir("bg-cancel-drain");
+        using var cleanup = new DeleteOnDispose(dir);
+        var (config, plan, tracker) = OneCell(dir);
+        using var cancel = new CancellationTokenSource();
+        var sweep = Task.Run(() => new SweepRunner(plan, tracker) { KillWait = TimeSpan.FromMilliseconds(200) }.Run(cancel: cancel.Token));
+        // The cell has trained and written result.json; its run's calls are still queued behind the blocked StartRun.
+        var resultPath = Path.Combine(plan.Cells[0].Dir, CellResult.FileName);
+        Assert.True(SpinWait.SpinUntil(() => File.Exists(resultPath), TimeSpan.FromMinutes(2)));
+        cancel.Cancel();
+        Assert.True(sweep.Wait(TimeSpan.FromMinutes(2)), "the cancelled sweep kept waiting for its tracker");
+        Assert.True(sweep.Result.Cancelled);
+        Assert.Equal(0, sweep.Result.Finished);
+        Assert.Contains("had not answered", sweep.Result.TrackingError);
+        Assert.Equal(CellStatus.Finished, CellResult.TryRead(plan.Cells[0].Dir)!.Status);
+        tracker.Refuse();
+        Assert.True(SpinWait.SpinUntil(() => tracker.CallsInside == 0, TimeSpan.FromMinutes(2)));
+
+        // The finished cell is reused and its run backfilled, complete.
+        var next = TinySweep.Runner(plan, TinySweep.Tracker(config)).Run();
+        Assert.Equal(1, next.Skipped);
+        Assert.True(next.TrackingComplete, string.Join("; ", next.Untracked));
+        var run = Assert.Single(Runs(config), r => r.Tags[SweepTracking.RoleTag] == "cell");
+        Assert.Equal(RunStatus.Finished, run.Status);
+        Assert.Equal([1L, 2L], run.Metrics["val_macro_f1"].Select(p => p.Step));
+        Assert.Equal(run.RunId, CellResult.TryRead(plan.Cells[0].Dir)!.TrackingRunId);
+    }
 }

@@ -47,8 +47,8 @@ sealed class TrackingQueue : IDisposable
     }
 
     /// <summary>Waits until every call queued so far has run, at most <paramref name="bound"/>. When the bound runs out
-    /// the queue gives up: the call in flight cannot be interrupted (the tracker interface has no cancellation), and
-    /// it and everything queued after it are left unmade. Cancelled, it throws and leaves the queue as it is.</summary>
+    /// the queue gives up: the call in flight cannot be interrupted (the tracker interface has no cancellation) and may
+    /// still finish, and everything queued after it is dropped. Cancelled, it throws and leaves the queue as it is.</summary>
     internal bool Drain(TimeSpan bound, CancellationToken cancel)
     {
         if (gaveUp is not null) return false;
@@ -56,7 +56,8 @@ sealed class TrackingQueue : IDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         calls.Add(() => done.TrySetResult());
         if (done.Task.Wait(bound, cancel)) return true;
-        gaveUp = string.Create(CultureInfo.InvariantCulture, $"the tracker had not answered after {bound.TotalSeconds:0.#} s when the sweep stopped; the calls still queued were dropped");
+        gaveUp = string.Create(CultureInfo.InvariantCulture,
+            $"the tracker had not answered after {bound.TotalSeconds:0.#} s when the sweep stopped; the calls still queued were dropped");
         return false;
     }
 

@@ -64,7 +64,8 @@ sealed class GatedTracker(IExperimentTracker inner) : IExperimentTracker
         return Call(() => inner.StartRun(experimentId, runName, tags));
     }
 
-    public IReadOnlyList<TrackedRun> FindRuns(string experimentId, string tagKey, string tagValue) => Call(() => inner.FindRuns(experimentId, tagKey, tagValue));
+    public IReadOnlyList<TrackedRun> FindRuns(string experimentId, string tagKey, string tagValue) =>
+        Call(() => inner.FindRuns(experimentId, tagKey, tagValue));
     public void LogParams(string runId, IReadOnlyDictionary<string, string> parameters) => Call(() => inner.LogParams(runId, parameters));
     public void LogMetrics(string runId, IEnumerable<MetricPoint> metrics) => Call(() => inner.LogMetrics(runId, metrics.ToList()));
     public void SetTag(string runId, string key, string value) => Call(() => inner.SetTag(runId, key, value));

@@ -45,7 +45,8 @@ public sealed class OutageSweep : IDisposable
         // sweep's tracking thread, so the server, not the training's progress, decides where the outage starts).
         Server.DownAfterMetricBatches = 1;
         using (var tracker = Rest(Server)) DuringOutage = TinySweep.Runner(Plan, tracker).Run();
-        EpochsTrackedDuringOutage = CellRuns(Server).ToDictionary(r => r.RunId, r => r.Metrics.Where(m => m.Key == "val_macro_f1").Select(m => m.Step).ToList());
+        EpochsTrackedDuringOutage = CellRuns(Server)
+            .ToDictionary(r => r.RunId, r => r.Metrics.Where(m => m.Key == "val_macro_f1").Select(m => m.Step).ToList());
         RunIdsAfterOutage = Plan.Cells.Select(c => CellResult.TryRead(c.Dir)!.TrackingRunId).ToList();
         Server.DownAfterMetricBatches = null;
         Server.UnavailableUntil = DateTime.MinValue;

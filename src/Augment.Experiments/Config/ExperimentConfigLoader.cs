@@ -24,7 +24,10 @@ public static class ExperimentConfigLoader
     static readonly string[] DatasetKeys = [.. DatasetSpecYaml.Keys.Where(k => k != "name"), .. SweepOnlyDatasetKeys];
     static readonly string[] DemoKeys =
         ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
-    static readonly string[] WanKeys = ["weights", "prompts", "negative", "lora", "device", "dtype", "steps", "cfg", "shift", "frames", "height", "width"];
+    // adapt_steps / adapt_learning_rate / lora_rank / lora_alpha: the native engine's generator.adapt.steps,
+    // .learning_rate and generator.lora.rank, .alpha, for the LoRA a wan generator trains with adapt: true.
+    static readonly string[] WanAdaptKeys = ["adapt_steps", "adapt_learning_rate", "lora_rank", "lora_alpha"];
+    static readonly string[] WanKeys = ["weights", "prompts", "negative", "lora", "device", "dtype", "steps", "cfg", "shift", "frames", "height", "width", .. WanAdaptKeys];
     static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "adapt_on", "manifest", "model", .. WanKeys];
     static readonly string[] GeneratorSettingKeys =
         ["pretrain_pool", "autoencoder_steps", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device",
@@ -458,7 +461,7 @@ public static class ExperimentConfigLoader
                 GeneratorBackend.Import => new GeneratorEntry(name, label, backend.Value, Manifest: Required("manifest", "the CSV listing the imported clips (path,label[,prompt,seed])")),
                 GeneratorBackend.Onnx => new GeneratorEntry(name, label, backend.Value, Model: Required("model", "the exported denoiser (.onnx)")),
                 GeneratorBackend.Holdout => new GeneratorEntry(name, label, backend.Value),
-                GeneratorBackend.Wan => new GeneratorEntry(name, label, backend.Value, Wan: ReadWan(f, g, path, baseDir, device)),
+                GeneratorBackend.Wan => ReadWan(f, g, path, baseDir, device) is var wan ? new GeneratorEntry(name, label, backend.Value, Adapt: wan?.Train is not null, Wan: wan) : null!,
                 _ => new GeneratorEntry(name, label == name ? "Real only" : label, backend.Value),
             };
             if (entry.AdaptOn.Count > 0)
@@ -483,7 +486,7 @@ public static class ExperimentConfigLoader
     static bool Uses(GeneratorBackend backend, string key) => (backend, key) switch
     {
         (GeneratorBackend.Native, "adapt" or "adapt_on") or (GeneratorBackend.Import, "manifest") or (GeneratorBackend.Onnx, "model") => true,
-        (GeneratorBackend.Wan, _) => WanKeys.Contains(key),
+        (GeneratorBackend.Wan, _) => WanKeys.Contains(key) || key == "adapt",
         _ => false,
     };
 
@@ -499,12 +502,30 @@ public static class ExperimentConfigLoader
         var cfg = f.Double(g, path, "cfg", 0, 100) ?? 5.0;
         if (negative is null && cfg != 1.0)
             f.Error(YamlFields.Get(g, "cfg") ?? g, $"{path}.cfg", $"classifier-free guidance (cfg {cfg}) needs a negative prompt: name its embedding under negative, or set cfg: 1");
+        // adapt: true trains the LoRA in the sweep (WanAdaptation); its settings mean nothing without it.
+        bool adapt = f.Bool(g, path, "adapt") ?? false;
+        if (adapt && YamlFields.Get(g, "lora") is { } loraNode)
+            f.Error(loraNode, $"{path}.lora", "adapt: true trains this generator's LoRA in the sweep; give either lora (a file) or adapt: true, not both");
+        if (!adapt)
+            foreach (var key in WanAdaptKeys)
+                if (YamlFields.Get(g, key) is { } extra) f.Error(extra, $"{path}.{key}", "applies only with adapt: true (the LoRA trained in the sweep)");
+        var rank = f.Int(g, path, "lora_rank", 1, 4096) ?? 32;
+        var train = !adapt ? null : new Augment.Generator.Training.WanLoraTrainingConfig
+        {
+            Rank = rank,
+            Alpha = f.Double(g, path, "lora_alpha", 1e-6, 1e6) ?? rank, // PEFT's usual alpha = r
+            Steps = f.Int(g, path, "adapt_steps", 1) ?? 1000,
+            LearningRate = f.Double(g, path, "adapt_learning_rate", 1e-12, 10) ?? 1e-4,
+        };
         if (weights is null || prompts is null) return null;
-        return new(weights, prompts, negative, PathOf("lora"),
+        return new(weights, prompts, negative, adapt ? null : PathOf("lora"),
             Device: f.OneOf(g, path, "device", "auto", "cpu", "cuda") ?? device,
             Dtype: f.OneOf(g, path, "dtype", "float32", "bfloat16") ?? "float32",
             Steps: f.Int(g, path, "steps", 1, 1000) ?? 50, Cfg: cfg, Shift: f.Double(g, path, "shift", 0.01, 100),
-            Frames: f.Int(g, path, "frames", 1, 1025), Height: f.Int(g, path, "height", 16, 4096), Width: f.Int(g, path, "width", 16, 4096));
+            Frames: f.Int(g, path, "frames", 1, 1025), Height: f.Int(g, path, "height", 16, 4096), Width: f.Int(g, path, "width", 16, 4096))
+        {
+            Train = train,
+        };
     }
 
     /// <summary>The classifier section; a relative weights path is taken from the config file's folder.</summary>

@@ -89,6 +89,25 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         }, report, cancel);
     }
 
+    /// <summary>The LoRA a wan generator with adapt: true trains on the dataset's training clips (WanAdaptation), in the
+    /// generator's device and dtype; the generation then samples with it.</summary>
+    public string EnsureWanAdapter(GeneratorEntry entry, string dataset, Action<string, double> report, CancellationToken cancel)
+    {
+        var dir = stages.WanAdapterDir(entry.Name, dataset);
+        var lora = SweepStages.WanLoraFile(dir);
+        return runner.Run(() => stages.WanAdapter(entry.Name, dataset), dir, () => stages.WanAdapterPrint(entry.Name, dataset), () => lora, () =>
+        {
+            var clock = Stopwatch.StartNew();
+            var result = WanAdaptation.Train(entry.Name, datasets[dataset].Data, config.Clip, cache, entry.Wan!, stages.WanTraining(entry), lora,
+                new SyncProgress<TrainProgress>(p => report(p.Stage == "wan-encode"
+                    ? $"encoding {dataset}'s training clips with the Wan VAE for {entry.Label}'s LoRA (clip {p.Step}/{p.TotalSteps})"
+                    : $"training {entry.Label}'s Wan LoRA on {dataset} (step {p.Step}/{p.TotalSteps}, loss {p.Loss:0.000})", (double)p.Step / p.TotalSteps)), cancel);
+            AtomicFile.WriteJson(Path.Combine(dir, SweepStages.AdapterMarker), new GeneratorTrainingRecord(result.Steps, result.FinalLoss,
+                result.SkippedSteps, result.Clips, [dataset], clock.Elapsed.TotalSeconds, FileHash.Sha256(lora)));
+            return lora;
+        }, report, cancel);
+    }
+
     // A demo corpus is rendered once (its captions file is written last, so its presence means a full render).
     CaptionedCorpus LoadCorpus(CorpusEntry corpus, Action<string, double> report)
     {
@@ -100,13 +119,15 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
 
     /// <summary>What a generator of the sweep really is, for the report: the native backend is a small local model
     /// standing in for the one its label names.</summary>
-    public static string Describe(GeneratorEntry entry, GeneratorConfig generatorConfig) => entry.Backend switch
+    public static string Describe(GeneratorEntry entry, ExperimentConfig config) => Describe(entry, BuildConfig(config), config.Datasets.Select(d => d.Name).ToList());
+
+    static string Describe(GeneratorEntry entry, GeneratorConfig generatorConfig, IReadOnlyList<string> datasets) => entry.Backend switch
     {
         GeneratorBackend.Native => $"native latent stand-in{(entry.AdaptOn.Count > 0 ? $" + LoRA on corpus {SweepStages.CorpusKey(entry.AdaptOn)}" : entry.Adapt ? " + LoRA on the training split" : "")} ({Millions(BaseParameters(generatorConfig.Model))} params)",
         GeneratorBackend.Import => $"imported clips ({Path.GetFileName(entry.Manifest)})",
         GeneratorBackend.Onnx => $"ONNX model ({Path.GetFileName(entry.Model)})",
         GeneratorBackend.Holdout => "upper bound: real training clips held out by keep",
-        GeneratorBackend.Wan => entry.Wan!.Describe(),
+        GeneratorBackend.Wan => entry.Wan!.Describe(datasets.Count == 1 ? datasets[0] : $"each dataset ({string.Join(", ", datasets)})"),
         _ => "none",
     };
 
@@ -132,6 +153,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
             else if (entry.Adapt) EnsureAdapter(plan.Dataset, report, cancel);
             else EnsureBase(report, cancel);
         }
+        if (entry.Wan?.Train is not null) EnsureWanAdapter(entry, plan.Dataset, report, cancel);
         return runner.Run(() => stages.Generation(plan), plan.Dir, () => stages.GenerationPrint(plan)!, () => GenerationRecord.TryRead(plan.Dir)!, () =>
         {
             var ds = datasets[plan.Dataset];
@@ -189,7 +211,7 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         GeneratorBackend.Import => new ImportGenerator(entry.Name, entry.Manifest!),
         GeneratorBackend.Onnx => new OnnxGenerator(entry.Name, entry.Model!, generatorConfig),
         GeneratorBackend.Holdout => new HoldoutGenerator(entry.Name, datasets[dataset].HeldOut(), cache),
-        GeneratorBackend.Wan => new WanGenerator(entry.Name, entry.Wan!),
+        GeneratorBackend.Wan => new WanGenerator(entry.Name, stages.WanGenerationOptions(entry, dataset)),
         _ => throw new InvalidOperationException($"generator {entry.Name} has no backend that generates clips"),
     };
 

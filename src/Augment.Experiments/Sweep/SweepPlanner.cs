@@ -38,6 +38,8 @@ public sealed record SweepPlan(
 {
     /// <summary>Each distinct set of corpora a native generator adapts on (adapt_on): one adapter each, for every dataset.</summary>
     public IReadOnlyList<IReadOnlyList<string>> AdaptedCorpora { get; init; } = [];
+    /// <summary>The LoRAs wan generators with adapt: true train, one per (generator, dataset) it generates for.</summary>
+    public IReadOnlyList<(string Generator, string Dataset)> WanAdapters { get; init; } = [];
     public string ReportDir => Path.Combine(Config.OutputDir, "report");
 }
 
@@ -80,6 +82,8 @@ public static class SweepPlanner
             SweepKey: ShortHash(config.OutputDir))
         {
             AdaptedCorpora = natives.Where(g => g.AdaptOn.Count > 0).GroupBy(g => SweepStages.CorpusKey(g.AdaptOn)).Select(g => g.First().AdaptOn).ToList(),
+            WanAdapters = generations.Where(g => config.Generators.First(e => e.Name == g.Generator).Wan?.Train is not null)
+                .Select(g => (g.Generator, g.Dataset)).Distinct().ToList(),
         };
     }
 

@@ -168,7 +168,7 @@ public sealed record SweepSummary
         ConfigPath = plan.Config.SourcePath,
         Datasets = plan.Config.Datasets.Select(d => loaded.TryGetValue(d.Name, out var ds) ? DatasetSummary.From(ds) : new DatasetSummary(d.Name, d.TargetClasses)).ToList(),
         Generators = plan.Config.SyntheticGenerators.Select(g => new GeneratorSummary(g.Name, g.Label, g.Backend.ToString().ToLowerInvariant(),
-            SweepGenerators.Describe(g, SweepGenerators.BuildConfig(plan.Config)))
+            SweepGenerators.Describe(g, plan.Config))
         {
             StandInParameters = g.Backend == GeneratorBackend.Native ? SweepGenerators.BaseParameters(SweepGenerators.BuildConfig(plan.Config).Model) : null,
         }).ToList(),

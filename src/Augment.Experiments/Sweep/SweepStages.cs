@@ -8,6 +8,8 @@ using Augment.Data.Datasets;
 using Augment.Data.Video;
 using Augment.Experiments.Config;
 using Augment.Generator;
+using Augment.Generator.Backends;
+using Augment.Generator.Training;
 
 namespace Augment.Experiments.Sweep;
 
@@ -68,6 +70,11 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public string CorpusAdapterDir(IReadOnlyList<string> corpora) => Path.Combine(config.OutputDir, "generators", "corpus-" + CorpusKey(corpora),
         "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
 
+    /// <summary>The LoRA a wan generator with adapt: true trains on a dataset (its settings are the generator's own).</summary>
+    public string WanAdapterDir(string generator, string dataset) => Path.Combine(config.OutputDir, "generators", dataset, "wan-" + generator);
+
+    public static string WanLoraFile(string adapterDir) => Path.Combine(adapterDir, "lora.safetensors");
+
     /// <summary>A set of corpora's name in folders and stages: their names in the order adapt_on lists them.</summary>
     public static string CorpusKey(IReadOnlyList<string> corpora) => string.Join("+", corpora);
 
@@ -81,6 +88,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public static string AdapterStage(string dataset) => $"LoRA adapter {dataset}";
     public static string CorpusAdapterStage(IReadOnlyList<string> corpora) => $"LoRA adapter corpus {CorpusKey(corpora)}";
     public static string ReferenceStage(string dataset) => $"reference classifier {dataset}";
+    public static string WanAdapterStage(string generator, string dataset) => $"Wan LoRA {generator} {dataset}";
 
     public StageDecision Base() => Decide(BaseStage, StageKind.Base, BaseDir, BaseMarker, BasePrint());
 
@@ -92,10 +100,14 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         AfterParent(CorpusAdapterStage(corpora), StageKind.Adapter, CorpusAdapterDir(corpora), Base())
             ?? Decide(CorpusAdapterStage(corpora), StageKind.Adapter, CorpusAdapterDir(corpora), AdapterMarker, CorpusAdapterPrint(corpora)!);
 
+    public StageDecision WanAdapter(string generator, string dataset) =>
+        Decide(WanAdapterStage(generator, dataset), StageKind.Adapter, WanAdapterDir(generator, dataset), AdapterMarker, WanAdapterPrint(generator, dataset));
+
     public StageDecision Generation(GenerationPlan plan)
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
-        var parent = entry.Backend != GeneratorBackend.Native ? null
+        var parent = entry.Wan?.Train is not null ? WanAdapter(entry.Name, plan.Dataset)
+            : entry.Backend != GeneratorBackend.Native ? null
             : entry.AdaptOn.Count > 0 ? CorpusAdapter(entry.AdaptOn) : entry.Adapt ? Adapter(plan.Dataset) : Base();
         return (parent is null ? null : AfterParent(plan.Stage, StageKind.Generation, plan.Dir, parent))
             ?? Decide(plan.Stage, StageKind.Generation, plan.Dir, GenerationRecord.FileName, GenerationPrint(plan)!);
@@ -160,6 +172,27 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         .. Fingerprint.Flatten("adapt", generatorConfig.Adapt), .. Fingerprint.Flatten("lora", generatorConfig.Lora),
     ]);
 
+    /// <summary>The training settings of a wan generator's LoRA, seeded by the sweep's first seed (as the native engine is).</summary>
+    public WanLoraTrainingConfig WanTraining(GeneratorEntry entry) => entry.Wan!.Train! with { Seed = config.Seeds[0] };
+
+    /// <summary>What a wan generator samples with: adapt: true points its lora at the file the sweep trained for the dataset.</summary>
+    public WanOptions WanGenerationOptions(GeneratorEntry entry, string dataset) => entry.Wan!.Train is null ? entry.Wan
+        : entry.Wan with { Lora = WanLoraFile(WanAdapterDir(entry.Name, dataset)), Train = null };
+
+    /// <summary>The dataset's clips, the pipeline's files and embeddings (content), the size clips are encoded at, the
+    /// base's dtype and the training settings. Sampler settings are left out: they do not touch the LoRA.</summary>
+    public Fingerprint WanAdapterPrint(string generator, string dataset)
+    {
+        var entry = config.Generators.First(g => g.Name == generator);
+        var wan = entry.Wan!;
+        return Fingerprint.Of([
+            .. Common(CodeVersion.Of(StageKind.Adapter)), new("data", DataHash(dataset)),
+            new("wan_content", File.Exists(wan.Prompts) && File.Exists(Path.Combine(wan.Weights, "model_index.json")) ? wan.ContentHash() : "missing"),
+            new("dtype", wan.Dtype), new("model_size", $"{wan.Frames}x{wan.Height}x{wan.Width}"),
+            .. Fingerprint.Flatten("train", WanTraining(entry)),
+        ]);
+    }
+
     string CorpusHash(CorpusEntry corpus)
     {
         if (corpus.IsDemo) return $"demo seed {corpus.Seed}, {corpus.Clips} clips";
@@ -200,7 +233,8 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             case GeneratorBackend.Wan:
                 // Content, not paths: the pipeline's files, the embeddings and the LoRA ("missing" until they all exist,
                 // so the stage runs and fails naming the missing file).
-                var wan = entry.Wan!;
+                if (entry.Wan!.Train is not null && Record(WanAdapterDir(entry.Name, plan.Dataset), AdapterMarker) is null) return null;
+                var wan = WanGenerationOptions(entry, plan.Dataset);
                 inputs.Add(new("wan_content", File.Exists(wan.Prompts) && (wan.Lora is null || File.Exists(wan.Lora)) && File.Exists(Path.Combine(wan.Weights, "model_index.json"))
                     ? wan.ContentHash() : "missing"));
                 inputs.AddRange(Fingerprint.Flatten("wan", wan with { Weights = "", Prompts = "", Lora = wan.Lora is null ? null : "" }));

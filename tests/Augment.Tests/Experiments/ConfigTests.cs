@@ -125,6 +125,24 @@ public class ConfigTests
     }
 
     [Fact]
+    public void WanAdaptReadsItsTrainingSettingsAndExcludesALoraFile()
+    {
+        const string native = "{backend: native, adapt: true, label: MedGen}";
+        var entry = Parse(Valid.Replace(native, "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1, adapt: true, lora_rank: 8, adapt_steps: 50, adapt_learning_rate: 0.001}"))
+            .Generators.Single(g => g.Name == "medgen");
+        var train = entry.Wan!.Train!;
+        Assert.True(entry.Adapt);
+        Assert.Null(entry.Wan.Lora);
+        Assert.Equal((8, 8.0, 50, 0.001), (train.Rank, train.Alpha, train.Steps, train.LearningRate)); // alpha defaults to the rank
+        var both = SingleError(Valid.Replace(native, "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1, adapt: true, lora: l.safetensors}"));
+        Assert.Equal(("generators.medgen.lora", 17), (both.Key, both.Line));
+        Assert.Contains("not both", both.Message);
+        var stray = SingleError(Valid.Replace(native, "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1, lora_rank: 8}"));
+        Assert.Equal("generators.medgen.lora_rank", stray.Key);
+        Assert.Null(Parse(Valid.Replace(native, "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1}")).Generators.Single(g => g.Name == "medgen").Wan!.Train);
+    }
+
+    [Fact]
     public void AllProblemsAreReportedAtOnceWithTheFileName()
     {
         var e = Assert.Throws<ConfigException>(() => Parse(Valid.Replace("profile: tiny", "profile: huge").Replace("seeds: [0, 1, 2]", "seeds: [0, 0]")));

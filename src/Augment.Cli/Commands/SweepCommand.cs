@@ -253,7 +253,7 @@ public static class SweepCommand
         foreach (var group in plan.Cells.GroupBy(x => (x.Dataset, x.Generator)))
         {
             var gen = c.Generators.FirstOrDefault(g => g.Name == group.Key.Generator);
-            var backend = gen is null ? "none" : gen.Backend == GeneratorBackend.Native ? (gen.AdaptOn.Count > 0 ? "native + corpus LoRA" : gen.Adapt ? "native + LoRA" : "native (base)") : gen.Backend.ToString().ToLowerInvariant();
+            var backend = gen is null ? "none" : gen.Backend.Summary(gen);
             table.AddRow(
                 Markup.Escape(group.Key.Dataset), Markup.Escape(gen?.Label ?? c.RealOnlyLabel), backend,
                 string.Join(", ", group.Select(x => x.Ratio).Distinct().Select(SweepPlanner.RatioText)),

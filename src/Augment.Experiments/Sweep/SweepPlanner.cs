@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 
 namespace Augment.Experiments.Sweep;

@@ -5,6 +5,7 @@ using Augment.Data;
 using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Experiments.Cluster;
+using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 using Augment.Tracking;
 using Augment.Synthetic;
@@ -288,8 +289,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         if (plan.NeedsBaseGenerator) decisions.Add(poolLoaded ? stages.Base() : new(SweepStages.BaseStage, StageKind.Base, StageAction.Run));
         decisions.AddRange(plan.AdaptedDatasets.Select(d => poolLoaded && Loaded(d) ? stages.Adapter(d) : new(SweepStages.AdapterStage(d), StageKind.Adapter, StageAction.Run)));
         decisions.AddRange(plan.AdaptedCorpora.Select(c => poolLoaded ? stages.CorpusAdapter(c) : new(SweepStages.CorpusAdapterStage(c), StageKind.Adapter, StageAction.Run)));
-        decisions.AddRange(plan.WanAdapters.Select(a => Loaded(a.Dataset) ? stages.WanAdapter(a.Generator, a.Dataset)
-            : new(SweepStages.WanAdapterStage(a.Generator, a.Dataset), StageKind.Adapter, StageAction.Run)));
+        decisions.AddRange(plan.WanAdapters.Select(a => Loaded(a.Dataset) ? WanBackend.Adapter(stages, a.Generator, a.Dataset)
+            : new(WanBackend.AdapterStage(a.Generator, a.Dataset), StageKind.Adapter, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Generation(g)
             : new(g.Stage, StageKind.Generation, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Gating(g)
@@ -314,7 +315,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         var stages = StagesOf(config, loaded, new HashSet<StageKind>());
         var dirs = new Dictionary<string, string> { [SweepStages.BaseStage] = stages.BaseDir };
         foreach (var d in plan.AdaptedDatasets) dirs[SweepStages.AdapterStage(d)] = stages.AdapterDir(d);
-        foreach (var (g, d) in plan.WanAdapters) dirs[SweepStages.WanAdapterStage(g, d)] = stages.WanAdapterDir(g, d);
+        foreach (var (g, d) in plan.WanAdapters) dirs[WanBackend.AdapterStage(g, d)] = WanBackend.AdapterDir(config, g, d);
         foreach (var g in plan.Generations)
         {
             (dirs[g.Stage], dirs[g.GatingStage]) = (g.Dir, g.GatingDir);

@@ -8,8 +8,6 @@ using Augment.Data.Datasets;
 using Augment.Data.Video;
 using Augment.Experiments.Config;
 using Augment.Generator;
-using Augment.Generator.Backends;
-using Augment.Generator.Training;
 
 namespace Augment.Experiments.Sweep;
 
@@ -54,6 +52,8 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     GeneratorConfig generatorConfig, IReadOnlySet<StageKind> forced, ClipCache cache)
 {
     readonly Dictionary<string, string> dataHashes = [];
+
+    internal ExperimentConfig Config => config;
     readonly HashSet<string> rerunByForce = [];
     readonly List<StageDecision> reruns = [];
 
@@ -70,11 +70,6 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public string CorpusAdapterDir(IReadOnlyList<string> corpora) => Path.Combine(config.OutputDir, "generators", "corpus-" + CorpusKey(corpora),
         "lora-" + SweepPlanner.ShortHash(JsonSerializer.Serialize(new { BaseDir, generatorConfig.Adapt, generatorConfig.Lora })));
 
-    /// <summary>The LoRA a wan generator with adapt: true trains on a dataset (its settings are the generator's own).</summary>
-    public string WanAdapterDir(string generator, string dataset) => Path.Combine(config.OutputDir, "generators", dataset, "wan-" + generator);
-
-    public static string WanLoraFile(string adapterDir) => Path.Combine(adapterDir, "lora.safetensors");
-
     /// <summary>A set of corpora's name in folders and stages: their names in the order adapt_on lists them.</summary>
     public static string CorpusKey(IReadOnlyList<string> corpora) => string.Join("+", corpora);
 
@@ -88,7 +83,6 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public static string AdapterStage(string dataset) => $"LoRA adapter {dataset}";
     public static string CorpusAdapterStage(IReadOnlyList<string> corpora) => $"LoRA adapter corpus {CorpusKey(corpora)}";
     public static string ReferenceStage(string dataset) => $"reference classifier {dataset}";
-    public static string WanAdapterStage(string generator, string dataset) => $"Wan LoRA {generator} {dataset}";
 
     public StageDecision Base() => Decide(BaseStage, StageKind.Base, BaseDir, BaseMarker, BasePrint());
 
@@ -100,15 +94,10 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         AfterParent(CorpusAdapterStage(corpora), StageKind.Adapter, CorpusAdapterDir(corpora), Base())
             ?? Decide(CorpusAdapterStage(corpora), StageKind.Adapter, CorpusAdapterDir(corpora), AdapterMarker, CorpusAdapterPrint(corpora)!);
 
-    public StageDecision WanAdapter(string generator, string dataset) =>
-        Decide(WanAdapterStage(generator, dataset), StageKind.Adapter, WanAdapterDir(generator, dataset), AdapterMarker, WanAdapterPrint(generator, dataset));
-
     public StageDecision Generation(GenerationPlan plan)
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
-        var parent = entry.Wan?.Train is not null ? WanAdapter(entry.Name, plan.Dataset)
-            : entry.Backend != GeneratorBackend.Native ? null
-            : entry.AdaptOn.Count > 0 ? CorpusAdapter(entry.AdaptOn) : entry.Adapt ? Adapter(plan.Dataset) : Base();
+        var parent = entry.Backend.Parent(entry, plan.Dataset, this);
         return (parent is null ? null : AfterParent(plan.Stage, StageKind.Generation, plan.Dir, parent))
             ?? Decide(plan.Stage, StageKind.Generation, plan.Dir, GenerationRecord.FileName, GenerationPrint(plan)!);
     }
@@ -172,27 +161,6 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         .. Fingerprint.Flatten("adapt", generatorConfig.Adapt), .. Fingerprint.Flatten("lora", generatorConfig.Lora),
     ]);
 
-    /// <summary>The training settings of a wan generator's LoRA, seeded by the sweep's first seed (as the native engine is).</summary>
-    public WanLoraTrainingConfig WanTraining(GeneratorEntry entry) => entry.Wan!.Train! with { Seed = config.Seeds[0] };
-
-    /// <summary>What a wan generator samples with: adapt: true points its lora at the file the sweep trained for the dataset.</summary>
-    public WanOptions WanGenerationOptions(GeneratorEntry entry, string dataset) => entry.Wan!.Train is null ? entry.Wan
-        : entry.Wan with { Lora = WanLoraFile(WanAdapterDir(entry.Name, dataset)), Train = null };
-
-    /// <summary>The dataset's clips, the pipeline's files and embeddings (content), the size clips are encoded at, the
-    /// base's dtype and the training settings. Sampler settings are left out: they do not touch the LoRA.</summary>
-    public Fingerprint WanAdapterPrint(string generator, string dataset)
-    {
-        var entry = config.Generators.First(g => g.Name == generator);
-        var wan = entry.Wan!;
-        return Fingerprint.Of([
-            .. Common(CodeVersion.Of(StageKind.Adapter)), new("data", DataHash(dataset)),
-            new("wan_content", File.Exists(wan.Prompts) && File.Exists(Path.Combine(wan.Weights, "model_index.json")) ? wan.ContentHash() : "missing"),
-            new("dtype", wan.Dtype), new("model_size", $"{wan.Frames}x{wan.Height}x{wan.Width}"),
-            .. Fingerprint.Flatten("train", WanTraining(entry)),
-        ]);
-    }
-
     string CorpusHash(CorpusEntry corpus)
     {
         if (corpus.IsDemo) return $"demo seed {corpus.Seed}, {corpus.Clips} clips";
@@ -210,36 +178,11 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             new("data", DataHash(plan.Dataset)), new("seed", plan.Seed.ToString(CultureInfo.InvariantCulture)),
             new("max_ratio", Fingerprint.Text(plan.MaxRatio)), new("oversample", Fingerprint.Text(config.Generator.Oversample)),
             new("target_classes", string.Join(",", datasets[plan.Dataset].TargetClasses)),
-            new("backend", entry.Backend.ToString().ToLowerInvariant()),
+            new("backend", entry.Backend.Name),
         };
-        // A wan generator has its own sampler settings; the native engine's do not touch it.
-        if (entry.Backend != GeneratorBackend.Wan) inputs.AddRange(Fingerprint.Flatten("sampler", generatorConfig.Sampler));
-        switch (entry.Backend)
-        {
-            case GeneratorBackend.Native:
-                if (Record(BaseDir, BaseMarker) is not { } b) return null;
-                inputs.Add(new("base_checkpoint", b.CheckpointSha256));
-                if (entry.Adapt || entry.AdaptOn.Count > 0)
-                {
-                    var dir = entry.AdaptOn.Count > 0 ? CorpusAdapterDir(entry.AdaptOn) : AdapterDir(plan.Dataset);
-                    if (Record(dir, AdapterMarker) is not { } a) return null;
-                    inputs.Add(new("adapter_checkpoint", a.CheckpointSha256));
-                }
-                break;
-            case GeneratorBackend.Import: inputs.Add(new("manifest", ShortFileHash(entry.Manifest!))); break;
-            case GeneratorBackend.Onnx: inputs.Add(new("onnx_model", ShortFileHash(entry.Model!))); break;
-            // The full training split the held-out clips come from (the kept one is "data" above).
-            case GeneratorBackend.Holdout: inputs.Add(new("holdout", ReferenceDataHash(plan.Dataset))); break;
-            case GeneratorBackend.Wan:
-                // Content, not paths: the pipeline's files, the embeddings and the LoRA ("missing" until they all exist,
-                // so the stage runs and fails naming the missing file).
-                if (entry.Wan!.Train is not null && Record(WanAdapterDir(entry.Name, plan.Dataset), AdapterMarker) is null) return null;
-                var wan = WanGenerationOptions(entry, plan.Dataset);
-                inputs.Add(new("wan_content", File.Exists(wan.Prompts) && (wan.Lora is null || File.Exists(wan.Lora)) && File.Exists(Path.Combine(wan.Weights, "model_index.json"))
-                    ? wan.ContentHash() : "missing"));
-                inputs.AddRange(Fingerprint.Flatten("wan", wan with { Weights = "", Prompts = "", Lora = wan.Lora is null ? null : "" }));
-                break;
-        }
+        if (entry.Backend.UsesEngineSampler) inputs.AddRange(Fingerprint.Flatten("sampler", generatorConfig.Sampler));
+        if (entry.Backend.GenerationInputs(entry, plan.Dataset, this) is not { } own) return null;
+        inputs.AddRange(own);
         return Fingerprint.Of(inputs);
     }
 
@@ -291,7 +234,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 
     public ClassifierOptions ReferenceOptions => config.Classifier with { Seed = config.Seeds[0], Resume = false };
 
-    IEnumerable<KeyValuePair<string, string>> Common(string code) => [new("code", code), new("clip", config.Clip.Key)];
+    internal IEnumerable<KeyValuePair<string, string>> Common(string code) => [new("code", code), new("clip", config.Clip.Key)];
 
     string GeneralPoolSettings() => JsonSerializer.Serialize(config.Datasets.FirstOrDefault(d => d.Demo is not null)?.Demo, AtomicFile.Json);
 
@@ -300,7 +243,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public string DataHash(string dataset) => Hash(dataset, datasets[dataset].Data);
 
     /// <summary>The same for the dataset before `keep` trims it.</summary>
-    string ReferenceDataHash(string dataset) => Hash("reference:" + dataset, datasets[dataset].ReferenceData);
+    public string ReferenceDataHash(string dataset) => Hash("reference:" + dataset, datasets[dataset].ReferenceData);
 
     string Hash(string key, Dataset data)
     {
@@ -311,10 +254,11 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         return dataHashes[key] = SweepPlanner.ShortHash(string.Join("\n", lines));
     }
 
-    static string ShortFileHash(string path) => File.Exists(path) ? Augment.Data.FileHash.Sha256(path)[..12] : "missing";
+    internal static string ShortFileHash(string path) => File.Exists(path) ? Augment.Data.FileHash.Sha256(path)[..12] : "missing";
 
 
-    static GeneratorTrainingRecord? Record(string dir, string marker)
+    /// <summary>A finished generator training stage's record, or null.</summary>
+    internal static GeneratorTrainingRecord? Record(string dir, string marker)
     {
         var path = Path.Combine(dir, marker);
         return File.Exists(path) ? AtomicFile.ReadJson<GeneratorTrainingRecord>(path) : null;
@@ -326,7 +270,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         : HasWork(dir) ? new(stage, kind, StageAction.Rerun, $"{parent.Stage} {(parent.Action == StageAction.Rerun ? "reruns" : "is not finished")}")
         : new(stage, kind, StageAction.Run);
 
-    StageDecision Decide(string stage, StageKind kind, string dir, string marker, Fingerprint print, bool? done = null)
+    internal StageDecision Decide(string stage, StageKind kind, string dir, string marker, Fingerprint print, bool? done = null)
     {
         if (!HasWork(dir)) return new(stage, kind, StageAction.Run);
         if (Fingerprint.TryRead(dir) is not { } stored) return new(stage, kind, StageAction.Rerun, "made by a version that recorded no fingerprint");

@@ -1,4 +1,5 @@
 using Augment.Synthetic.Gate;
+using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
 

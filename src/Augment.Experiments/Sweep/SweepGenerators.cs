@@ -6,7 +6,6 @@ using Augment.Data.Video;
 using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Generator;
-using Augment.Generator.Backends;
 using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
 using Augment.Synthetic;

@@ -264,7 +264,7 @@ public static class SweepCommand
         AnsiConsole.Write(table);
         var maxRatio = SweepPlanner.RatioText(plan.Generations.FirstOrDefault()?.MaxRatio ?? 0);
         AnsiConsole.MarkupLineInterpolated(
-            $"{plan.Cells.Count} classifier runs; {plan.Generations.Count} generation runs (one per dataset × generator × seed, at ratio {maxRatio}); base generator pretraining: {(plan.NeedsBaseGenerator ? "once" : "not needed")}; LoRA adapters: {plan.AdaptedDatasets.Count + plan.AdaptedCorpora.Count + plan.WanAdapters.Count}.");
+            $"{plan.Cells.Count} classifier runs; {plan.Generations.Count} generation runs (one per dataset × generator × seed, at ratio {maxRatio}); base generator pretraining: {(plan.NeedsBaseGenerator ? "once" : "not needed")}; LoRA adapters: {plan.AdaptedDatasets.Count + plan.AdaptedCorpora.Count + plan.BackendStages.Count(s => s.Kind == StageKind.Adapter)}.");
         AnsiConsole.MarkupLineInterpolated($"Clip {c.Clip.Frames}×{c.Clip.Height}×{c.Clip.Width}; classifier {c.Classifier.Model} width {c.Classifier.Width}, {c.Classifier.Epochs} epochs.");
         AnsiConsole.MarkupLineInterpolated($"Output: {c.OutputDir}   Tracking: {trackingUri}");
     }

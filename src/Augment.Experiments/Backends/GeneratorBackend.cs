@@ -14,8 +14,8 @@ namespace Augment.Experiments.Backends;
 /// </summary>
 public abstract class GeneratorBackend
 {
-    /// <summary>The backends the sweep treats specially: the real-only baseline, the native engine (its base and
-    /// adapters are shared stages) and the upper bound (only where `keep` holds clips out; no quality measurement).</summary>
+    /// <summary>The real-only baseline; the native engine, whose base and adapters are stages shared by every native
+    /// generator; the upper bound.</summary>
     public static readonly GeneratorBackend None = new RealOnlyBackend(), Native = new NativeBackend(), Holdout = new HoldoutBackend();
 
     /// <summary>The registry, in the order error messages list the names.</summary>
@@ -45,6 +45,17 @@ public abstract class GeneratorBackend
     /// <summary>Whether the native engine's sampler settings shape its clips (and so enter its generation's fingerprint).</summary>
     public virtual bool UsesEngineSampler => true;
 
+    /// <summary>Whether it has clips only for a dataset whose `keep` holds real clips out (the upper bound).</summary>
+    public virtual bool NeedsHeldOutClips => false;
+
+    /// <summary>Whether its clips are measured for generation quality against the reference classifier (not when they
+    /// are real clips it trained on).</summary>
+    public virtual bool MeasuresQuality => true;
+
+    /// <summary>Stages of its own that its generation for the dataset builds on (besides the native engine's shared
+    /// ones), so previews, status and `--force` see them.</summary>
+    public virtual IEnumerable<BackendStage> OwnStages(GeneratorEntry entry, string dataset, ExperimentConfig config) => [];
+
     /// <summary>The stage its generation for the dataset samples from (null: none); a parent that reruns reruns it.</summary>
     public virtual StageDecision? Parent(GeneratorEntry entry, string dataset, SweepStages stages) => null;
 
@@ -61,6 +72,9 @@ public abstract class GeneratorBackend
 
     public override string ToString() => Name;
 }
+
+/// <summary>A stage a backend adds to the plan: its name, kind, dataset and folder, and its decision.</summary>
+public sealed record BackendStage(string Name, StageKind Kind, string Dataset, string Dir, Func<SweepStages, StageDecision> Decide);
 
 /// <summary>One generator entry of experiments.yaml as its backend reads it (relative paths from the file's folder).</summary>
 internal sealed record GeneratorSource(YamlFields F, YamlMappingNode Node, string Path, string Name, string Label, string BaseDir,

@@ -13,6 +13,11 @@ public sealed class HoldoutBackend : GeneratorBackend
 
     internal override GeneratorEntry Read(GeneratorSource s) => new(s.Name, s.Label, this);
 
+    public override bool NeedsHeldOutClips => true;
+
+    // Its clips are real training clips the reference classifier trained on: nothing to measure.
+    public override bool MeasuresQuality => false;
+
     public override string Describe(GeneratorEntry entry, ExperimentConfig config) => "upper bound: real training clips held out by keep";
 
     // The full training split the held-out clips come from (the kept one is the generation's "data").

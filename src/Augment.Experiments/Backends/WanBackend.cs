@@ -72,6 +72,9 @@ public sealed class WanBackend : GeneratorBackend
     // A wan generator has its own sampler settings; the native engine's do not touch it.
     public override bool UsesEngineSampler => false;
 
+    public override IEnumerable<BackendStage> OwnStages(GeneratorEntry entry, string dataset, ExperimentConfig config) => entry.Wan?.Train is null ? []
+        : [new(AdapterStage(entry.Name, dataset), StageKind.Adapter, dataset, AdapterDir(config, entry.Name, dataset), stages => Adapter(stages, entry.Name, dataset))];
+
     public override StageDecision? Parent(GeneratorEntry entry, string dataset, SweepStages stages) =>
         entry.Wan!.Train is null ? null : Adapter(stages, entry.Name, dataset);
 

@@ -105,7 +105,7 @@ public class WanSweepTests
                 """;
             var config = TinySweep.Config(dir, yaml, ratios: "[0, 1]", seeds: "[0]");
             var plan = SweepPlanner.Plan(config);
-            Assert.Equal([("wan", "demo")], plan.WanAdapters);
+            Assert.Equal(["Wan LoRA wan demo"], plan.BackendStages.Select(s => s.Name));
             var outcome = TinySweep.Runner(plan, TinySweep.Tracker(config)).Run();
 
             Assert.True(outcome.Complete, outcome.ToString());

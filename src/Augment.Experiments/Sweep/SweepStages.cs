@@ -52,10 +52,10 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     GeneratorConfig generatorConfig, IReadOnlySet<StageKind> forced, ClipCache cache)
 {
     readonly Dictionary<string, string> dataHashes = [];
-
-    internal ExperimentConfig Config => config;
     readonly HashSet<string> rerunByForce = [];
     readonly List<StageDecision> reruns = [];
+
+    internal ExperimentConfig Config => config;
 
     /// <summary>Stages begun again in this run because their stored result no longer matched (or --force), with why.</summary>
     public IReadOnlyList<StageDecision> Reruns => reruns;
@@ -243,7 +243,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public string DataHash(string dataset) => Hash(dataset, datasets[dataset].Data);
 
     /// <summary>The same for the dataset before `keep` trims it.</summary>
-    public string ReferenceDataHash(string dataset) => Hash("reference:" + dataset, datasets[dataset].ReferenceData);
+    internal string ReferenceDataHash(string dataset) => Hash("reference:" + dataset, datasets[dataset].ReferenceData);
 
     string Hash(string key, Dataset data)
     {

@@ -253,7 +253,7 @@ public static class SweepCommand
         foreach (var group in plan.Cells.GroupBy(x => (x.Dataset, x.Generator)))
         {
             var gen = c.Generators.FirstOrDefault(g => g.Name == group.Key.Generator);
-            var backend = gen is null ? "none" : gen.Backend == GeneratorBackend.Native ? (gen.AdaptOn.Count > 0 ? "native + corpus LoRA" : gen.Adapt ? "native + LoRA" : "native (base)") : gen.Backend.ToString().ToLowerInvariant();
+            var backend = gen is null ? "none" : gen.Backend.Summary(gen);
             table.AddRow(
                 Markup.Escape(group.Key.Dataset), Markup.Escape(gen?.Label ?? c.RealOnlyLabel), backend,
                 string.Join(", ", group.Select(x => x.Ratio).Distinct().Select(SweepPlanner.RatioText)),
@@ -264,7 +264,7 @@ public static class SweepCommand
         AnsiConsole.Write(table);
         var maxRatio = SweepPlanner.RatioText(plan.Generations.FirstOrDefault()?.MaxRatio ?? 0);
         AnsiConsole.MarkupLineInterpolated(
-            $"{plan.Cells.Count} classifier runs; {plan.Generations.Count} generation runs (one per dataset × generator × seed, at ratio {maxRatio}); base generator pretraining: {(plan.NeedsBaseGenerator ? "once" : "not needed")}; LoRA adapters: {plan.AdaptedDatasets.Count + plan.AdaptedCorpora.Count}.");
+            $"{plan.Cells.Count} classifier runs; {plan.Generations.Count} generation runs (one per dataset × generator × seed, at ratio {maxRatio}); base generator pretraining: {(plan.NeedsBaseGenerator ? "once" : "not needed")}; LoRA adapters: {plan.AdaptedDatasets.Count + plan.AdaptedCorpora.Count + plan.BackendStages.Count(s => s.Kind == StageKind.Adapter)}.");
         AnsiConsole.MarkupLineInterpolated($"Clip {c.Clip.Frames}×{c.Clip.Height}×{c.Clip.Width}; classifier {c.Classifier.Model} width {c.Classifier.Width}, {c.Classifier.Epochs} epochs.");
         AnsiConsole.MarkupLineInterpolated($"Output: {c.OutputDir}   Tracking: {trackingUri}");
     }

@@ -2,6 +2,7 @@ using Augment.Synthetic.Gate;
 using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
+using Augment.Experiments.Backends;
 using Augment.Generator;
 using YamlDotNet.RepresentationModel;
 
@@ -46,9 +47,6 @@ public sealed record ExperimentConfig
 
 public enum Executor { Local, Slurm }
 
-/// <summary>Holdout: the upper-bound control, whose "synthetic" clips are the real training clips `keep` held out.</summary>
-public enum GeneratorBackend { None, Native, Import, Onnx, Holdout, Wan }
-
 /// <summary>
 /// One dataset of the sweep. <see cref="Node"/> holds the dataset keys (same as dataset.yaml) for the data library to
 /// turn into a spec; <c>adapter: demo</c> means "render the embedded demo (sized by <see cref="Demo"/>) into root if
@@ -71,10 +69,8 @@ public sealed record DatasetEntry(string Name, bool IsDemo, string Root, YamlMap
 }
 
 /// <summary>
-/// A synthetic-clip source. native: the project's diffusion model, base only (HunyuanVideo stand-in) or base + the
-/// dataset's LoRA adapter (MedGen); import: clips made elsewhere, listed in a manifest CSV; onnx: an exported denoiser;
-/// holdout: the upper bound, the real training clips that `keep` held out (what a perfect generator could add);
-/// wan: an official Wan2.1 diffusers folder (+ a PEFT LoRA) with precomputed prompt embeddings.
+/// A synthetic-clip source, read by its backend (<see cref="GeneratorBackend.All"/>: none, native, import, onnx,
+/// holdout, wan), which also says what the fields below mean for it; each backend uses only its own.
 /// </summary>
 public sealed record GeneratorEntry(string Name, string Label, GeneratorBackend Backend, bool Adapt = false,
     string? Manifest = null, string? Model = null, Augment.Generator.Backends.WanOptions? Wan = null)

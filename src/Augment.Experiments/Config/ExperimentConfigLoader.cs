@@ -3,6 +3,7 @@ using Augment.Synthetic.Gate;
 using Augment.Classifier;
 using Augment.Data;
 using Augment.Data.Datasets;
+using Augment.Experiments.Backends;
 using Augment.Generator;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -24,8 +25,8 @@ public static class ExperimentConfigLoader
     static readonly string[] DatasetKeys = [.. DatasetSpecYaml.Keys.Where(k => k != "name"), .. SweepOnlyDatasetKeys];
     static readonly string[] DemoKeys =
         ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
-    static readonly string[] WanKeys = ["weights", "prompts", "negative", "lora", "device", "dtype", "steps", "cfg", "shift", "frames", "height", "width"];
-    static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "adapt_on", "manifest", "model", .. WanKeys];
+    // Each backend reads its own keys (GeneratorBackend.Keys); an entry may hold any of them, under its own backend only.
+    static readonly string[] GeneratorEntryKeys = ["backend", "label", .. GeneratorBackend.AllKeys];
     static readonly string[] GeneratorSettingKeys =
         ["pretrain_pool", "autoencoder_steps", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device",
          "model", "autoencoder", "pretrain", "adapt", "lora", "sampler"];
@@ -428,83 +429,32 @@ public static class ExperimentConfigLoader
         var list = new List<GeneratorEntry>();
         var map = f.Map(root, "", "generators");
         if (map is null) return list;
+        var names = string.Join(" | ", GeneratorBackend.All.Select(b => b.Name));
         foreach (var (k, v) in map.Children)
         {
             var name = ((YamlScalarNode)k).Value ?? "";
             var path = $"generators.{name}";
             if (!ValidName(name)) { f.Error(k, path, "names may use letters, digits, '-' and '_' only"); continue; }
             if (v is not YamlMappingNode g) { f.Error(v, path, "expected the generator's keys (backend, ...)"); continue; }
-            bool reservedName = name == "real";
             f.CheckKeys(g, path, GeneratorEntryKeys);
-            var backend = f.Choice<GeneratorBackend>(g, path, "backend");
-            if (backend is null)
+            var backendNode = YamlFields.Get(g, "backend");
+            if (backendNode is null) { f.Error(g, $"{path}.backend", $"missing ({names})"); continue; }
+            if (backendNode is not YamlScalarNode { Value: { } backendName } || GeneratorBackend.Find(backendName) is not { } backend)
             {
-                if (YamlFields.Get(g, "backend") is null) f.Error(g, $"{path}.backend", "missing (native | import | onnx | holdout | wan | none)");
+                f.Error(backendNode, $"{path}.backend", $"'{(backendNode as YamlScalarNode)?.Value ?? backendNode.NodeType.ToString().ToLowerInvariant()}' is not one of {names.Replace(" | ", "|")}");
                 continue;
             }
-            var label = f.String(g, path, "label") ?? name;
-            string? Required(string key, string what)
-            {
-                var value = f.String(g, path, key);
-                if (value is null) { f.Error(g, $"{path}.{key}", $"missing: {what}"); return null; }
-                return Path.GetFullPath(Path.Combine(baseDir, value));
-            }
-            var entry = backend switch
-            {
-                GeneratorBackend.Native => new GeneratorEntry(name, label, backend.Value, Adapt: f.Bool(g, path, "adapt") ?? false)
-                {
-                    AdaptOn = f.Strings(g, path, "adapt_on"),
-                },
-                GeneratorBackend.Import => new GeneratorEntry(name, label, backend.Value, Manifest: Required("manifest", "the CSV listing the imported clips (path,label[,prompt,seed])")),
-                GeneratorBackend.Onnx => new GeneratorEntry(name, label, backend.Value, Model: Required("model", "the exported denoiser (.onnx)")),
-                GeneratorBackend.Holdout => new GeneratorEntry(name, label, backend.Value),
-                GeneratorBackend.Wan => new GeneratorEntry(name, label, backend.Value, Wan: ReadWan(f, g, path, baseDir, device)),
-                _ => new GeneratorEntry(name, label == name ? "Real only" : label, backend.Value),
-            };
-            if (entry.AdaptOn.Count > 0)
-            {
-                var node = YamlFields.Get(g, "adapt_on")!;
-                foreach (var corpus in entry.AdaptOn.Where(n => corpora.All(c => c.Name != n)))
-                    f.Error(node, $"{path}.adapt_on", $"'{corpus}' is not a corpus of this file (corpora: {(corpora.Count == 0 ? "none" : string.Join(", ", corpora.Select(c => c.Name)))})");
-                if (entry.Adapt) f.Error(node, $"{path}.adapt_on", "adapt: true (the dataset's training split) and adapt_on (corpora) are two generators; list them as two");
-            }
-            foreach (var key in (string[])["adapt", "adapt_on", "manifest", "model", .. WanKeys])
-                if (YamlFields.Get(g, key) is { } extra && !Uses(backend.Value, key))
-                    f.Error(extra, $"{path}.{key}", $"does not apply to backend {backend.Value.ToString().ToLowerInvariant()}");
-            if (reservedName && backend != GeneratorBackend.None)
+            var entry = backend.Read(new GeneratorSource(f, g, path, name, f.String(g, path, "label") ?? name, baseDir, corpora, device));
+            foreach (var key in GeneratorBackend.AllKeys.Except(backend.Keys))
+                if (YamlFields.Get(g, key) is { } extra)
+                    f.Error(extra, $"{path}.{key}", $"does not apply to backend {backend.Name}");
+            if (name == "real" && backend != GeneratorBackend.None)
                 f.Error(k, path, "'real' names the real-only baseline; give this generator another name");
             list.Add(entry);
         }
         if (list.Count(g => g.Backend == GeneratorBackend.None) > 1)
             f.Error(map, "generators", "list at most one generator with backend none (the real-only baseline)");
         return list;
-    }
-
-    static bool Uses(GeneratorBackend backend, string key) => (backend, key) switch
-    {
-        (GeneratorBackend.Native, "adapt" or "adapt_on") or (GeneratorBackend.Import, "manifest") or (GeneratorBackend.Onnx, "model") => true,
-        (GeneratorBackend.Wan, _) => WanKeys.Contains(key),
-        _ => false,
-    };
-
-    /// <summary>A wan generator's keys; the folder's completeness is checked when it loads (errors name the missing file).</summary>
-    static Augment.Generator.Backends.WanOptions? ReadWan(YamlFields f, YamlMappingNode g, string path, string baseDir, string device)
-    {
-        string? PathOf(string key) => f.String(g, path, key) is { } v ? Path.GetFullPath(Path.Combine(baseDir, v)) : null;
-        var weights = PathOf("weights");
-        var prompts = PathOf("prompts");
-        if (weights is null) f.Error(g, $"{path}.weights", "missing: the Wan2.1 diffusers folder (model_index.json, transformer/, vae/, scheduler/)");
-        if (prompts is null) f.Error(g, $"{path}.prompts", "missing: the prompt-embeddings file (.safetensors, one [L,4096] tensor per prompt, its text in the metadata)");
-        var negative = f.String(g, path, "negative");
-        var cfg = f.Double(g, path, "cfg", 0, 100) ?? 5.0;
-        if (negative is null && cfg != 1.0)
-            f.Error(YamlFields.Get(g, "cfg") ?? g, $"{path}.cfg", $"classifier-free guidance (cfg {cfg}) needs a negative prompt: name its embedding under negative, or set cfg: 1");
-        if (weights is null || prompts is null) return null;
-        return new(weights, prompts, negative, PathOf("lora"),
-            Device: f.OneOf(g, path, "device", "auto", "cpu", "cuda") ?? device,
-            Dtype: f.OneOf(g, path, "dtype", "float32", "bfloat16") ?? "float32",
-            Steps: f.Int(g, path, "steps", 1, 1000) ?? 50, Cfg: cfg, Shift: f.Double(g, path, "shift", 0.01, 100),
-            Frames: f.Int(g, path, "frames", 1, 1025), Height: f.Int(g, path, "height", 16, 4096), Width: f.Int(g, path, "width", 16, 4096));
     }
 
     /// <summary>The classifier section; a relative weights path is taken from the config file's folder.</summary>

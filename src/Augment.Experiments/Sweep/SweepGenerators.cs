@@ -6,7 +6,6 @@ using Augment.Data.Video;
 using Augment.Experiments.Cluster;
 using Augment.Experiments.Config;
 using Augment.Generator;
-using Augment.Generator.Backends;
 using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
 using Augment.Synthetic;
@@ -23,6 +22,14 @@ namespace Augment.Experiments.Sweep;
 public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary<string, SweepDataset> datasets, ClipCache cache,
     SweepStages stages, GeneratorConfig generatorConfig, StageRunner runner)
 {
+    // What the backends (Augment.Experiments.Backends) open their generators and run their own stages with.
+    internal ExperimentConfig Config => config;
+    internal SweepStages Stages => stages;
+    internal StageRunner Runner => runner;
+    internal ClipCache Cache => cache;
+    internal GeneratorConfig EngineConfig => generatorConfig;
+    internal SweepDataset Dataset(string name) => datasets[name];
+
     /// <summary>Generation runs actually executed by this instance (not skipped because already done).</summary>
     public int GenerationsRun { get; private set; }
 
@@ -98,18 +105,6 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
         return CaptionedCorpus.Load(corpus.Name, corpus.CaptionsFile, corpus.PathField, corpus.CaptionField);
     }
 
-    /// <summary>What a generator of the sweep really is, for the report: the native backend is a small local model
-    /// standing in for the one its label names.</summary>
-    public static string Describe(GeneratorEntry entry, GeneratorConfig generatorConfig) => entry.Backend switch
-    {
-        GeneratorBackend.Native => $"native latent stand-in{(entry.AdaptOn.Count > 0 ? $" + LoRA on corpus {SweepStages.CorpusKey(entry.AdaptOn)}" : entry.Adapt ? " + LoRA on the training split" : "")} ({Millions(BaseParameters(generatorConfig.Model))} params)",
-        GeneratorBackend.Import => $"imported clips ({Path.GetFileName(entry.Manifest)})",
-        GeneratorBackend.Onnx => $"ONNX model ({Path.GetFileName(entry.Model)})",
-        GeneratorBackend.Holdout => "upper bound: real training clips held out by keep",
-        GeneratorBackend.Wan => entry.Wan!.Describe(),
-        _ => "none",
-    };
-
     public static string Millions(long n) => (n / 1e6).ToString(n < 10_000_000 ? "0.00M" : "0M", System.Globalization.CultureInfo.InvariantCulture);
 
     public static long BaseParameters(NativeModelConfig model)
@@ -125,20 +120,15 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
     public GenerationRecord EnsureGeneration(GenerationPlan plan, Action<string, double> report, CancellationToken cancel)
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
-        // Parents first, so the generation's fingerprint can name the checkpoints it samples from.
-        if (entry.Backend == GeneratorBackend.Native)
-        {
-            if (entry.AdaptOn.Count > 0) EnsureCorpusAdapter(entry.AdaptOn, report, cancel);
-            else if (entry.Adapt) EnsureAdapter(plan.Dataset, report, cancel);
-            else EnsureBase(report, cancel);
-        }
+        // Parents first, so the generation's fingerprint can name what it samples from.
+        entry.Backend.EnsureParents(entry, plan.Dataset, this, report, cancel);
         return runner.Run(() => stages.Generation(plan), plan.Dir, () => stages.GenerationPrint(plan)!, () => GenerationRecord.TryRead(plan.Dir)!, () =>
         {
             var ds = datasets[plan.Dataset];
             var trainCounts = ds.Data.Split(Splits.Train).GroupBy(c => c.Label).ToDictionary(g => g.Key, g => g.Count());
             var perClass = ds.TargetClasses.ToDictionary(c => c,
                 c => (int)Math.Ceiling(plan.MaxRatio * trainCounts.GetValueOrDefault(c) * config.Generator.Oversample));
-            var generator = Open(entry, plan.Dataset, report, cancel);
+            var generator = entry.Backend.Open(entry, plan.Dataset, this, report, cancel);
             try
             {
                 var clock = Stopwatch.StartNew();
@@ -181,17 +171,6 @@ public sealed class SweepGenerators(ExperimentConfig config, IReadOnlyDictionary
             return record;
         }, report, cancel);
     }
-
-    IVideoGenerator Open(GeneratorEntry entry, string dataset, Action<string, double> report, CancellationToken cancel) => entry.Backend switch
-    {
-        GeneratorBackend.Native => new NativeGenerator(entry.Name, EnsureBase(report, cancel),
-            entry.AdaptOn.Count > 0 ? EnsureCorpusAdapter(entry.AdaptOn, report, cancel) : entry.Adapt ? EnsureAdapter(dataset, report, cancel) : null, generatorConfig),
-        GeneratorBackend.Import => new ImportGenerator(entry.Name, entry.Manifest!),
-        GeneratorBackend.Onnx => new OnnxGenerator(entry.Name, entry.Model!, generatorConfig),
-        GeneratorBackend.Holdout => new HoldoutGenerator(entry.Name, datasets[dataset].HeldOut(), cache),
-        GeneratorBackend.Wan => new WanGenerator(entry.Name, entry.Wan!),
-        _ => throw new InvalidOperationException($"generator {entry.Name} has no backend that generates clips"),
-    };
 
     // The stand-in for a foundation model's general prior, rendered once next to the demo data (as large as the first
     // demo dataset, so a tiny test sweep gets a tiny pool).

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 
 namespace Augment.Experiments.Sweep;
@@ -38,6 +39,8 @@ public sealed record SweepPlan(
 {
     /// <summary>Each distinct set of corpora a native generator adapts on (adapt_on): one adapter each, for every dataset.</summary>
     public IReadOnlyList<IReadOnlyList<string>> AdaptedCorpora { get; init; } = [];
+    /// <summary>The stages backends add before their generations (a wan generator's LoRA trained in the sweep, one per dataset).</summary>
+    public IReadOnlyList<BackendStage> BackendStages { get; init; } = [];
     public string ReportDir => Path.Combine(Config.OutputDir, "report");
 }
 
@@ -63,7 +66,7 @@ public static class SweepPlanner
                     cells.Add(Cell(cellsDir, ds.Name, null, 0, seed));
             if (positiveRatios.Count == 0) continue;
             // The upper bound exists only where `keep` held real clips out.
-            foreach (var gen in synthetic.Where(g => g.Backend != GeneratorBackend.Holdout || ds.UsesKeep))
+            foreach (var gen in synthetic.Where(g => !g.Backend.NeedsHeldOutClips || ds.UsesKeep))
                 foreach (var seed in config.Seeds)
                 {
                     generations.Add(new GenerationPlan(ds.Name, gen.Name, seed, positiveRatios[^1],
@@ -80,6 +83,8 @@ public static class SweepPlanner
             SweepKey: ShortHash(config.OutputDir))
         {
             AdaptedCorpora = natives.Where(g => g.AdaptOn.Count > 0).GroupBy(g => SweepStages.CorpusKey(g.AdaptOn)).Select(g => g.First().AdaptOn).ToList(),
+            BackendStages = generations.Select(g => (Entry: config.Generators.First(e => e.Name == g.Generator), g.Dataset)).Distinct()
+                .SelectMany(x => x.Entry.Backend.OwnStages(x.Entry, x.Dataset, config)).DistinctBy(s => s.Name).ToList(),
         };
     }
 

@@ -1,6 +1,7 @@
 using Augment.Data;
 using Augment.Data.Video;
 using Augment.Data.Datasets;
+using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 
 namespace Augment.Experiments.Sweep;
@@ -167,8 +168,8 @@ public sealed record SweepSummary
         SweepKey = plan.SweepKey,
         ConfigPath = plan.Config.SourcePath,
         Datasets = plan.Config.Datasets.Select(d => loaded.TryGetValue(d.Name, out var ds) ? DatasetSummary.From(ds) : new DatasetSummary(d.Name, d.TargetClasses)).ToList(),
-        Generators = plan.Config.SyntheticGenerators.Select(g => new GeneratorSummary(g.Name, g.Label, g.Backend.ToString().ToLowerInvariant(),
-            SweepGenerators.Describe(g, SweepGenerators.BuildConfig(plan.Config)))
+        Generators = plan.Config.SyntheticGenerators.Select(g => new GeneratorSummary(g.Name, g.Label, g.Backend.Name,
+            g.Backend.Describe(g, plan.Config))
         {
             StandInParameters = g.Backend == GeneratorBackend.Native ? SweepGenerators.BaseParameters(SweepGenerators.BuildConfig(plan.Config).Model) : null,
         }).ToList(),

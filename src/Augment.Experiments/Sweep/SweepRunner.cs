@@ -5,6 +5,7 @@ using Augment.Data;
 using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Experiments.Cluster;
+using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 using Augment.Tracking;
 using Augment.Synthetic;
@@ -263,8 +264,8 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
     {
         using var quality = new SweepQuality(config, datasets, cache, stages!, claims, runner!);
         // The upper bound's clips are real training clips the reference classifier trained on: nothing to measure.
-        var holdouts = config.Generators.Where(g => g.Backend == GeneratorBackend.Holdout).Select(g => g.Name).ToHashSet();
-        foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset) && !holdouts.Contains(g.Generator)))
+        var unmeasured = config.Generators.Where(g => !g.Backend.MeasuresQuality).Select(g => g.Name).ToHashSet();
+        foreach (var generation in plan.Generations.Where(g => datasets.ContainsKey(g.Dataset) && !unmeasured.Contains(g.Generator)))
         {
             cancel.ThrowIfCancellationRequested();
             try
@@ -305,14 +306,15 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         if (plan.NeedsBaseGenerator) decisions.Add(poolLoaded ? stages.Base() : new(SweepStages.BaseStage, StageKind.Base, StageAction.Run));
         decisions.AddRange(plan.AdaptedDatasets.Select(d => poolLoaded && Loaded(d) ? stages.Adapter(d) : new(SweepStages.AdapterStage(d), StageKind.Adapter, StageAction.Run)));
         decisions.AddRange(plan.AdaptedCorpora.Select(c => poolLoaded ? stages.CorpusAdapter(c) : new(SweepStages.CorpusAdapterStage(c), StageKind.Adapter, StageAction.Run)));
+        decisions.AddRange(plan.BackendStages.Select(s => Loaded(s.Dataset) ? s.Decide(stages) : new(s.Name, s.Kind, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Generation(g)
             : new(g.Stage, StageKind.Generation, StageAction.Run)));
         decisions.AddRange(plan.Generations.Select(g => poolLoaded && Loaded(g.Dataset) ? stages.Gating(g)
             : new(g.GatingStage, StageKind.Gating, StageAction.Run)));
         decisions.AddRange(plan.Cells.Select(c => poolLoaded && Loaded(c.Dataset) ? stages.Cell(c, GenerationOf(plan, c))
             : new(c.Stage, StageKind.Cell, StageAction.Run)));
-        var holdouts = config.Generators.Where(g => g.Backend == GeneratorBackend.Holdout).Select(g => g.Name).ToHashSet();
-        decisions.AddRange(plan.Generations.Where(g => !holdouts.Contains(g.Generator)).Select(g => g.Dataset).Distinct()
+        var unmeasured = config.Generators.Where(g => !g.Backend.MeasuresQuality).Select(g => g.Name).ToHashSet();
+        decisions.AddRange(plan.Generations.Where(g => !unmeasured.Contains(g.Generator)).Select(g => g.Dataset).Distinct()
             .Select(d => Loaded(d) ? stages.Reference(d) : new(SweepStages.ReferenceStage(d), StageKind.Reference, StageAction.Run)));
         return decisions;
     }
@@ -329,6 +331,7 @@ public sealed class SweepRunner(SweepPlan plan, IExperimentTracker tracker, IRea
         var stages = StagesOf(config, loaded, new HashSet<StageKind>());
         var dirs = new Dictionary<string, string> { [SweepStages.BaseStage] = stages.BaseDir };
         foreach (var d in plan.AdaptedDatasets) dirs[SweepStages.AdapterStage(d)] = stages.AdapterDir(d);
+        foreach (var s in plan.BackendStages) dirs[s.Name] = s.Dir;
         foreach (var g in plan.Generations)
         {
             (dirs[g.Stage], dirs[g.GatingStage]) = (g.Dir, g.GatingDir);

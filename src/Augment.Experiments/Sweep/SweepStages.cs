@@ -55,6 +55,8 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     readonly HashSet<string> rerunByForce = [];
     readonly List<StageDecision> reruns = [];
 
+    internal ExperimentConfig Config => config;
+
     /// <summary>Stages begun again in this run because their stored result no longer matched (or --force), with why.</summary>
     public IReadOnlyList<StageDecision> Reruns => reruns;
 
@@ -95,8 +97,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public StageDecision Generation(GenerationPlan plan)
     {
         var entry = config.Generators.First(g => g.Name == plan.Generator);
-        var parent = entry.Backend != GeneratorBackend.Native ? null
-            : entry.AdaptOn.Count > 0 ? CorpusAdapter(entry.AdaptOn) : entry.Adapt ? Adapter(plan.Dataset) : Base();
+        var parent = entry.Backend.Parent(entry, plan.Dataset, this);
         return (parent is null ? null : AfterParent(plan.Stage, StageKind.Generation, plan.Dir, parent))
             ?? Decide(plan.Stage, StageKind.Generation, plan.Dir, GenerationRecord.FileName, GenerationPrint(plan)!);
     }
@@ -177,35 +178,11 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
             new("data", DataHash(plan.Dataset)), new("seed", plan.Seed.ToString(CultureInfo.InvariantCulture)),
             new("max_ratio", Fingerprint.Text(plan.MaxRatio)), new("oversample", Fingerprint.Text(config.Generator.Oversample)),
             new("target_classes", string.Join(",", datasets[plan.Dataset].TargetClasses)),
-            new("backend", entry.Backend.ToString().ToLowerInvariant()),
+            new("backend", entry.Backend.Name),
         };
-        // A wan generator has its own sampler settings; the native engine's do not touch it.
-        if (entry.Backend != GeneratorBackend.Wan) inputs.AddRange(Fingerprint.Flatten("sampler", generatorConfig.Sampler));
-        switch (entry.Backend)
-        {
-            case GeneratorBackend.Native:
-                if (Record(BaseDir, BaseMarker) is not { } b) return null;
-                inputs.Add(new("base_checkpoint", b.CheckpointSha256));
-                if (entry.Adapt || entry.AdaptOn.Count > 0)
-                {
-                    var dir = entry.AdaptOn.Count > 0 ? CorpusAdapterDir(entry.AdaptOn) : AdapterDir(plan.Dataset);
-                    if (Record(dir, AdapterMarker) is not { } a) return null;
-                    inputs.Add(new("adapter_checkpoint", a.CheckpointSha256));
-                }
-                break;
-            case GeneratorBackend.Import: inputs.Add(new("manifest", ShortFileHash(entry.Manifest!))); break;
-            case GeneratorBackend.Onnx: inputs.Add(new("onnx_model", ShortFileHash(entry.Model!))); break;
-            // The full training split the held-out clips come from (the kept one is "data" above).
-            case GeneratorBackend.Holdout: inputs.Add(new("holdout", ReferenceDataHash(plan.Dataset))); break;
-            case GeneratorBackend.Wan:
-                // Content, not paths: the pipeline's files, the embeddings and the LoRA ("missing" until they all exist,
-                // so the stage runs and fails naming the missing file).
-                var wan = entry.Wan!;
-                inputs.Add(new("wan_content", File.Exists(wan.Prompts) && (wan.Lora is null || File.Exists(wan.Lora)) && File.Exists(Path.Combine(wan.Weights, "model_index.json"))
-                    ? wan.ContentHash() : "missing"));
-                inputs.AddRange(Fingerprint.Flatten("wan", wan with { Weights = "", Prompts = "", Lora = wan.Lora is null ? null : "" }));
-                break;
-        }
+        if (entry.Backend.UsesEngineSampler) inputs.AddRange(Fingerprint.Flatten("sampler", generatorConfig.Sampler));
+        if (entry.Backend.GenerationInputs(entry, plan.Dataset, this) is not { } own) return null;
+        inputs.AddRange(own);
         return Fingerprint.Of(inputs);
     }
 
@@ -257,7 +234,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
 
     public ClassifierOptions ReferenceOptions => config.Classifier with { Seed = config.Seeds[0], Resume = false };
 
-    IEnumerable<KeyValuePair<string, string>> Common(string code) => [new("code", code), new("clip", config.Clip.Key)];
+    internal IEnumerable<KeyValuePair<string, string>> Common(string code) => [new("code", code), new("clip", config.Clip.Key)];
 
     string GeneralPoolSettings() => JsonSerializer.Serialize(config.Datasets.FirstOrDefault(d => d.Demo is not null)?.Demo, AtomicFile.Json);
 
@@ -266,7 +243,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     public string DataHash(string dataset) => Hash(dataset, datasets[dataset].Data);
 
     /// <summary>The same for the dataset before `keep` trims it.</summary>
-    string ReferenceDataHash(string dataset) => Hash("reference:" + dataset, datasets[dataset].ReferenceData);
+    internal string ReferenceDataHash(string dataset) => Hash("reference:" + dataset, datasets[dataset].ReferenceData);
 
     string Hash(string key, Dataset data)
     {
@@ -277,10 +254,11 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         return dataHashes[key] = SweepPlanner.ShortHash(string.Join("\n", lines));
     }
 
-    static string ShortFileHash(string path) => File.Exists(path) ? Augment.Data.FileHash.Sha256(path)[..12] : "missing";
+    internal static string ShortFileHash(string path) => File.Exists(path) ? Augment.Data.FileHash.Sha256(path)[..12] : "missing";
 
 
-    static GeneratorTrainingRecord? Record(string dir, string marker)
+    /// <summary>A finished generator training stage's record, or null.</summary>
+    internal static GeneratorTrainingRecord? Record(string dir, string marker)
     {
         var path = Path.Combine(dir, marker);
         return File.Exists(path) ? AtomicFile.ReadJson<GeneratorTrainingRecord>(path) : null;
@@ -292,7 +270,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
         : HasWork(dir) ? new(stage, kind, StageAction.Rerun, $"{parent.Stage} {(parent.Action == StageAction.Rerun ? "reruns" : "is not finished")}")
         : new(stage, kind, StageAction.Run);
 
-    StageDecision Decide(string stage, StageKind kind, string dir, string marker, Fingerprint print, bool? done = null)
+    internal StageDecision Decide(string stage, StageKind kind, string dir, string marker, Fingerprint print, bool? done = null)
     {
         if (!HasWork(dir)) return new(stage, kind, StageAction.Run);
         if (Fingerprint.TryRead(dir) is not { } stored) return new(stage, kind, StageAction.Rerun, "made by a version that recorded no fingerprint");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Augment.Data;
+using Augment.Data.Datasets;
 using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Data.Weights;
@@ -19,6 +20,12 @@ public sealed record WanOptions(string Weights, string Prompts, string? Negative
     string Device = "auto", string Dtype = "float32", int Steps = 50, double Cfg = 5.0, double? Shift = null,
     int? Frames = null, int? Height = null, int? Width = null)
 {
+    /// <summary>adapt: true — the LoRA the sweep trains on each dataset's training clips before generating (then
+    /// <see cref="Lora"/> is that file); null: none is trained. Left out of JSON when null, so the fingerprints of
+    /// generators without one are what they were.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Training.WanLoraTrainingConfig? Train { get; init; }
+
     /// <summary>The pipeline folder's files the backend reads (not text_encoder/ or tokenizer/, which it never opens).</summary>
     public IEnumerable<string> WeightFiles() =>
         new[] { "model_index.json" }.Select(f => Path.Combine(Weights, f)).Concat(
@@ -37,9 +44,12 @@ public sealed record WanOptions(string Weights, string Prompts, string? Negative
     }
 
     /// <summary>What runs, for the report, read from the safetensors headers alone (no weights are loaded):
-    /// "Wan2.1 transformer (1.42M params) from Wan2.1-T2V-1.3B-Diffusers + LoRA medgen.safetensors rank 32".</summary>
-    public string Describe()
+    /// "Wan2.1 transformer (1.42M params) from Wan2.1-T2V-1.3B-Diffusers + LoRA medgen.safetensors rank 32", or with
+    /// adapt: true "… + LoRA trained in this sweep on <paramref name="trainedOn"/> (rank 32, 1000 steps)".</summary>
+    public string Describe(string trainedOn = "the training split")
     {
+        if (Train is { } train)
+            return $"{(this with { Train = null }).Describe()} + LoRA trained in this sweep on {trainedOn} (rank {train.Rank}, {train.Steps} steps)";
         var folder = Path.GetFileName(Path.TrimEndingDirectorySeparator(Weights));
         try
         {
@@ -82,13 +92,7 @@ public sealed class WanGenerator : IVideoGenerator, IDisposable
         this.options = options;
         if (!File.Exists(options.Prompts)) throw new FileNotFoundException($"{options.Prompts}: prompt-embeddings file not found", options.Prompts);
         if (options.Lora is not null && !File.Exists(options.Lora)) throw new FileNotFoundException($"{options.Lora}: LoRA file not found", options.Lora);
-        var dtype = options.Dtype switch
-        {
-            "float32" => ScalarType.Float32,
-            "bfloat16" => ScalarType.BFloat16,
-            var other => throw new ArgumentException($"generator {name}: dtype must be float32 or bfloat16, not '{other}'"),
-        };
-        pipeline = WanPipeline.Load(options.Weights, TorchDevice.Resolve(options.Device), dtype, options.Lora);
+        pipeline = WanPipeline.Load(options.Weights, TorchDevice.Resolve(options.Device), DtypeOf(options, name), options.Lora);
         try { embeddings = new PromptEmbeddings(options.Prompts); }
         catch { pipeline.Dispose(); throw; }
         CheckpointHash = options.ContentHash()[..16];
@@ -99,21 +103,14 @@ public sealed class WanGenerator : IVideoGenerator, IDisposable
 
     public GenerationResult Generate(GenerationRequest request, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
-        var (frames, height, width) = ModelSize(request.Spec);
+        var (frames, height, width) = ModelSize(pipeline, options, request.Spec);
         long textDim = pipeline.Transformer.Config.TextDim;
-        var byText = embeddings.Names.Where(n => embeddings.Text(n) is not null).GroupBy(n => embeddings.Text(n)!).ToDictionary(g => g.Key, g => g.First());
         var prompts = new Dictionary<string, Tensor>();
         Tensor? negative = null;
         try
         {
             foreach (var label in request.PerClass.Keys)
-            {
-                var text = Training.TrainingSet.PromptOf(request.Dataset, label);
-                if (!byText.TryGetValue(text, out var embedding))
-                    throw new InvalidDataException($"{options.Prompts}: no prompt embedding whose text is \"{text}\" (the prompt of class '{label}' of dataset " +
-                        $"'{request.Dataset.Name}'); it holds: {string.Join(", ", byText.Keys.Take(20).Select(t => $"\"{t}\""))}");
-                prompts[text] = embeddings.Read(embedding, textDim);
-            }
+                prompts[Training.TrainingSet.PromptOf(request.Dataset, label)] = ClassPrompt(embeddings, request.Dataset, label, textDim);
             if (options.Negative is not null) negative = embeddings.Read(options.Negative, textDim);
             var settings = new ClipSettings(options.Steps, options.Cfg, options.Shift ?? pipeline.Shift, "wan-flow-euler");
             return GenerationRun.Execute(this, request, settings, job =>
@@ -131,13 +128,25 @@ public sealed class WanGenerator : IVideoGenerator, IDisposable
 
     /// <summary>The configured size, else the clip size rounded up to 1 + (VAE temporal scale)·k frames and multiples
     /// of (VAE spatial scale × patch) pixels.</summary>
-    (int Frames, int Height, int Width) ModelSize(ClipSpec spec)
+    internal static (int Frames, int Height, int Width) ModelSize(WanPipeline pipeline, WanOptions options, ClipSpec spec)
     {
         int temporal = pipeline.Vae.Config.ScaleFactorTemporal;
         int spatial = pipeline.Vae.Config.ScaleFactorSpatial * pipeline.Transformer.Config.PatchSize[1];
         static int Up(int n, int step) => (n + step - 1) / step * step;
         return (options.Frames ?? 1 + Up(Math.Max(0, spec.Frames - 1), temporal), options.Height ?? Up(spec.Height, spatial), options.Width ?? Up(spec.Width, spatial));
     }
+
+    /// <summary>The transformer's dtype (the VAE and LoRA adapters stay float32).</summary>
+    internal static ScalarType DtypeOf(WanOptions options, string generator) => options.Dtype switch
+    {
+        "float32" => ScalarType.Float32,
+        "bfloat16" => ScalarType.BFloat16,
+        var other => throw new ArgumentException($"generator {generator}: dtype must be float32 or bfloat16, not '{other}'"),
+    };
+
+    /// <summary>The embedding of a class's prompt (<see cref="Training.TrainingSet.PromptOf"/>), found by its text.</summary>
+    internal static Tensor ClassPrompt(PromptEmbeddings embeddings, Dataset dataset, string label, long textDim) =>
+        embeddings.ReadByText(Training.TrainingSet.PromptOf(dataset, label), textDim, $"the prompt of class '{label}' of dataset '{dataset.Name}'");
 
     public void Dispose()
     {

@@ -33,5 +33,16 @@ public sealed class PromptEmbeddings : IDisposable
         return file.Read(name).to(ScalarType.Float32);
     }
 
+    /// <summary>The embedding whose stored text is <paramref name="text"/> (the first, if several are), as <see cref="Read"/>;
+    /// <paramref name="whose"/> says in the error whose prompt it is.</summary>
+    public Tensor ReadByText(string text, long textDim, string whose)
+    {
+        var texts = Names.Where(n => Text(n) is not null).ToList();
+        var name = texts.FirstOrDefault(n => Text(n) == text)
+            ?? throw new InvalidDataException($"{Source}: no prompt embedding whose text is \"{text}\" ({whose}); it holds: " +
+                string.Join(", ", texts.Select(n => Text(n)!).Distinct().Take(20).Select(t => $"\"{t}\"")));
+        return Read(name, textDim);
+    }
+
     public void Dispose() => file.Dispose();
 }

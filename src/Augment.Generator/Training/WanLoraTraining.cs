@@ -32,7 +32,8 @@ public sealed record WanLoraExample(Tensor Latent, Tensor Text);
 public static class WanLoraTraining
 {
     /// <summary>Adds the adapters, trains them, and returns the loss of every step.</summary>
-    public static List<double> Train(WanTransformer3DModel model, IReadOnlyList<WanLoraExample> examples, WanLoraTrainingConfig config, CancellationToken cancel = default)
+    public static List<double> Train(WanTransformer3DModel model, IReadOnlyList<WanLoraExample> examples, WanLoraTrainingConfig config,
+        IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         if (examples.Count == 0) throw new ArgumentException("LoRA training needs at least one example");
         if (config.Steps < 1) throw new ArgumentException($"LoRA training steps must be at least 1, not {config.Steps}");
@@ -46,6 +47,7 @@ public static class WanLoraTraining
         var baseDtype = model.Weights.dtype;
         var losses = new List<double>(config.Steps);
         model.train();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int step = 0; step < config.Steps; step++)
         {
             cancel.ThrowIfCancellationRequested();
@@ -64,6 +66,7 @@ public static class WanLoraTraining
             loss.backward();
             optimizer.Step();
             losses.Add(loss.item<float>());
+            progress?.Report(new TrainProgress("wan-lora", step + 1, config.Steps, losses[^1], clock.Elapsed.TotalSeconds / (step + 1)));
         }
         model.eval();
         return losses;

@@ -1,4 +1,5 @@
 using Augment.Synthetic.Gate;
+using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
 
@@ -122,6 +123,24 @@ public class ConfigTests
         Assert.Equal("generators.medgen.cfg", guidance.Key);
         Assert.Contains("needs a negative prompt", guidance.Message);
         Assert.Equal("generators.medgen.weights", SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: native, weights: w}")).Key);
+    }
+
+    [Fact]
+    public void WanAdaptReadsItsTrainingSettingsAndExcludesALoraFile()
+    {
+        const string native = "{backend: native, adapt: true, label: MedGen}";
+        var entry = Parse(Valid.Replace(native, "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1, adapt: true, lora_rank: 8, adapt_steps: 50, adapt_learning_rate: 0.001}"))
+            .Generators.Single(g => g.Name == "medgen");
+        var train = entry.Wan!.Train!;
+        Assert.True(entry.Adapt);
+        Assert.Null(entry.Wan.Lora);
+        Assert.Equal((8, 8.0, 50, 0.001), (train.Rank, train.Alpha, train.Steps, train.LearningRate)); // alpha defaults to the rank
+        var both = SingleError(Valid.Replace(native, "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1, adapt: true, lora: l.safetensors}"));
+        Assert.Equal(("generators.medgen.lora", 17), (both.Key, both.Line));
+        Assert.Contains("not both", both.Message);
+        var stray = SingleError(Valid.Replace(native, "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1, lora_rank: 8}"));
+        Assert.Equal("generators.medgen.lora_rank", stray.Key);
+        Assert.Null(Parse(Valid.Replace(native, "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1}")).Generators.Single(g => g.Name == "medgen").Wan!.Train);
     }
 
     [Fact]

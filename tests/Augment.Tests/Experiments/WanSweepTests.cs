@@ -92,6 +92,69 @@ public class WanSweepTests
     }
 
     [Fact]
+    public void AnAdaptingWanGeneratorTrainsItsLoraInTheSweepGeneratesWithItAndReusesItOnARerun()
+    {
+        var folder = WanPipelineTests.TinyFolder();
+        var dir = TinySweep.TempDir("wan-adapt");
+        using var cleanup = new DeleteOnDispose(dir);
+        try
+        {
+            var yaml = $$"""
+                  real: {backend: none}
+                  wan: {backend: wan, label: MedGen-Wan, weights: {{folder}}, prompts: {{Embeddings(folder, 3)}}, negative: negative, adapt: true, lora_rank: 2, adapt_steps: 3, adapt_learning_rate: 0.01, device: cpu, steps: 1, cfg: 4}
+                """;
+            var config = TinySweep.Config(dir, yaml, ratios: "[0, 1]", seeds: "[0]");
+            var plan = SweepPlanner.Plan(config);
+            Assert.Equal(["Wan LoRA wan demo"], plan.BackendStages.Select(s => s.Name));
+            var outcome = TinySweep.Runner(plan, TinySweep.Tracker(config)).Run();
+
+            Assert.True(outcome.Complete, outcome.ToString());
+            Assert.Equal(0, outcome.Failed);
+            var adapterDir = Path.Combine(config.OutputDir, "generators", "demo", "wan-wan");
+            var lora = Path.Combine(adapterDir, "lora.safetensors");
+            var record = AtomicFile.ReadJson<GeneratorTrainingRecord>(Path.Combine(adapterDir, "adapter.json"));
+            Assert.Equal((3, FileHash.Sha256(lora)), (record.Steps, record.CheckpointSha256));
+            Assert.True(record.Clips > 0 && double.IsFinite(record.FinalLoss));
+
+            // Strictly loadable by the transformer it was trained on, and trained: B starts at zero, so non-zero B means steps ran.
+            var transformerConfig = WanTransformerConfig.FromJson(JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "transformer", "config.json")))!.AsObject(), "tiny");
+            using (var model = new WanTransformer3DModel(transformerConfig))
+                Assert.All(PeftLora.Attach(model, lora), a => Assert.Equal((2, 1.0), (a.Rank, a.Scale)));
+            using (var file = new SafeTensorsFile(lora))
+                Assert.All(file.Entries.Keys.Where(k => k.EndsWith(".lora_B.weight", StringComparison.Ordinal)), k =>
+                {
+                    using var b = file.Read(k);
+                    Assert.True(b.abs().max().item<float>() > 0, $"{k} is still zero");
+                });
+
+            var generation = Assert.Single(plan.Generations);
+            Assert.NotEmpty(GeneratedClips.Read(Path.Combine(generation.Dir, GeneratedClips.FileName)));
+            Assert.NotEmpty(SyntheticManifest.Read(Path.Combine(generation.GatingDir, SyntheticManifest.FileName)));
+            Assert.All(plan.Cells, c => Assert.Equal(CellStatus.Finished, CellResult.TryRead(c.Dir)!.Status));
+            var md = File.ReadAllText(Path.Combine(config.OutputDir, "report", "report.md"));
+            Assert.Contains($"from {Path.GetFileName(folder)} + LoRA trained in this sweep on demo (rank 2, 3 steps) |", md);
+
+            // A rerun reuses the LoRA (not retrained: same file, same time) and everything after it.
+            var written = File.GetLastWriteTimeUtc(lora);
+            var again = TinySweep.Runner(plan, TinySweep.Tracker(config));
+            Assert.Equal(plan.Cells.Count, again.Run().Skipped);
+            Assert.Equal(0, again.GenerationsRun);
+            Assert.Equal(written, File.GetLastWriteTimeUtc(lora));
+            Assert.Contains(SweepRunner.Preview(plan, new HashSet<StageKind>()), d => d.Stage == "Wan LoRA wan demo" && d.Action == StageAction.Reuse);
+
+            // Other training settings: the LoRA is retrained, and its new content regenerates the clips.
+            var edited = TinySweep.Config(dir, yaml.Replace("adapt_steps: 3", "adapt_steps: 4"), ratios: "[0, 1]", seeds: "[0]");
+            var replan = SweepPlanner.Plan(edited);
+            Assert.Contains(SweepRunner.Preview(replan, new HashSet<StageKind>()), d => d.Stage == "Wan LoRA wan demo" && d.Action == StageAction.Rerun && d.Why!.Contains("train.steps"));
+            var retrained = TinySweep.Runner(replan, TinySweep.Tracker(edited));
+            Assert.True(retrained.Run().Complete);
+            Assert.Equal(1, retrained.GenerationsRun);
+            Assert.Equal(4, AtomicFile.ReadJson<GeneratorTrainingRecord>(Path.Combine(adapterDir, "adapter.json")).Steps);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
     public void APartialWeightsFolderFailsTheWanCellsNamingTheMissingShardAndTheBaselineStillRuns()
     {
         var folder = WanPipelineTests.TinyFolder();

@@ -3,6 +3,7 @@ using Augment.Data.Weights;
 using Augment.Generator.Adapters;
 using Augment.Generator.Models.Wan;
 using Augment.Generator.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Augment.Tests.Generator.Wan;
@@ -145,5 +146,25 @@ public class WanLoraTests
         Assert.True(reloaded.eq(trained).all().item<bool>(), "the reloaded LoRA gives another output");
         using var baseOut = Forward(Tiny());
         Assert.True(GoldenCase.RelativeError(trained, baseOut) > 1e-3, "training left the model unchanged");
+    }
+
+    /// <summary>What a GPU run does (dtype: bfloat16): the base stays frozen in bfloat16, the adapters train in float32.</summary>
+    [Fact]
+    public void ABfloat16BaseStaysFrozenWhileItsFloat32AdaptersTrain()
+    {
+        using var gen = new TorchSharp.torch.Generator(5);
+        var examples = new List<WanLoraExample> { new(randn([4, 2, 16, 16], generator: gen), randn([12, 16], generator: gen)) };
+        using var model = Tiny();
+        model.to(ScalarType.BFloat16);
+        var losses = WanLoraTraining.Train(model, examples, new WanLoraTrainingConfig { Rank = 2, Alpha = 2, Steps = 3, LearningRate = 1e-2, Seed = 1 });
+        Assert.All(losses, l => Assert.True(double.IsFinite(l)));
+        var adapters = PeftLora.Parameters(model);
+        Assert.All(adapters, a => Assert.Equal(ScalarType.Float32, a.Param.dtype));
+        Assert.Contains(adapters, a => a.Name.EndsWith(".lora_B.weight", StringComparison.Ordinal) && a.Param.abs().max().item<float>() > 0);
+        Assert.All(model.named_parameters().Where(p => !p.name.Contains("lora_")), p =>
+        {
+            Assert.Equal(ScalarType.BFloat16, p.parameter.dtype);
+            Assert.False(p.parameter.requires_grad);
+        });
     }
 }

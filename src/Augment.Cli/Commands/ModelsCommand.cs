@@ -49,9 +49,10 @@ public static class ModelsCommand
         var device = new Option<string>("--device") { Description = "auto|cpu|cuda", DefaultValueFactory = _ => "auto" };
         var dtype = new Option<string>("--dtype") { Description = "the transformer's dtype: float32|bfloat16", DefaultValueFactory = _ => "float32" };
         var output = new Option<string>("--out") { Description = "clip.mp4, or .safetensors for the raw [3,F,H,W] video in [-1,1]", Required = true };
+        var vaeTiling = new Option<bool>("--vae-tiling") { Description = "decode frames larger than 256 px in diffusers' spatial tiles (256 px every 192; false: whole frames)", DefaultValueFactory = _ => true };
         var cmd = new Command("sample", "Generate one clip with an official Wan2.1 text-to-video folder (flow-Euler sampler, seeded).")
         {
-            pipeline, prompts, prompt, negative, frames, height, width, steps, cfg, shift, seed, lora, device, dtype, output,
+            pipeline, prompts, prompt, negative, frames, height, width, steps, cfg, shift, seed, lora, device, dtype, output, vaeTiling,
         };
         cmd.SetAction(parse => CliVerb.Run(_ =>
         {
@@ -61,7 +62,7 @@ public static class ModelsCommand
                 "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
                 var other => throw new ArgumentException($"--dtype must be float32 or bfloat16, not '{other}'"),
             };
-            using var wan = WanPipeline.Load(parse.GetValue(pipeline)!, TorchDevice.Resolve(parse.GetValue(device)!), type, parse.GetValue(lora));
+            using var wan = WanPipeline.Load(parse.GetValue(pipeline)!, TorchDevice.Resolve(parse.GetValue(device)!), type, parse.GetValue(lora), parse.GetValue(vaeTiling));
             using var embeddings = new PromptEmbeddings(parse.GetValue(prompts)!);
             long textDim = wan.Transformer.Config.TextDim;
             using var cond = embeddings.Read(parse.GetValue(prompt)!, textDim);

@@ -24,7 +24,7 @@ public static class ExperimentConfigLoader
     static readonly string[] DatasetKeys = [.. DatasetSpecYaml.Keys.Where(k => k != "name"), .. SweepOnlyDatasetKeys];
     static readonly string[] DemoKeys =
         ["classes", "train_per_class", "scarce_train_per_class", "scarce_classes", "val_per_class", "test_per_class"];
-    static readonly string[] WanKeys = ["weights", "prompts", "negative", "lora", "device", "dtype", "steps", "cfg", "shift", "frames", "height", "width"];
+    static readonly string[] WanKeys = ["weights", "prompts", "negative", "lora", "device", "dtype", "steps", "cfg", "shift", "frames", "height", "width", "vae_tiling"];
     static readonly string[] GeneratorEntryKeys = ["backend", "label", "adapt", "adapt_on", "manifest", "model", .. WanKeys];
     static readonly string[] GeneratorSettingKeys =
         ["pretrain_pool", "autoencoder_steps", "pretrain_steps", "adapt_steps", "sample_steps", "cfg", "oversample", "gate", "device",
@@ -504,7 +504,8 @@ public static class ExperimentConfigLoader
             Device: f.OneOf(g, path, "device", "auto", "cpu", "cuda") ?? device,
             Dtype: f.OneOf(g, path, "dtype", "float32", "bfloat16") ?? "float32",
             Steps: f.Int(g, path, "steps", 1, 1000) ?? 50, Cfg: cfg, Shift: f.Double(g, path, "shift", 0.01, 100),
-            Frames: f.Int(g, path, "frames", 1, 1025), Height: f.Int(g, path, "height", 16, 4096), Width: f.Int(g, path, "width", 16, 4096));
+            Frames: f.Int(g, path, "frames", 1, 1025), Height: f.Int(g, path, "height", 16, 4096), Width: f.Int(g, path, "width", 16, 4096),
+            VaeTiling: f.Bool(g, path, "vae_tiling") ?? true);
     }
 
     /// <summary>The classifier section; a relative weights path is taken from the config file's folder.</summary>

@@ -48,6 +48,9 @@ public sealed class AutoencoderKLWan : Module<Tensor, Tensor>
     }
     VaeTiling? tiling;
 
+    /// <summary>Frames a decoded latent frame becomes after the first: 2 per time up-sampling stage.</summary>
+    long TemporalUpsampling => 1L << Config.TemperalDownsample.Count(d => d);
+
     /// <summary>The posterior of a video [B,3,F,H,W] in [−1,1]: (mean, logvar), each [B,z,1+(F−1)/4,H/8,W/8].</summary>
     public (Tensor Mean, Tensor LogVar) Encode(Tensor video)
     {
@@ -82,7 +85,7 @@ public sealed class AutoencoderKLWan : Module<Tensor, Tensor>
             throw new ArgumentException($"the VAE decodes [B,{Config.ZDim},f,h,w] latents, got [{string.Join(",", latent.shape)}]");
         using var scope = NewDisposeScope();
         var video = tiling is null ? DecodeFrames(latent) : tiling.Decode(latent, Config.ScaleFactorSpatial, DecodeFrames);
-        return video.clamp(-1.0, 1.0).MoveToOuterDisposeScope();
+        return video.clamp_(-1.0, 1.0).MoveToOuterDisposeScope();
     }
 
     /// <summary>The decoder's unclamped output for one tile (or the whole frame), one latent frame at a time with its
@@ -92,14 +95,21 @@ public sealed class AutoencoderKLWan : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var cache = new WanVaeCache();
         var x = post_quant_conv.forward(latent, null);
-        var outs = new List<Tensor>();
+        Tensor? video = null;
+        long done = 0;
         for (long i = 0; i < x.shape[2]; i++)
         {
             using var frameScope = NewDisposeScope();
             cache.BeginChunk();
-            outs.Add(decoder.forward(x.narrow(2, i, 1), cache).MoveToOuterDisposeScope());
+            var chunk = decoder.forward(x.narrow(2, i, 1), cache);
+            // Written into the clip as it comes (no list of chunks and a concatenated copy): chunk 0 is one frame,
+            // every later chunk the same number (the time up-sampling's factor).
+            video ??= empty([chunk.shape[0], chunk.shape[1], 1 + (x.shape[2] - 1) * TemporalUpsampling, chunk.shape[3], chunk.shape[4]],
+                dtype: chunk.dtype, device: chunk.device).MoveToOuterDisposeScope();
+            video.narrow(2, done, chunk.shape[2]).copy_(chunk);
+            done += chunk.shape[2];
         }
-        return cat(outs, 2).MoveToOuterDisposeScope();
+        return video!.MoveToOuterDisposeScope();
     }
 
     /// <summary>Decode(z) (what <c>forward</c> means here, as in diffusers' forward without sampling: the decoder).</summary>

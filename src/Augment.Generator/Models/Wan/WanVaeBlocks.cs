@@ -188,8 +188,10 @@ public sealed class WanMidBlock : WanVaeLayer
     }
 }
 
-/// <summary>diffusers' WanUpBlock: num_res_blocks + 1 residual blocks, then an optional upsampler (<c>upsamplers.0</c>).</summary>
-public sealed class WanUpBlock : WanVaeLayer
+/// <summary>diffusers' WanUpBlock: num_res_blocks + 1 residual blocks, then an optional upsampler (<c>upsamplers.0</c>).
+/// The decoder runs its <see cref="Layers"/> itself, so that each layer's input is freed as soon as that layer is done
+/// (the block's own input included: at full resolution it is one of the largest tensors).</summary>
+public sealed class WanUpBlock : Module
 {
     readonly ModuleList<WanResidualBlock> resnets;
     readonly ModuleList<WanResample>? upsamplers;
@@ -201,12 +203,5 @@ public sealed class WanUpBlock : WanVaeLayer
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, WanVaeCache cache)
-    {
-        using var scope = NewDisposeScope();
-        var y = resnets[0].forward(x, cache);
-        foreach (var r in resnets.Skip(1)) y = WanVaeCache.Step(y, t => r.forward(t, cache));
-        if (upsamplers is not null) y = WanVaeCache.Step(y, t => upsamplers[0].forward(t, cache));
-        return y.MoveToOuterDisposeScope();
-    }
+    public IEnumerable<WanVaeLayer> Layers => resnets.Cast<WanVaeLayer>().Concat(upsamplers ?? Enumerable.Empty<WanVaeLayer>());
 }

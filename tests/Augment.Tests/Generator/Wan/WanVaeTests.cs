@@ -63,6 +63,27 @@ public class WanVaeTests(ITestOutputHelper log)
         Assert.Contains($"tile height {tile} and stride {stride}", e.Message);
     }
 
+    /// <summary>The official config at 480×832, counted by hand from diffusers' decoder (latent 60×104 = N0): two frames
+    /// per causal conv of its input, 151 328·N0 values (conv_in 2·16, mid 4·768, up 0 7·768, up 1 (384 + 6·768)·4,
+    /// up 2 6·384·16, up 3 6·192·64, conv_out 192·64); the largest live set is five 96-channel 4-frame full-resolution
+    /// tensors (resnet 0 of up 3: its input, conv1's input, the new cache, the input with the cache, conv1's output).</summary>
+    [Fact]
+    public void TheComputedDecodeMemoryAt480pCountsEveryCacheAndTheFullResolutionConv()
+    {
+        var c = new AutoencoderKLWanConfig();
+        var e = WanVaeMemory.Decode(c, 81, 480, 832, 4, null, parameters: 0);
+        Assert.Equal(151_328L * 60 * 104 * 4, e.Caches);
+        Assert.Equal(5L * 96 * 4 * 480 * 832 * 4, e.Activations);
+        Assert.Equal("up 3 resnet 0 conv1", e.Where);
+        Assert.Equal(3L * 81 * 480 * 832 * 4, e.Output);
+        // Tiled, a 256×256 tile's caches (32×32 latent pixels); the output adds the tile's clip and two rows of tiles
+        // (256 px high; widths 4·256 + 64).
+        var t = WanVaeMemory.Decode(c, 81, 480, 832, 4, new VaeTiling(), parameters: 0);
+        Assert.Equal(151_328L * 32 * 32 * 4, t.Caches);
+        Assert.Equal(3L * 81 * 4 * (480 * 832 + 256 * 256 + 2 * 256 * 1088), t.Output);
+        Assert.Equal(e.Caches / 2, WanVaeMemory.Decode(c, 81, 480, 832, 2, null, parameters: 0).Caches);
+    }
+
     [Fact]
     public void TheFullSizeWan21VaeBuildsWithTheOfficialNamesAndShapesWithoutMemory()
     {

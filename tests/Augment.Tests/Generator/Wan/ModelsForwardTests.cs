@@ -79,6 +79,15 @@ public class ModelsForwardTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void TilingIsRefusedForAModelThatIsNotAVae()
+    {
+        var dir = GoldenCase.Dir("transformer");
+        var (code, text) = Forward("--model", "wan-transformer", "--config", Path.Combine(dir, "config.json"), "--inputs", Path.Combine(dir, "io.safetensors"), "--out", "/tmp/x.safetensors", "--tiling");
+        Assert.Equal(2, code);
+        Assert.Contains("--model wan-transformer: tiling is for wan-vae", text);
+    }
+
+    [Fact]
     public void AnUnknownModelNameIsAnErrorListingTheKnownOnes()
     {
         var dir = GoldenCase.Dir("transformer");

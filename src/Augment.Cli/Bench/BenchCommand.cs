@@ -10,6 +10,7 @@ public static class BenchCommand
         bench.Subcommands.Add(ClassifierBenchCommand.Create());
         bench.Subcommands.Add(GeneratorBenchCommand.Create());
         bench.Subcommands.Add(WanBenchCommand.Create());
+        bench.Subcommands.Add(WanVaeMemoryBenchCommand.Create());
         return bench;
     }
 }

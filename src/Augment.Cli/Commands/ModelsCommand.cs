@@ -49,9 +49,10 @@ public static class ModelsCommand
         var device = new Option<string>("--device") { Description = "auto|cpu|cuda", DefaultValueFactory = _ => "auto" };
         var dtype = new Option<string>("--dtype") { Description = "the transformer's dtype: float32|bfloat16", DefaultValueFactory = _ => "float32" };
         var output = new Option<string>("--out") { Description = "clip.mp4, or .safetensors for the raw [3,F,H,W] video in [-1,1]", Required = true };
+        var vaeTiling = new Option<bool>("--vae-tiling") { Description = "decode frames larger than 256 px in diffusers' spatial tiles (256 px every 192; false: whole frames)", DefaultValueFactory = _ => true };
         var cmd = new Command("sample", "Generate one clip with an official Wan2.1 text-to-video folder (flow-Euler sampler, seeded).")
         {
-            pipeline, prompts, prompt, negative, frames, height, width, steps, cfg, shift, seed, lora, device, dtype, output,
+            pipeline, prompts, prompt, negative, frames, height, width, steps, cfg, shift, seed, lora, device, dtype, output, vaeTiling,
         };
         cmd.SetAction(parse => CliVerb.Run(_ =>
         {
@@ -61,7 +62,7 @@ public static class ModelsCommand
                 "bfloat16" => TorchSharp.torch.ScalarType.BFloat16,
                 var other => throw new ArgumentException($"--dtype must be float32 or bfloat16, not '{other}'"),
             };
-            using var wan = WanPipeline.Load(parse.GetValue(pipeline)!, TorchDevice.Resolve(parse.GetValue(device)!), type, parse.GetValue(lora));
+            using var wan = WanPipeline.Load(parse.GetValue(pipeline)!, TorchDevice.Resolve(parse.GetValue(device)!), type, parse.GetValue(lora), parse.GetValue(vaeTiling));
             using var embeddings = new PromptEmbeddings(parse.GetValue(prompts)!);
             long textDim = wan.Transformer.Config.TextDim;
             using var cond = embeddings.Read(parse.GetValue(prompt)!, textDim);
@@ -89,21 +90,25 @@ public static class ModelsCommand
         var output = new Option<string>("--out") { Description = "where to write the outputs (.safetensors)", Required = true };
         var lora = new Option<string?>("--lora") { Description = "a PEFT/diffusers LoRA file to apply" };
         var grads = new Option<bool>("--grads") { Description = "also write loss = mean(output²) and its gradients" };
+        var tiling = new Option<bool>("--tiling") { Description = "wan-vae: tile spatially as diffusers' enable_tiling() (tiles of 256 px every 192 px unless the config's \"tiling\" object, which also turns it on, says otherwise)" };
         var cmd = new Command("forward", "Run a model on a reference case, fp32 on the CPU, and write its outputs under the kit's names.")
         {
-            model, config, weights, inputs, output, lora, grads,
+            model, config, weights, inputs, output, lora, grads, tiling,
         };
         cmd.SetAction(parse => CliVerb.Run(_ =>
         {
             var name = parse.GetValue(model)!;
             var runner = Models.FirstOrDefault(m => m.Name == name) ?? throw new ArgumentException($"--model {name}: not one of {names}");
             var configPath = parse.GetValue(config)!;
-            var (arguments, gradParams, hashSeed) = ReadConfig(configPath);
+            var (arguments, gradParams, hashSeed, tiles) = ReadConfig(configPath);
+            tiles ??= parse.GetValue(tiling) ? new JsonObject() : null;
+            if (tiles is not null && name != "wan-vae") throw new ArgumentException($"--model {name}: tiling is for wan-vae");
             using var weightFile = parse.GetValue(weights) is { } w ? StateDicts.Open(w) : null;
             using var inputFile = StateDicts.Open(parse.GetValue(inputs)!);
             var outputs = runner.Run(new ReferenceCase(arguments, weightFile, inputFile, parse.GetValue(lora), parse.GetValue(grads), gradParams)
             {
                 HashInitSeed = weightFile is null ? hashSeed : null,
+                Tiling = tiles,
             });
             var outPath = parse.GetValue(output)!;
             SafeTensorsFile.Write(outPath, outputs.Select(kv => (kv.Key, kv.Value)),
@@ -115,8 +120,9 @@ public static class ModelsCommand
         return cmd;
     }
 
-    /// <summary>The model's arguments, the kit's grad_params and, for an --init hash case, its seed, from either kind of config file.</summary>
-    static (JsonObject Model, IReadOnlyList<string> GradParams, long? HashSeed) ReadConfig(string path)
+    /// <summary>The model's arguments, the kit's grad_params, for an --init hash case its seed, and a tiled VAE case's
+    /// tiling (enable_tiling's arguments), from either kind of config file.</summary>
+    static (JsonObject Model, IReadOnlyList<string> GradParams, long? HashSeed, JsonObject? Tiling) ReadConfig(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such config file", path);
         JsonObject root;
@@ -124,6 +130,7 @@ public static class ModelsCommand
         catch (JsonException e) { throw new InvalidDataException($"{path}: not JSON ({e.Message})"); }
         var gradParams = root["grad_params"]?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [];
         long? hashSeed = root["init"]?.GetValue<string>() == "hash" ? root["seed"]?.GetValue<long>() ?? 0 : null;
-        return (root["model"] is JsonObject kit ? kit : root, gradParams, hashSeed);
+        if (root["tiling"] is { } t && t is not JsonObject) throw new InvalidDataException($"{path}: \"tiling\" must be an object of enable_tiling() arguments");
+        return (root["model"] is JsonObject kit ? kit : root, gradParams, hashSeed, root["model"] is JsonObject ? root["tiling"] as JsonObject : null);
     }
 }

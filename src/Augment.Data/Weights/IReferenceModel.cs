@@ -17,6 +17,10 @@ public sealed record ReferenceCase(JsonObject Model, IStateDict? Weights, IState
     /// <summary>The seed of a kit case made with <c>--init hash</c> (its config.json says so): the weights follow
     /// <see cref="HashInit"/>, so no weights file is needed.</summary>
     public long? HashInitSeed { get; init; }
+
+    /// <summary>A VAE's spatial tiling as diffusers' <c>enable_tiling()</c> arguments (the kit config's <c>tiling</c>
+    /// object; empty: diffusers' defaults); null: off.</summary>
+    public JsonObject? Tiling { get; init; }
 }
 
 /// <summary>

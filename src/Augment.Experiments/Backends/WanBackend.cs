@@ -21,7 +21,7 @@ public sealed class WanBackend : GeneratorBackend
 
     public override string Name => "wan";
     public override IReadOnlyList<string> Keys { get; } =
-        ["weights", "prompts", "negative", "lora", "device", "dtype", "steps", "cfg", "shift", "frames", "height", "width", "adapt", .. AdaptKeys];
+        ["weights", "prompts", "negative", "lora", "device", "dtype", "steps", "cfg", "shift", "frames", "height", "width", "vae_tiling", "adapt", .. AdaptKeys];
 
     /// <summary>The folder's completeness is checked when it loads (errors name the missing file).</summary>
     internal override GeneratorEntry Read(GeneratorSource s)
@@ -54,7 +54,8 @@ public sealed class WanBackend : GeneratorBackend
             Device: f.OneOf(g, path, "device", "auto", "cpu", "cuda") ?? s.Device,
             Dtype: f.OneOf(g, path, "dtype", "float32", "bfloat16") ?? "float32",
             Steps: f.Int(g, path, "steps", 1, 1000) ?? 50, Cfg: cfg, Shift: f.Double(g, path, "shift", 0.01, 100),
-            Frames: f.Int(g, path, "frames", 1, 1025), Height: f.Int(g, path, "height", 16, 4096), Width: f.Int(g, path, "width", 16, 4096))
+            Frames: f.Int(g, path, "frames", 1, 1025), Height: f.Int(g, path, "height", 16, 4096), Width: f.Int(g, path, "width", 16, 4096),
+            VaeTiling: f.Bool(g, path, "vae_tiling") ?? true)
         {
             Train = train,
         };

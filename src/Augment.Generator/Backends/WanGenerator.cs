@@ -14,11 +14,12 @@ namespace Augment.Generator.Backends;
 /// What a <c>backend: wan</c> generator runs: an official Wan2.1 diffusers folder, the prompt-embeddings file holding
 /// every class prompt (found by its text), the negative prompt's embedding by name, an optional PEFT LoRA file, and the
 /// sampler settings (null shift: the scheduler folder's). Frames/height/width: the size the model samples at (null:
-/// the sweep's clip size rounded up to the model's grid); clips are then resized to the sweep's clip size.
+/// the sweep's clip size rounded up to the model's grid); clips are then resized to the sweep's clip size. VaeTiling:
+/// decode frames larger than 256 px in diffusers' default spatial tiles (it changes those clips, and bounds the memory).
 /// </summary>
 public sealed record WanOptions(string Weights, string Prompts, string? Negative = null, string? Lora = null,
     string Device = "auto", string Dtype = "float32", int Steps = 50, double Cfg = 5.0, double? Shift = null,
-    int? Frames = null, int? Height = null, int? Width = null)
+    int? Frames = null, int? Height = null, int? Width = null, bool VaeTiling = true)
 {
     /// <summary>adapt: true — the LoRA the sweep trains on each dataset's training clips before generating (then
     /// <see cref="Lora"/> is that file); null: none is trained. Left out of JSON when null, so the fingerprints of
@@ -92,7 +93,7 @@ public sealed class WanGenerator : IVideoGenerator, IDisposable
         this.options = options;
         if (!File.Exists(options.Prompts)) throw new FileNotFoundException($"{options.Prompts}: prompt-embeddings file not found", options.Prompts);
         if (options.Lora is not null && !File.Exists(options.Lora)) throw new FileNotFoundException($"{options.Lora}: LoRA file not found", options.Lora);
-        pipeline = WanPipeline.Load(options.Weights, TorchDevice.Resolve(options.Device), DtypeOf(options, name), options.Lora);
+        pipeline = WanPipeline.Load(options.Weights, TorchDevice.Resolve(options.Device), DtypeOf(options, name), options.Lora, options.VaeTiling);
         try { embeddings = new PromptEmbeddings(options.Prompts); }
         catch { pipeline.Dispose(); throw; }
         CheckpointHash = options.ContentHash()[..16];

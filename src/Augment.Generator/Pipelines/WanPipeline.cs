@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Augment.Data.Weights;
 using Augment.Generator.Adapters;
+using Augment.Generator.Models.Diffusers;
 using Augment.Generator.Models.Wan;
 using Augment.Generator.Sampling;
 using Augment.Generator.Schedulers;
@@ -33,8 +34,9 @@ public sealed class WanPipeline : IDisposable
     }
 
     /// <summary>Loads the folder onto <paramref name="device"/>; the transformer is then cast to <paramref name="dtype"/>
-    /// (it is built in float32 first, so a 14B model needs 57 GB there for a moment); the VAE stays float32.</summary>
-    public static WanPipeline Load(string folder, Device device, ScalarType dtype = ScalarType.Float32, string? lora = null)
+    /// (it is built in float32 first, so a 14B model needs 57 GB there for a moment); the VAE stays float32 and, with
+    /// <paramref name="vaeTiling"/>, decodes frames larger than 256 px in diffusers' default tiles (256 px every 192).</summary>
+    public static WanPipeline Load(string folder, Device device, ScalarType dtype = ScalarType.Float32, string? lora = null, bool vaeTiling = true)
     {
         var index = ReadJson(Path.Combine(folder, "model_index.json"), "a diffusers pipeline folder has one");
         Expect(index, "transformer", "WanTransformer3DModel", folder);
@@ -47,7 +49,7 @@ public sealed class WanPipeline : IDisposable
             throw new InvalidDataException($"{folder}: the VAE's z_dim {vaeConfig.ZDim} differs from the transformer's in_channels {transformerConfig.InChannels}");
 
         var transformer = new WanTransformer3DModel(transformerConfig, device);
-        var vae = new AutoencoderKLWan(vaeConfig, device);
+        var vae = new AutoencoderKLWan(vaeConfig, device) { Tiling = vaeTiling ? new VaeTiling() : null };
         try
         {
             using (var weights = StateDicts.Open(Path.Combine(folder, "transformer"))) StateDictLoader.Load(transformer, weights);

@@ -1,11 +1,13 @@
 using Augment.Data.Weights;
+using Augment.Generator.Models.Diffusers;
 using Augment.Generator.Models.Wan;
 using static TorchSharp.torch;
 
 namespace Augment.Generator.Reference;
 
 /// <summary><c>wan-vae</c> for `augment models forward`: <c>latent_mean</c> and <c>latent_logvar</c> of encode(<c>sample</c>)
-/// and <c>output</c> = decode(<c>latent</c>), fp32, on the official chunked schedule.</summary>
+/// and <c>output</c> = decode(<c>latent</c>), fp32, on the official chunked schedule; with the case's tiling, spatially
+/// tiled as diffusers' enable_tiling() does.</summary>
 public sealed class WanVaeReference : IReferenceModel
 {
     public string Name => "wan-vae";
@@ -16,6 +18,7 @@ public sealed class WanVaeReference : IReferenceModel
         if (c.Weights is null) throw new ArgumentException("wan-vae needs --weights (the VAE's state dict)");
         using var model = new AutoencoderKLWan(AutoencoderKLWanConfig.FromJson(c.Model, "--config"));
         StateDictLoader.Load(model, c.Weights);
+        if (c.Tiling is not null) model.Tiling = VaeTiling.FromJson(c.Tiling, "tiling");
         model.eval();
         using var _ = no_grad();
         using var sample = Input(c.Inputs, "sample");

@@ -25,7 +25,7 @@ public static class WanAdaptation
         if (!File.Exists(options.Prompts)) throw new FileNotFoundException($"{options.Prompts}: prompt-embeddings file not found", options.Prompts);
         using var scope = NewDisposeScope();
         var device = TorchDevice.Resolve(options.Device);
-        using var pipeline = WanPipeline.Load(options.Weights, device, WanGenerator.DtypeOf(options, generator));
+        using var pipeline = WanPipeline.Load(options.Weights, device, WanGenerator.DtypeOf(options, generator), vaeTiling: options.VaeTiling);
         using var embeddings = new PromptEmbeddings(options.Prompts);
         var (frames, height, width) = WanGenerator.ModelSize(pipeline, options, spec);
         long textDim = pipeline.Transformer.Config.TextDim;

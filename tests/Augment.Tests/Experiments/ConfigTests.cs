@@ -113,10 +113,12 @@ public class ConfigTests
     public void WanSettingsAreReadAndChecked()
     {
         var wan = Parse(Valid.Replace("{backend: native, adapt: true, label: MedGen}",
-            "{backend: wan, weights: Wan2.1-T2V-1.3B-Diffusers, prompts: prompts.safetensors, negative: neg, lora: medgen.safetensors, dtype: bfloat16, steps: 30, shift: 5}"))
+            "{backend: wan, weights: Wan2.1-T2V-1.3B-Diffusers, prompts: prompts.safetensors, negative: neg, lora: medgen.safetensors, dtype: bfloat16, steps: 30, shift: 5, vae_tiling: false}"))
             .Generators.Single(g => g.Name == "medgen").Wan!;
-        Assert.Equal(("/tmp/cfg/Wan2.1-T2V-1.3B-Diffusers", "/tmp/cfg/medgen.safetensors", "bfloat16", 30, 5.0, 5.0, "auto"),
-            (wan.Weights, wan.Lora, wan.Dtype, wan.Steps, wan.Cfg, wan.Shift, wan.Device));
+        Assert.Equal(("/tmp/cfg/Wan2.1-T2V-1.3B-Diffusers", "/tmp/cfg/medgen.safetensors", "bfloat16", 30, 5.0, 5.0, "auto", false),
+            (wan.Weights, wan.Lora, wan.Dtype, wan.Steps, wan.Cfg, wan.Shift, wan.Device, wan.VaeTiling));
+        Assert.True(Parse(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: wan, weights: w, prompts: p.safetensors, cfg: 1}"))
+            .Generators.Single(g => g.Name == "medgen").Wan!.VaeTiling); // on by default: it only tiles frames larger than 256 px
         var missing = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: wan, weights: w, negative: neg}"));
         Assert.Equal(("generators.medgen.prompts", 17), (missing.Key, missing.Line));
         var guidance = SingleError(Valid.Replace("{backend: native, adapt: true, label: MedGen}", "{backend: wan, weights: w, prompts: p.safetensors, cfg: 5}"));

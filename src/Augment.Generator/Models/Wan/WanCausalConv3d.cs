@@ -36,13 +36,14 @@ public sealed class WanCausalConv3d : Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor x, Tensor? cached)
     {
         using var scope = NewDisposeScope();
-        var padding = (long[])pad.Clone();
-        if (cached is not null && pad[4] > 0)
+        long front = pad[4];
+        if (cached is not null && front > 0)
         {
             x = cat([cached.to(x.device), x], 2);
-            padding[4] -= cached.shape[2];
+            front -= cached.shape[2];
         }
-        if (padding.Any(v => v != 0)) x = functional.pad(x, padding);
-        return functional.conv3d(x, weight, bias, stride).MoveToOuterDisposeScope();
+        // Only the causal time padding is a copy; the conv pads space itself (zeros, as F.pad would).
+        if (front > 0) x = functional.pad(x, [0, 0, 0, 0, front, 0]);
+        return functional.conv3d(x, weight, bias, stride, [0, pad[2], pad[0]]).MoveToOuterDisposeScope();
     }
 }

@@ -42,9 +42,10 @@ public sealed class WanDecoder3d : Module<Tensor, WanVaeCache, Tensor>
     public override Tensor forward(Tensor x, WanVaeCache cache)
     {
         using var scope = NewDisposeScope();
-        x = cache.CausalConv(conv_in, x);
-        x = mid_block.forward(x, cache);
-        foreach (var block in up_blocks) x = block.forward(x, cache);
-        return cache.CausalConv(conv_out, functional.silu(norm_out.forward(x))).MoveToOuterDisposeScope();
+        // Each stage's output is freed once the next stage has it: only one stage's tensors are alive at a time.
+        var y = WanVaeCache.Step(cache.CausalConv(conv_in, x), t => mid_block.forward(t, cache));
+        foreach (var layer in up_blocks.SelectMany(b => b.Layers)) y = WanVaeCache.Step(y, t => layer.forward(t, cache));
+        y = WanVaeCache.Step(y, t => norm_out.forward(t).silu_());
+        return WanVaeCache.Step(y, t => cache.CausalConv(conv_out, t)).MoveToOuterDisposeScope();
     }
 }

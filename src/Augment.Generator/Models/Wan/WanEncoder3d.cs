@@ -47,9 +47,10 @@ public sealed class WanEncoder3d : Module<Tensor, WanVaeCache, Tensor>
     public override Tensor forward(Tensor x, WanVaeCache cache)
     {
         using var scope = NewDisposeScope();
-        x = cache.CausalConv(conv_in, x);
-        foreach (var layer in down_blocks) x = layer.forward(x, cache);
-        x = mid_block.forward(x, cache);
-        return cache.CausalConv(conv_out, functional.silu(norm_out.forward(x))).MoveToOuterDisposeScope();
+        var y = cache.CausalConv(conv_in, x);
+        foreach (var layer in down_blocks) y = WanVaeCache.Step(y, t => layer.forward(t, cache));
+        y = WanVaeCache.Step(y, t => mid_block.forward(t, cache));
+        y = WanVaeCache.Step(y, t => norm_out.forward(t).silu_());
+        return WanVaeCache.Step(y, t => cache.CausalConv(conv_out, t)).MoveToOuterDisposeScope();
     }
 }

@@ -21,9 +21,12 @@ public sealed class WanRmsNorm : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var normed = functional.normalize(x.to(ScalarType.Float32), p: 2, dim: 1, eps: 1e-12).to(x.dtype);
-        return (normed * scale * gamma).MoveToOuterDisposeScope();
+        // One new tensor (the normalised copy, then scaled in place): the decoder's largest activations pass through here.
+        Tensor normed;
+        using (var x32 = x.to(ScalarType.Float32))
+        using (var n32 = functional.normalize(x32, p: 2, dim: 1, eps: 1e-12))
+            normed = n32.to(x.dtype);
+        return normed.mul_(scale).mul_(gamma);
     }
 }
 
@@ -51,9 +54,11 @@ public sealed class WanResidualBlock : WanVaeLayer
     {
         using var scope = NewDisposeScope();
         var h = conv_shortcut is null ? x : conv_shortcut.forward(x, null);
-        var y = cache.CausalConv(conv1, functional.silu(norm1.forward(x)));
-        y = cache.CausalConv(conv2, functional.silu(norm2.forward(y)));
-        return (y + h).MoveToOuterDisposeScope();
+        // Each intermediate is freed as soon as the next step has it (at full resolution one is 0.6 GB in fp32 at 480p).
+        Tensor y;
+        using (var a = norm1.forward(x).silu_()) y = cache.CausalConv(conv1, a);
+        using (var a = WanVaeCache.Step(y, norm2.forward).silu_()) y = cache.CausalConv(conv2, a);
+        return y.add_(h).MoveToOuterDisposeScope();
     }
 }
 
@@ -115,6 +120,7 @@ public sealed class WanResample : WanVaeLayer
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], c = x.shape[1];
+        var input = x;
         if (mode == "upsample3d")
         {
             int slot = cache.Next();
@@ -126,19 +132,24 @@ public sealed class WanResample : WanVaeLayer
                 var keep = x.narrow(2, Math.Max(0, x.shape[2] - WanVaeCache.Frames), Math.Min(WanVaeCache.Frames, x.shape[2])).clone();
                 if (keep.shape[2] < WanVaeCache.Frames)
                     keep = cat([rep ? zeros_like(keep) : previous!.narrow(2, previous.shape[2] - 1, 1), keep], 2);
-                var doubled = time_conv!.forward(x, rep ? null : previous);
-                cache.Set(slot, keep);
                 long t0 = x.shape[2], h0 = x.shape[3], w0 = x.shape[4];
-                doubled = doubled.reshape(b, 2, c, t0, h0, w0);
-                x = stack([doubled.select(1, 0), doubled.select(1, 1)], 3).reshape(b, c, t0 * 2, h0, w0);
+                using (var inner = NewDisposeScope())
+                {
+                    var doubled = time_conv!.forward(x, rep ? null : previous).reshape(b, 2, c, t0, h0, w0);
+                    x = stack([doubled.select(1, 0), doubled.select(1, 1)], 3).reshape(b, c, t0 * 2, h0, w0).MoveToOuterDisposeScope();
+                }
+                cache.Set(slot, keep);
             }
         }
         long t = x.shape[2], h = x.shape[3], w = x.shape[4];
-        var frames = x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w);
-        frames = mode.StartsWith("up")
-            // nearest-exact at exactly ×2 is pixel repetition
-            ? resample[1].forward(frames.repeat_interleave(2, 2).repeat_interleave(2, 3))
-            : resample[1].forward(functional.pad(frames, [0, 1, 0, 1]));
+        Tensor frames;
+        using (var byFrame = x.permute(0, 2, 1, 3, 4)) frames = byFrame.reshape(b * t, c, h, w);
+        if (!ReferenceEquals(x, input)) x.Dispose();
+        // Each step's input is freed once the next has it: the up-sampled frames are the decoder's largest tensors.
+        frames = WanVaeCache.Step(frames, f => mode.StartsWith("up")
+            ? functional.interpolate(f, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest) // = nearest-exact at exactly ×2
+            : functional.pad(f, [0, 1, 0, 1]));
+        frames = WanVaeCache.Step(frames, f => resample[1].forward(f));
         x = frames.view(b, t, frames.shape[1], frames.shape[2], frames.shape[3]).permute(0, 2, 1, 3, 4);
         if (mode == "downsample3d")
         {
@@ -172,14 +183,15 @@ public sealed class WanMidBlock : WanVaeLayer
     public override Tensor forward(Tensor x, WanVaeCache cache)
     {
         using var scope = NewDisposeScope();
-        x = resnets[0].forward(x, cache);
-        x = attentions[0].forward(x, cache);
-        return resnets[1].forward(x, cache).MoveToOuterDisposeScope();
+        var y = WanVaeCache.Step(resnets[0].forward(x, cache), r => attentions[0].forward(r, cache));
+        return WanVaeCache.Step(y, a => resnets[1].forward(a, cache)).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>diffusers' WanUpBlock: num_res_blocks + 1 residual blocks, then an optional upsampler (<c>upsamplers.0</c>).</summary>
-public sealed class WanUpBlock : WanVaeLayer
+/// <summary>diffusers' WanUpBlock: num_res_blocks + 1 residual blocks, then an optional upsampler (<c>upsamplers.0</c>).
+/// The decoder runs its <see cref="Layers"/> itself, so that each layer's input is freed as soon as that layer is done
+/// (the block's own input included: at full resolution it is one of the largest tensors).</summary>
+public sealed class WanUpBlock : Module
 {
     readonly ModuleList<WanResidualBlock> resnets;
     readonly ModuleList<WanResample>? upsamplers;
@@ -191,11 +203,5 @@ public sealed class WanUpBlock : WanVaeLayer
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x, WanVaeCache cache)
-    {
-        using var scope = NewDisposeScope();
-        foreach (var r in resnets) x = r.forward(x, cache);
-        if (upsamplers is not null) x = upsamplers[0].forward(x, cache);
-        return x.MoveToOuterDisposeScope();
-    }
+    public IEnumerable<WanVaeLayer> Layers => resnets.Cast<WanVaeLayer>().Concat(upsamplers ?? Enumerable.Empty<WanVaeLayer>());
 }

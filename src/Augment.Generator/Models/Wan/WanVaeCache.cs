@@ -40,10 +40,23 @@ public sealed class WanVaeCache : IDisposable
     {
         int slot = Next();
         var previous = Get(slot);
-        var keep = x.narrow(2, Math.Max(0, x.shape[2] - Frames), Math.Min(Frames, x.shape[2])).clone();
-        if (keep.shape[2] < Frames && previous is not null) keep = cat([previous.narrow(2, previous.shape[2] - 1, 1), keep], 2);
+        Tensor keep;
+        using (var tail = x.narrow(2, Math.Max(0, x.shape[2] - Frames), Math.Min(Frames, x.shape[2]))) keep = tail.clone();
+        if (keep.shape[2] < Frames && previous is not null)
+            using (var last = previous.narrow(2, previous.shape[2] - 1, 1))
+            using (var one = keep)
+                keep = cat([last, one], 2);
         var y = conv.forward(x, previous);
         Set(slot, keep);
+        return y;
+    }
+
+    /// <summary>f(x), then x freed (x must be the caller's own intermediate): a decoded chunk's tensors at full
+    /// resolution are 0.6 GB each in fp32 at 480p, so none outlives the step that consumes it.</summary>
+    public static Tensor Step(Tensor x, Func<Tensor, Tensor> f)
+    {
+        var y = f(x);
+        x.Dispose();
         return y;
     }
 

@@ -1,10 +1,11 @@
 using Augment.Cli.Commands;
 using Augment.Data.Weights;
 using System.CommandLine;
+using Xunit.Abstractions;
 
 namespace Augment.Tests.Generator.Wan;
 
-public class ModelsForwardTests
+public class ModelsForwardTests(ITestOutputHelper log)
 {
     /// <summary>Runs the verb; returns its exit code and what it printed, errors (stderr) included.</summary>
     static (int Code, string Out) Forward(params string[] args)
@@ -37,6 +38,27 @@ public class ModelsForwardTests
         finally { foreach (var t in outputs.Values) t.Dispose(); }
     }
 
+    /// <summary>The kit's VAE run through diffusers' tiled_encode/tiled_decode (wan/vae_tiling.py: 4×3 overlapping
+    /// tiles each way, edge tiles smaller than the blend); the case's config.json turns tiling on by its "tiling" object.</summary>
+    [Fact]
+    public void TheVerbRunsTheKitsTiledVaeCaseWithinTenTimesItsNoise()
+    {
+        var dir = GoldenCase.Dir("vae-tiling");
+        var outPath = Path.Combine(Path.GetTempPath(), $"augment-forward-{Guid.NewGuid():N}.safetensors");
+        var (code, text) = Forward("--model", "wan-vae", "--config", Path.Combine(dir, "config.json"),
+            "--weights", Path.Combine(GoldenCase.Dir("vae"), "weights.safetensors"), "--inputs", Path.Combine(dir, "io.safetensors"), "--out", outPath);
+        Assert.True(code == 0, text);
+        using var g = new GoldenCase("vae-tiling");
+        using var written = new SafeTensorsFile(outPath);
+        var outputs = written.Entries.Keys.ToDictionary(k => k, written.Read);
+        try
+        {
+            foreach (var (k, v) in g.AssertMatches(outputs, g.Outputs)) log.WriteLine($"{k}: {v:E2} ({v / g.Noise(k):F1}× noise)");
+        }
+        finally { foreach (var t in outputs.Values) t.Dispose(); }
+        File.Delete(outPath);
+    }
+
     [Fact]
     public void TheVerbRunsTheKitsSchedulerCaseBitIdentically()
     {
@@ -54,6 +76,15 @@ public class ModelsForwardTests
             using var expected = g.Read(name);
             Assert.True(ours.eq(expected).all().item<bool>(), name);
         }
+    }
+
+    [Fact]
+    public void TilingIsRefusedForAModelThatIsNotAVae()
+    {
+        var dir = GoldenCase.Dir("transformer");
+        var (code, text) = Forward("--model", "wan-transformer", "--config", Path.Combine(dir, "config.json"), "--inputs", Path.Combine(dir, "io.safetensors"), "--out", "/tmp/x.safetensors", "--tiling");
+        Assert.Equal(2, code);
+        Assert.Contains("--model wan-transformer: tiling is for wan-vae", text);
     }
 
     [Fact]

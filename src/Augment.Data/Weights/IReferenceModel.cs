@@ -17,6 +17,10 @@ public sealed record ReferenceCase(JsonObject Model, IStateDict? Weights, IState
     /// <summary>The seed of a kit case made with <c>--init hash</c> (its config.json says so): the weights follow
     /// <see cref="HashInit"/>, so no weights file is needed.</summary>
     public long? HashInitSeed { get; init; }
+
+    /// <summary>The named input tensor as stored; a missing one is an error naming the inputs file.</summary>
+    public Tensor Input(string name) =>
+        Inputs.Entries.ContainsKey(name) ? Inputs.Read(name) : throw new InvalidDataException($"{Inputs.Source}: no input '{name}'");
 }
 
 /// <summary>

@@ -88,8 +88,8 @@ namespace Augment.Build
                 if (changed == 0) continue;
                 var tmp = path + ".tmp";
                 File.WriteAllBytes(tmp, elf);
-                File.Copy(tmp, path, true);
-                File.Delete(tmp);
+                // A rename, not a copy over the file: the output may be a hard link into the NuGet cache.
+                File.Replace(tmp, path, null);
                 Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High, "Marked {0} weak in {1}", Version, path);
             }
             return !Log.HasLoggedErrors;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test suite N times (default 3) beside two busy processes, with a small GC gen-0 budget so collections (and
 # finalizers) happen far more often than usual: the conditions under which the suite's host once died in libtorch.
-# A crashed host leaves a dump under runs/stress/ (DOTNET_DbgEnableMiniDump); read it with `dotnet-dump analyze`.
+# Each test project (tests/Augment.*.Tests) runs in a host of its own; a crashed host leaves a dump under runs/stress/
+# (DOTNET_DbgEnableMiniDump); read it with `dotnet-dump analyze`.
 # Exit code: the number of runs that crashed or failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."

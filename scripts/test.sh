@@ -13,11 +13,21 @@ if ! { scontrol show config 2>/dev/null | grep -q 'ClusterName *= *augment-local
 fi
 results="$(mktemp -d)"
 status=0
-dotnet test tests/Augment.Tests -c Release --no-build --logger "trx;LogFileName=results.trx" --results-directory "$results" "${filter[@]}" "$@" || status=$?
-trx="$results/results.trx"
-if [ -f "$trx" ]; then
+# One test project per library (tests/Augment.<Project>.Tests), one after another: each is its own test host, and two
+# hosts at once would share the CPU cores every libtorch test is sized for.
+projects=(tests/*.Tests/*.Tests.csproj)
+for project in "${projects[@]}"; do
+  name="$(basename "$project" .csproj)"
+  dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" "${filter[@]}" "$@" || status=$?
+done
+passed=0 failed=0 skipped=0 reported=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
   get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
-  echo "tests: $(get passed) passed, $(get failed) failed, $(( $(get total) - $(get executed) )) skipped"
-fi
+  passed=$((passed + $(get passed))) failed=$((failed + $(get failed))) skipped=$((skipped + $(get total) - $(get executed)))
+  reported=$((reported + 1))
+done
+[ "$reported" -eq "${#projects[@]}" ] || echo "NOTE: $(( ${#projects[@]} - reported )) of ${#projects[@]} test projects wrote no results (see above); the counts below leave them out."
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

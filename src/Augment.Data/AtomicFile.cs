@@ -56,6 +56,9 @@ public static class AtomicFile
     public static T ReadJson<T>(string path) =>
         JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty JSON");
 
+    /// <summary>The record a finished step left (<see cref="ReadJson{T}"/>), or null when the file is not there.</summary>
+    public static T? TryReadJson<T>(string path) where T : class => File.Exists(path) ? ReadJson<T>(path) : null;
+
     /// <summary>Lets a writer that needs a path (OpenCV, TorchSharp, ScottPlot) write atomically.</summary>
     public static void Write(string path, Action<string> writeTo)
     {

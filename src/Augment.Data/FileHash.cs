@@ -31,9 +31,12 @@ public static class FileHash
     /// <summary>Records a hash read from a persistent memo (the clip cache's content-hashes.tsv) for this process.</summary>
     public static void Remember(FileInfo file, string hash) => Known[(file.FullName, file.Length, file.LastWriteTimeUtc.Ticks)] = hash;
 
+    /// <summary>Lower-case hex SHA-256 of a text's UTF-8 bytes: what settings, file lists and combined hashes are named by.</summary>
+    public static string OfText(string text) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
     /// <summary>16 hex digits naming a file, or a combination of files (base + adapter): what manifests record.</summary>
     public static string Short(params string[] paths) => (paths.Length == 1 ? Sha256(paths[0])
-        : Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", paths.Select(Sha256))))))[..16];
+        : OfText(string.Join("\n", paths.Select(Sha256))))[..16];
 
     // A frame folder's identity is its frame files' names and contents.
     static string FolderHash(string dir)
@@ -41,6 +44,6 @@ public static class FileHash
         var sb = new System.Text.StringBuilder();
         foreach (var f in Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal))
             sb.Append(Path.GetFileName(f)).Append(':').Append(Sha256(f)).Append('\n');
-        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sb.ToString())));
+        return OfText(sb.ToString());
     }
 }

@@ -72,12 +72,11 @@ public static class WanBenchCommand
     static double Median(int repeats, Action work)
     {
         work();
-        var times = Enumerable.Range(0, Math.Max(1, repeats)).Select(_ =>
+        return Stats.Median(Enumerable.Range(0, Math.Max(1, repeats)).Select(_ =>
         {
             var sw = Stopwatch.StartNew();
             work();
             return sw.Elapsed.TotalSeconds;
-        }).Order().ToList();
-        return times[times.Count / 2];
+        }).ToList());
     }
 }

@@ -63,7 +63,7 @@ public static class SweepStatusCommand
         var config = plan.Config;
         var claims = new StageClaims(config.OutputDir, "status").Active().ToDictionary(c => c.Stage);
         var submissionPath = Path.Combine(config.OutputDir, "slurm", SlurmSubmission.FileName);
-        var submission = File.Exists(submissionPath) ? AtomicFile.ReadJson<SlurmSubmission>(submissionPath) : null;
+        var submission = AtomicFile.TryReadJson<SlurmSubmission>(submissionPath);
         var queuedNames = queue.Select(q => q.Name).ToHashSet();
         var positions = plan.Cells.Select((c, i) => (c.Stage, i)).ToDictionary(x => x.Stage, x => x.i);
         var states = new List<StageState>();

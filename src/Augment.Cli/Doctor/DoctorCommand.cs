@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Augment.Classifier.Models;
+using Augment.Build;
 using Augment.Data;
 using Augment.Data.Numerics;
 using Augment.Data.Video;
@@ -233,7 +234,7 @@ public static class DoctorCommand
         return ElfVersionNeed.Flags(lib, "GLIBCXX_3.4.32") switch
         {
             null => "not needed by this copy",
-            var f when (f & 0x2) != 0 => "marked weak in the build output (loads on libstdc++ older than GCC 13)",
+            var f when (f & ElfVersionNeed.VerFlgWeak) != 0 => "marked weak in the build output (loads on libstdc++ older than GCC 13)",
             _ => "required (strong): loads only where libstdc++ has GLIBCXX_3.4.32",
         };
     }

@@ -21,6 +21,10 @@ public sealed record ReferenceCase(JsonObject Model, IStateDict? Weights, IState
     /// <summary>A VAE's spatial tiling as diffusers' <c>enable_tiling()</c> arguments (the kit config's <c>tiling</c>
     /// object; empty: diffusers' defaults); null: off.</summary>
     public JsonObject? Tiling { get; init; }
+
+    /// <summary>The named input tensor as stored; a missing one is an error naming the inputs file.</summary>
+    public Tensor Input(string name) =>
+        Inputs.Entries.ContainsKey(name) ? Inputs.Read(name) : throw new InvalidDataException($"{Inputs.Source}: no input '{name}'");
 }
 
 /// <summary>

@@ -71,7 +71,7 @@ public sealed record QualityReport
     public static QualityReport? TryRead(string dir)
     {
         var path = Path.Combine(dir, FileName);
-        return File.Exists(path) ? AtomicFile.ReadJson<QualityReport>(path) : null;
+        return AtomicFile.TryReadJson<QualityReport>(path);
     }
 }
 

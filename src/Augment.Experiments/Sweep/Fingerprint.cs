@@ -51,7 +51,7 @@ public sealed record Fingerprint(string Hash, IReadOnlyDictionary<string, string
     public static Fingerprint? TryRead(string dir)
     {
         var path = Path.Combine(dir, FileName);
-        return File.Exists(path) ? AtomicFile.ReadJson<Fingerprint>(path) : null;
+        return AtomicFile.TryReadJson<Fingerprint>(path);
     }
 
     public void Write(string dir) => AtomicFile.WriteJson(Path.Combine(dir, FileName), this);

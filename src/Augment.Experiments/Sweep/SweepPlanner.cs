@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
+using Augment.Data;
 using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 
@@ -103,5 +102,5 @@ public static class SweepPlanner
 
     /// <summary>12 hex digits of SHA-256: stable names for sweeps and checkpoints keyed by their settings.</summary>
     public static string ShortHash(string text) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12];
+        FileHash.OfText(text)[..12];
 }

@@ -54,7 +54,7 @@ public sealed record CellResult
     public static CellResult? TryRead(string cellDir)
     {
         var path = Path.Combine(cellDir, FileName);
-        return File.Exists(path) ? AtomicFile.ReadJson<CellResult>(path) : null;
+        return AtomicFile.TryReadJson<CellResult>(path);
     }
 }
 
@@ -79,7 +79,7 @@ public sealed record GenerationRecord
     public static GenerationRecord? TryRead(string dir)
     {
         var path = Path.Combine(dir, FileName);
-        return File.Exists(path) ? AtomicFile.ReadJson<GenerationRecord>(path) : null;
+        return AtomicFile.TryReadJson<GenerationRecord>(path);
     }
 }
 
@@ -100,7 +100,7 @@ public sealed record GatingRecord
     public static GatingRecord? TryRead(string dir)
     {
         var path = Path.Combine(dir, FileName);
-        return File.Exists(path) ? AtomicFile.ReadJson<GatingRecord>(path) : null;
+        return AtomicFile.TryReadJson<GatingRecord>(path);
     }
 }
 

@@ -261,7 +261,7 @@ public sealed class SweepStages(ExperimentConfig config, IReadOnlyDictionary<str
     internal static GeneratorTrainingRecord? Record(string dir, string marker)
     {
         var path = Path.Combine(dir, marker);
-        return File.Exists(path) ? AtomicFile.ReadJson<GeneratorTrainingRecord>(path) : null;
+        return AtomicFile.TryReadJson<GeneratorTrainingRecord>(path);
     }
 
     // --- decisions ---

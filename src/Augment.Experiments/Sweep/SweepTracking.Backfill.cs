@@ -58,7 +58,7 @@ public sealed partial class SweepTracking
     static List<MetricPoint> LocalMetrics(string cellDir)
     {
         var historyPath = Path.Combine(cellDir, ResultFiles.HistoryJson);
-        var history = File.Exists(historyPath) ? AtomicFile.ReadJson<List<EpochReport>>(historyPath) : [];
+        var history = AtomicFile.TryReadJson<List<EpochReport>>(historyPath) ?? [];
         var points = history.SelectMany(EpochPoints).ToList();
         var metricsPath = Path.Combine(cellDir, ResultFiles.MetricsJson);
         if (File.Exists(metricsPath))

@@ -46,6 +46,6 @@ public sealed class HoldoutGenerator : IVideoGenerator
             job => job with { Prompt = $"held-out real clip {order[job.Label][job.Index].VideoId}", Seed = 0 });
     }
 
-    static string ListHash(IReadOnlyList<ClipRef> clips) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-        System.Text.Encoding.UTF8.GetBytes(string.Join("\n", clips.Select(c => $"{c.Label}|{c.Path}|{c.StartFrame}|{c.FrameCount}").Order(StringComparer.Ordinal)))))[..12];
+    static string ListHash(IReadOnlyList<ClipRef> clips) =>
+        FileHash.OfText(string.Join("\n", clips.Select(c => $"{c.Label}|{c.Path}|{c.StartFrame}|{c.FrameCount}").Order(StringComparer.Ordinal)))[..12];
 }

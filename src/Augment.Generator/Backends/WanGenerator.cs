@@ -41,7 +41,7 @@ public sealed record WanOptions(string Weights, string Prompts, string? Negative
         var lines = WeightFiles().Select(f => $"{Path.GetRelativePath(Weights, f)}:{FileHash.Sha256(f)}")
             .Append($"prompts:{FileHash.Sha256(Prompts)}")
             .Append($"lora:{(Lora is null ? "none" : FileHash.Sha256(Lora))}");
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", lines))));
+        return FileHash.OfText(string.Join("\n", lines));
     }
 
     /// <summary>What runs, for the report, read from the safetensors headers alone (no weights are loaded):

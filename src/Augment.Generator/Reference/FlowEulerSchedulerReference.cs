@@ -15,10 +15,10 @@ public sealed class FlowEulerSchedulerReference : IReferenceModel
 
     public IReadOnlyDictionary<string, Tensor> Run(ReferenceCase c)
     {
-        int n = (int)Scalar(c.Inputs, "num_inference_steps"), k = (int)Scalar(c.Inputs, "step_index");
-        using var sample = Input(c.Inputs, "sample");
-        using var modelOutput = Input(c.Inputs, "model_output");
-        using var noise = Input(c.Inputs, "noise");
+        int n = (int)Scalar(c, "num_inference_steps"), k = (int)Scalar(c, "step_index");
+        using var sample = c.Input("sample");
+        using var modelOutput = c.Input("model_output");
+        using var noise = c.Input("noise");
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (tag, linear) in new[] { ("", false), ("_linear_sigmas", true) })
         {
@@ -35,12 +35,9 @@ public sealed class FlowEulerSchedulerReference : IReferenceModel
         return outputs;
     }
 
-    static long Scalar(IStateDict inputs, string name)
+    static long Scalar(ReferenceCase c, string name)
     {
-        using var t = Input(inputs, name);
+        using var t = c.Input(name);
         return t.to(ScalarType.Int64).item<long>();
     }
-
-    static Tensor Input(IStateDict inputs, string name) =>
-        inputs.Entries.ContainsKey(name) ? inputs.Read(name) : throw new InvalidDataException($"{inputs.Source}: no input '{name}'");
 }

@@ -23,9 +23,9 @@ public sealed class WanTransformerReference : IReferenceModel
         using var model = new WanTransformer3DModel(config);
         StateDictLoader.Load(model, c.Weights);
         model.eval();
-        using var x = Input(c.Inputs, "hidden_states");
-        using var t = Input(c.Inputs, "timestep");
-        using var text = Input(c.Inputs, "encoder_hidden_states");
+        using var x = c.Input("hidden_states").to(ScalarType.Float32);
+        using var t = c.Input("timestep").to(ScalarType.Float32);
+        using var text = c.Input("encoder_hidden_states").to(ScalarType.Float32);
 
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         if (c.Lora is not null)
@@ -61,7 +61,4 @@ public sealed class WanTransformerReference : IReferenceModel
         if (unknown.Count > 0) throw new ArgumentException($"grad_params: not parameters of the model: {string.Join(", ", unknown)}");
         return names.Select(n => (n, byName[n].Param)).ToList();
     }
-
-    static Tensor Input(IStateDict inputs, string name) =>
-        inputs.Entries.ContainsKey(name) ? inputs.Read(name).to(ScalarType.Float32) : throw new InvalidDataException($"{inputs.Source}: no input '{name}'");
 }

@@ -21,12 +21,9 @@ public sealed class WanVaeReference : IReferenceModel
         if (c.Tiling is not null) model.Tiling = VaeTiling.FromJson(c.Tiling, "tiling");
         model.eval();
         using var _ = no_grad();
-        using var sample = Input(c.Inputs, "sample");
-        using var latent = Input(c.Inputs, "latent");
+        using var sample = c.Input("sample").to(ScalarType.Float32);
+        using var latent = c.Input("latent").to(ScalarType.Float32);
         var (mean, logvar) = model.Encode(sample);
         return new Dictionary<string, Tensor> { ["latent_mean"] = mean, ["latent_logvar"] = logvar, ["output"] = model.Decode(latent) };
     }
-
-    static Tensor Input(IStateDict inputs, string name) =>
-        inputs.Entries.ContainsKey(name) ? inputs.Read(name).to(ScalarType.Float32) : throw new InvalidDataException($"{inputs.Source}: no input '{name}'");
 }

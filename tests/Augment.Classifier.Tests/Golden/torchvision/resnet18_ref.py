@@ -29,7 +29,7 @@ d = sys.argv[1]
 st.save(f"{d}/resnet18.io.safetensors", {"video": video, **out}, {"inputs": "video", "outputs": "output,features"})
 json.dump({"model": {"arch": "resnet18", "num_classes": 1000}, "init": "hash", "seed": 0, "f32_error_vs_f64": err,
            "torch": torch.__version__, "torchvision": torchvision.__version__,
-           "made_by": "tests/Augment.Tests/Golden/torchvision/resnet18_ref.py"}, open(f"{d}/resnet18.config.json", "w"), indent=1)
+           "made_by": "tests/Augment.Classifier.Tests/Golden/torchvision/resnet18_ref.py"}, open(f"{d}/resnet18.config.json", "w"), indent=1)
 with open(f"{d}/resnet18-names.txt", "w") as f:
     for k, v in model.state_dict().items():
         f.write(f"{k}\t{list(v.shape)}\n")

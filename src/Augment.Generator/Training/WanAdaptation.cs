@@ -53,8 +53,12 @@ public static class WanAdaptation
                 clock.Elapsed.TotalSeconds / (examples.Count + quarantined.Count)));
         }
         if (examples.Count == 0) throw new InvalidOperationException($"no readable training clips in {data.Name}");
-        var losses = WanLoraTraining.Train(pipeline.Transformer, examples, config, progress, cancel);
+        // Beside the LoRA: a killed stage resumes from its last checkpoint, and a longer run continues a shorter one.
+        var losses = WanLoraTraining.Train(pipeline.Transformer, examples, config, progress, cancel, CheckpointPath(loraPath));
         PeftLora.Save(pipeline.Transformer, loraPath); // atomic: SafeTensorsFile.Write
         return new TrainedCheckpoint(loraPath, config.Steps, losses[^1], examples.Count, quarantined, 0);
     }
+
+    /// <summary>Where the training of <paramref name="loraPath"/> keeps its resumable state (adapters and AdamW's moments).</summary>
+    public static string CheckpointPath(string loraPath) => Path.ChangeExtension(loraPath, ".training.ckpt");
 }

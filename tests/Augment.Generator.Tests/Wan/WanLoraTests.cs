@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Augment.Data;
 using Augment.Data.Weights;
 using Augment.Generator.Adapters;
 using Augment.Generator.Models.Wan;
@@ -166,5 +167,40 @@ public class WanLoraTests
             Assert.Equal(ScalarType.BFloat16, p.parameter.dtype);
             Assert.False(p.parameter.requires_grad);
         });
+    }
+
+    /// <summary>A LoRA training killed after its step-2 checkpoint, run again, takes the same steps as one never stopped:
+    /// the same losses and the same adapters; a checkpoint of other settings is not resumed.</summary>
+    [Fact]
+    public void AKilledLoraTrainingResumesFromItsCheckpointToTheSameAdapters()
+    {
+        using var gen = new TorchSharp.torch.Generator(7);
+        var examples = Enumerable.Range(0, 2).Select(_ => new WanLoraExample(randn([4, 2, 16, 16], generator: gen), randn([12, 16], generator: gen))).ToList();
+        var config = new WanLoraTrainingConfig { Rank = 2, Alpha = 2, Steps = 5, LearningRate = 1e-2, Seed = 3, CheckpointEvery = 2 };
+        using var straight = Tiny();
+        var expected = WanLoraTraining.Train(straight, examples, config);
+
+        var checkpoint = Path.Combine(TempDir(), "lora.training.ckpt");
+        using var cancel = new CancellationTokenSource();
+        using (var killed = Tiny())
+            Assert.ThrowsAny<OperationCanceledException>(() => WanLoraTraining.Train(killed, examples, config,
+                new SyncProgress<TrainProgress>(p => { if (p.Step == 3) cancel.Cancel(); }), cancel.Token, checkpoint));
+        Assert.Equal(2, Augment.Generator.TensorArchive.ReadHeader<WanLoraCheckpointHeader>(checkpoint).Step);
+
+        using var resumed = Tiny();
+        var steps = new List<int>();
+        var losses = WanLoraTraining.Train(resumed, examples, config, new SyncProgress<TrainProgress>(p => steps.Add(p.Step)), default, checkpoint);
+        Assert.Equal([3, 4, 5], steps);
+        Assert.Equal(expected.Count, losses.Count);
+        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i], losses[i], 6);
+        var want = PeftLora.Parameters(straight).ToDictionary(p => p.Name, p => p.Param);
+        foreach (var (name, p) in PeftLora.Parameters(resumed))
+            Assert.True(p.allclose(want[name], rtol: 1e-5, atol: 1e-7), $"{name} differs after resuming");
+
+        // Another learning rate: the checkpoint is not this run's, so training starts from step 1.
+        using var other = Tiny();
+        var otherSteps = new List<int>();
+        WanLoraTraining.Train(other, examples, config with { LearningRate = 2e-2 }, new SyncProgress<TrainProgress>(p => otherSteps.Add(p.Step)), default, checkpoint);
+        Assert.Equal([1, 2, 3, 4, 5], otherSteps);
     }
 }

@@ -53,7 +53,7 @@ public static class WanAdaptation
                 clock.Elapsed.TotalSeconds / (examples.Count + quarantined.Count)));
         }
         if (examples.Count == 0) throw new InvalidOperationException($"no readable training clips in {data.Name}");
-        // Beside the LoRA: a killed stage resumes from its last checkpoint, and a longer run continues a shorter one.
+        // Beside the LoRA: a killed stage resumes from its last checkpoint.
         var losses = WanLoraTraining.Train(pipeline.Transformer, examples, config, progress, cancel, CheckpointPath(loraPath));
         PeftLora.Save(pipeline.Transformer, loraPath); // atomic: SafeTensorsFile.Write
         return new TrainedCheckpoint(loraPath, config.Steps, losses[^1], examples.Count, quarantined, 0);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Augment.Generator.Training;
@@ -20,14 +21,19 @@ public sealed class AdamW(IReadOnlyList<(string Name, TorchSharp.Modules.Paramet
         double c1 = 1 - Math.Pow(beta1, StepCount), c2 = 1 - Math.Pow(beta2, StepCount);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        // TorchSharp's Scalars are in no dispose scope: one made implicitly from a double is unreachable once its handle
+        // is in the native call, and a collection on another thread may free it mid-call (a corrupt Scalar in addcmul_
+        // failed a suite run). These stay referenced until the step ends.
+        using Scalar b1 = beta1, a1 = 1 - beta1, b2 = beta2, a2 = 1 - beta2, decay = 1 - lr * weightDecay, e = eps,
+            bias2 = c2, stepSize = -lr / c1;
         foreach (var (name, p) in parameters)
         {
             if (p.grad is null) continue;
             var g = p.grad;
-            m[name].mul_(beta1).add_(g, alpha: 1 - beta1);
-            v[name].mul_(beta2).addcmul_(g, g, value: 1 - beta2);
-            if (weightDecay > 0) p.mul_(1 - lr * weightDecay);
-            p.addcdiv_(m[name], (v[name] / c2).sqrt_().add_(eps), value: -lr / c1);
+            m[name].mul_(b1).add_(g, alpha: a1);
+            v[name].mul_(b2).addcmul_(g, g, value: a2);
+            if (weightDecay > 0) p.mul_(decay);
+            p.addcdiv_(m[name], (v[name] / bias2).sqrt_().add_(e), value: stepSize);
         }
     }
 

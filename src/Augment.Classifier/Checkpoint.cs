@@ -5,6 +5,7 @@ using Augment.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using AdamW = Augment.Data.Numerics.AdamW;
 
 namespace Augment.Classifier;
 
@@ -36,9 +37,10 @@ public sealed record CheckpointState
 /// </summary>
 public static class Checkpoint
 {
-    const string Magic = "AUGMENT-CLASSIFIER-CKPT-1";
+    // -2: the optimizer state is Augment's AdamW (TorchSharp's before).
+    const string Magic = "AUGMENT-CLASSIFIER-CKPT-2";
 
-    public static void Save(string path, CheckpointState state, VideoClassifier model, OptimizerHelper? optimizer)
+    public static void Save(string path, CheckpointState state, VideoClassifier model, AdamW? optimizer)
     {
         // The last line of defence: a checkpoint never stores NaN/Inf over a good one.
         foreach (var (name, value) in model.state_dict())
@@ -53,7 +55,7 @@ public static class Checkpoint
                 writer.Write(JsonSerializer.Serialize(state, AtomicFile.Json));
                 model.save(writer);
                 writer.Write(optimizer is not null);
-                optimizer?.save_state_dict(writer);
+                optimizer?.Save(writer);
             }
             file.Flush(flushToDisk: true);
         });
@@ -66,7 +68,7 @@ public static class Checkpoint
     }
 
     /// <summary>Rebuilds the model on the CPU in float32 and loads its weights (and the optimizer's state when given).</summary>
-    public static (VideoClassifier Model, CheckpointState State) Load(string path, Func<VideoClassifier, OptimizerHelper>? optimizerFor = null)
+    public static (VideoClassifier Model, CheckpointState State) Load(string path, Func<VideoClassifier, AdamW>? optimizerFor = null)
     {
         using var reader = Open(path, out var state);
         var model = ClassifierModels.Create(state.Model);
@@ -79,10 +81,10 @@ public static class Checkpoint
             if (optimizerFor is not null)
             {
                 if (!hasOptimizer) throw new InvalidDataException($"{path}: holds no optimizer state, cannot resume from it");
-                optimizerFor(model).load_state_dict(reader);
+                optimizerFor(model).Load(reader);
             }
         }
-        catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or InvalidOperationException or InvalidDataException)
         {
             model.Dispose();
             throw new InvalidDataException($"{path}: damaged or incompatible classifier checkpoint ({e.Message})", e);
@@ -96,7 +98,11 @@ public static class Checkpoint
         var reader = new BinaryReader(File.OpenRead(path));
         try
         {
-            if (reader.ReadString() != Magic) throw new InvalidDataException($"{path}: not an Augment classifier checkpoint");
+            var magic = reader.ReadString();
+            if (magic != Magic)
+                throw new InvalidDataException(magic.StartsWith("AUGMENT-CLASSIFIER-CKPT-", StringComparison.Ordinal)
+                    ? $"{path}: written by another version of Augment ({magic}, this one reads {Magic}); train afresh in a new folder"
+                    : $"{path}: not an Augment classifier checkpoint");
             state = JsonSerializer.Deserialize<CheckpointState>(reader.ReadString(), AtomicFile.Json)
                     ?? throw new InvalidDataException($"{path}: empty checkpoint header");
             return reader;

@@ -79,9 +79,9 @@ public static class ClassifierEvaluator
                 var sum = zeros(rows.Length, set.Classes.Count, device: device);
                 for (int c = 0; c < views.Clips; c++)
                     for (int crop = 0; crop < views.Crops; crop++)
-                        sum += nn.functional.softmax(model.call(ClipBatcher.View(set, rows, device, views, c, crop, preprocessing).to(dtype)).to(ScalarType.Float32), 1);
-                var mean = sum / views.Count;
-                lossSum += nn.functional.nll_loss(mean.clamp_min(1e-12).log(), y, reduction: nn.Reduction.Sum).item<float>();
+                        sum.PlusInPlace(nn.functional.softmax(model.call(ClipBatcher.View(set, rows, device, views, c, crop, preprocessing).to(dtype)).to(ScalarType.Float32), 1));
+                var mean = sum.DividedBy(views.Count);
+                lossSum += nn.functional.nll_loss(mean.ClampedMin(1e-12).log(), y, reduction: nn.Reduction.Sum).item<float>();
                 probs = mean.cpu();
             }
             int k = (int)probs.shape[1];

@@ -7,6 +7,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Augment.Synthetic;
+using AdamW = Augment.Data.Numerics.AdamW;
 
 namespace Augment.Classifier;
 
@@ -144,7 +145,7 @@ public static class ClassifierTrainer
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 double lr = schedule.At(step);
-                for (int g = 0; g < multipliers.Length; g++) optimizer.ParamGroups.ElementAt(g).LearningRate = lr * multipliers[g];
+                for (int g = 0; g < multipliers.Length; g++) optimizer.Groups[g].LearningRate = lr * multipliers[g];
                 var net = low?.Sync() ?? model;
                 var x = ClipBatcher.Make(train, rows, device, o.Augment ? rng : null, preprocessing);
                 if (low is not null) x = x.to(ScalarType.BFloat16);
@@ -154,7 +155,7 @@ public static class ClassifierTrainer
                 double lossValue = loss.item<float>(), gradNorm = double.NaN;
                 if (double.IsFinite(lossValue))
                 {
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     low?.ZeroGrad();
                     loss.backward();
                     low?.GradientsToMaster();
@@ -163,7 +164,7 @@ public static class ClassifierTrainer
                 }
                 if (guard.Admit(step, lossValue, gradNorm))
                 {
-                    optimizer.step();
+                    optimizer.Step();
                     Copy(buffers, goodBuffers);
                     lossSum += lossValue * rows.Length;
                     correct += (int)logits.argmax(1).eq(y).sum().item<long>();
@@ -231,8 +232,8 @@ public static class ClassifierTrainer
     {
         FineTuning.Freeze(model, o);
         var groups = FineTuning.Groups(model, o).Where(g => g.Parameters.Count > 0)
-            .Select(g => new AdamW.ParamGroup(g.Parameters, lr: o.LearningRate * g.Multiplier, weight_decay: o.WeightDecay));
-        return optim.AdamW(groups, lr: o.LearningRate, weight_decay: o.WeightDecay);
+            .Select(g => new AdamW.Group(g.Parameters, o.LearningRate * g.Multiplier)).ToList();
+        return new AdamW(groups, o.WeightDecay);
     }
 
     static void Copy(List<Tensor> from, List<Tensor> to)

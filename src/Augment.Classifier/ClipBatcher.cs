@@ -1,7 +1,9 @@
 using Augment.Classifier.Models;
 using Augment.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using Augment.Data.Numerics;
 
 namespace Augment.Classifier;
 
@@ -14,7 +16,7 @@ namespace Augment.Classifier;
 /// </summary>
 public static class ClipBatcher
 {
-    const float Mean = 0.45f, Std = 0.225f;
+    static readonly Scalar Mean = 0.45f, Std = 0.225f, PixelMax = 255f;
 
     public static Tensor Make(ClipSet set, int[] rows, Device device, Random? augment = null, Preprocessing? preprocessing = null)
     {
@@ -31,7 +33,7 @@ public static class ClipBatcher
             for (int f = 0; f < t; f++) frameIndex[i * t + f] = rows[i] * t + Math.Clamp(f + shift, 0, t - 1);
         }
         var frames = set.Pixels.view(n * t, h, w, 3).index_select(0, tensor(frameIndex))   // [B·T,H,W,3] uint8
-            .to(device).to(ScalarType.Float32).permute(0, 3, 1, 2).div(255f);             // [B·T,3,H,W] in [0,1]
+            .to(device).to(ScalarType.Float32).permute(0, 3, 1, 2).div(PixelMax);         // [B·T,3,H,W] in [0,1]
 
         if (augment is not null)
         {
@@ -55,9 +57,9 @@ public static class ClipBatcher
             throw new ArgumentException($"test views: clips are {t}x{h}x{w}, {views.Clips} views of {views.Frames}x{views.Height}x{views.Width} need {views.Frames * views.Clips}x{views.Height}x≥{views.Width}");
         long left = views.Crops == 1 ? (w - views.Width) / 2 : crop * (w - views.Width) / (views.Crops - 1);
         var frames = set.Pixels.index_select(0, tensor(rows.Select(r => (long)r).ToArray()))
-            .index_select(1, arange(clip, t, views.Clips, ScalarType.Int64))           // [B,T,H,W',3]
+            .index_select(1, HeldScalars.Arange(clip, t, views.Clips, ScalarType.Int64)) // [B,T,H,W',3]
             .narrow(3, left, views.Width).to(device).to(ScalarType.Float32)
-            .reshape(rows.Length * views.Frames, h, views.Width, 3).permute(0, 3, 1, 2).div(255f);
+            .reshape(rows.Length * views.Frames, h, views.Width, 3).permute(0, 3, 1, 2).div(PixelMax);
         return Finish(frames, rows.Length, views.Frames, preprocessing).MoveToOuterDisposeScope();
     }
 
@@ -103,8 +105,8 @@ public static class ClipBatcher
         var mean = clips.mean(new long[] { 1, 2, 3, 4 }, keepdim: true);
         var bTensor = tensor(brightness, shape).to(frames.device);
         var cTensor = tensor(contrast, shape).to(frames.device);
-        var jittered = ((clips - mean) * cTensor + mean) * bTensor;
-        return jittered.clamp(0f, 1f).view(frames.shape);
+        var jittered = ((clips - mean) * cTensor).Plus(mean) * bTensor;
+        return jittered.Clamped(0, 1).view(frames.shape);
     }
 }
 

@@ -36,12 +36,12 @@ public static class FineTuning
     /// Parameter groups for AdamW with each group's multiplier of the scheduled rate: the backbone's, then the head's.
     /// Frozen parameters are left out. A model without a pretrained backbone is one group at ×1.
     /// </summary>
-    public static (List<Parameter> Parameters, double Multiplier)[] Groups(VideoClassifier model, ClassifierOptions o)
+    public static (List<(string Name, Parameter Param)> Parameters, double Multiplier)[] Groups(VideoClassifier model, ClassifierOptions o)
     {
-        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        if (model is not IPretrainedBackbone backbone) return [(trainable.Select(p => p.parameter).ToList(), 1.0)];
-        var head = trainable.Where(p => p.name.StartsWith(backbone.HeadPrefix, StringComparison.Ordinal)).Select(p => p.parameter).ToList();
-        var body = trainable.Where(p => !p.name.StartsWith(backbone.HeadPrefix, StringComparison.Ordinal)).Select(p => p.parameter).ToList();
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        if (model is not IPretrainedBackbone backbone) return [(trainable, 1.0)];
+        var head = trainable.Where(p => p.name.StartsWith(backbone.HeadPrefix, StringComparison.Ordinal)).ToList();
+        var body = trainable.Where(p => !p.name.StartsWith(backbone.HeadPrefix, StringComparison.Ordinal)).ToList();
         return [(body, o.BackboneLrMultiplier), (head, 1.0)];
     }
 
@@ -51,7 +51,7 @@ public static class FineTuning
         model.train();
         if (o.NormEval)
             foreach (var (_, m) in model.named_modules())
-                if (m is BatchNorm3d or BatchNorm2d or BatchNorm1d) m.eval();
+                if (m is BatchNorm) m.eval();
         foreach (var stage in FrozenModules(model, o)) stage.eval();
     }
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Data;
 
@@ -38,7 +39,7 @@ public sealed class Clip
     public static Clip FromTensor(Tensor t)
     {
         if (t.dim() != 4 || t.shape[3] != 3) throw new ArgumentException($"expected [T,H,W,3], got [{string.Join(",", t.shape)}]");
-        using var bytes = t.dtype == ScalarType.Byte ? t.cpu().contiguous() : t.cpu().round().clamp(0, 255).to(ScalarType.Byte).contiguous();
+        using var bytes = t.dtype == ScalarType.Byte ? t.cpu().contiguous() : t.cpu().round().Clamped(0, 255).to(ScalarType.Byte).contiguous();
         return new Clip(bytes.data<byte>().ToArray(), (int)t.shape[0], (int)t.shape[1], (int)t.shape[2]);
     }
 }

@@ -13,7 +13,7 @@ public static class ClipTensors
         using var scope = NewDisposeScope();
         var x = clip.ToTensor().to(ScalarType.Float32).permute(0, 3, 1, 2); // [T,3,H,W]
         x = Resample(x, frames, height, width);
-        return (x.permute(1, 0, 2, 3) / 127.5 - 1).contiguous().MoveToOuterDisposeScope();
+        return x.permute(1, 0, 2, 3).DividedBy(127.5).Minus(1).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>Model output to pixels; NaN/Inf anywhere throws <see cref="NonFiniteOutputException"/> (clamping would hide it).</summary>
@@ -21,7 +21,7 @@ public static class ClipTensors
     {
         if (NonFinite.Count(x) is > 0 and var bad) throw new NonFiniteOutputException(bad);
         using var scope = NewDisposeScope();
-        var pixels = ((x.detach().cpu().clamp(-1, 1) + 1) * 127.5).permute(1, 0, 2, 3); // [T,3,H,W]
+        var pixels = x.detach().cpu().Clamped(-1, 1).Plus(1).Times(127.5).permute(1, 0, 2, 3); // [T,3,H,W]
         pixels = Resample(pixels, frames, height, width);
         return Clip.FromTensor(pixels.permute(0, 2, 3, 1));
     }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator;
 
@@ -12,7 +13,7 @@ public static class FlowMatching
     public static Tensor Interpolate(Tensor x0, Tensor noise, Tensor t)
     {
         var tb = Broadcast(t, x0);
-        return (1 - tb) * x0 + tb * noise;
+        return (tb.SubtractedFrom(1) * x0).Plus(tb * noise);
     }
 
     public static Tensor VelocityTarget(Tensor x0, Tensor noise) => noise - x0;
@@ -23,16 +24,16 @@ public static class FlowMatching
     /// </summary>
     public static double Shift(double t, double s) => s * t / (1 + (s - 1) * t);
 
-    public static Tensor Shift(Tensor t, double s) => s * t / (1 + (s - 1) * t);
+    public static Tensor Shift(Tensor t, double s) => t.Times(s) / t.Times(s - 1).Plus(1);
 
     /// <summary>The shift in float32 arithmetic (how diffusers shifts float32 σ grids).</summary>
     public static float Shift(float t, float s) => s * t / (1 + (s - 1) * t);
 
     /// <summary>Classifier-free guidance: v_uncond + g·(v_cond − v_uncond).</summary>
-    public static Tensor Guide(Tensor cond, Tensor uncond, double scale) => uncond + scale * (cond - uncond);
+    public static Tensor Guide(Tensor cond, Tensor uncond, double scale) => uncond.Plus((cond - uncond).Times(scale));
 
     /// <summary>One Euler step of the flow ODE: x + dt·v.</summary>
-    public static Tensor EulerStep(Tensor x, Tensor velocity, double dt) => x + dt * velocity;
+    public static Tensor EulerStep(Tensor x, Tensor velocity, double dt) => x.Plus(velocity.Times(dt));
 
     /// <summary>Training times: logit-normal (σ(N(0,1)), SD3/HunyuanVideo) or uniform, then shifted.</summary>
     public static Tensor SampleTimes(long n, string mode, double shift, TorchSharp.torch.Generator generator) => mode switch

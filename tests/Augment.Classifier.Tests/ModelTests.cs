@@ -1,6 +1,7 @@
 using Augment.Classifier.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Classifier;
 
@@ -43,11 +44,11 @@ public class ModelTests
         using var model = ClassifierModels.Create(new ModelConfig(kind, 5, 8, 2, 8, 32, 32));
         var norms = model.modules().OfType<GroupNorm>().ToList();
         Assert.NotEmpty(norms);
-        Assert.All(norms, n => Assert.True(n.weight!.eq(1).all().item<bool>() && n.bias!.eq(0).all().item<bool>()));
+        Assert.All(norms, n => Assert.True(n.weight!.eq(HeldScalars.One).all().item<bool>() && n.bias!.eq(HeldScalars.Zero).all().item<bool>()));
 
         model.train();
         using var clip = randn(new long[] { 1, 3, 8, 32, 32 });
-        using var others = randn(new long[] { 3, 3, 8, 32, 32 }).mul(3).add(1);
+        using var others = randn(new long[] { 3, 3, 8, 32, 32 }).Times(3).Plus(1);
         using var alone = model.call(clip);
         using var inBatch = model.call(cat(new[] { clip, others }, 0));
         Assert.True(alone.allclose(inBatch[..1], rtol: 1e-4, atol: 1e-5));

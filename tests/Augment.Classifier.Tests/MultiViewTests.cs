@@ -2,6 +2,7 @@ using Augment.Classifier;
 using Augment.Classifier.Models;
 using Augment.Data;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Classifier;
 
@@ -38,7 +39,7 @@ public class MultiViewTests
         foreach (int clip in new[] { 0, 1 })
             foreach (long left in new long[] { 0, (decode.Width - 16) / 2, decode.Width - 16 })
             {
-                using var view = pixels.index_select(1, arange(clip, decode.Frames, 2, ScalarType.Int64)).narrow(3, left, 16).contiguous();
+                using var view = pixels.index_select(1, HeldScalars.Arange(clip, decode.Frames, 2, ScalarType.Int64)).narrow(3, left, 16).contiguous();
                 using var single = new ClipSet(view, [0, 1, 0], refs, ["a", "b"]);
                 var (one, _) = ClassifierEvaluator.Predict(model, single, CPU, 2);
                 for (int i = 0; i < 3; i++)

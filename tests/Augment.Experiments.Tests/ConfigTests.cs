@@ -2,6 +2,7 @@ using Augment.Synthetic.Gate;
 using Augment.Experiments.Backends;
 using Augment.Experiments.Config;
 using Augment.Experiments.Sweep;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Experiments;
 
@@ -261,7 +262,7 @@ public class ConfigTests
         Assert.Equal([0.5f, 0.5f, 0.5f], s.Mean!);
         Assert.Equal([0.25f, 0.25f, 0.25f], s.Std!);
         var pre = Augment.Classifier.Models.Preprocessing.For(new Augment.Classifier.Models.ModelConfig("r2plus1d_18", 5, 0, 0, 2, 96, 96, s.Mean, s.Std))!;
-        using (var frames = TorchSharp.torch.full(new long[] { 2, 3, 96, 96 }, 0.75f))
+        using (var frames = HeldScalars.Full([2, 3, 96, 96], 0.75f))
         using (var x = pre.Apply(frames))
             Assert.Equal(1.0, x.mean().item<float>(), 5);
         Assert.Equal(Augment.Classifier.Models.Preprocessing.Kinetics112.Mean,

@@ -2,6 +2,7 @@ using Augment.Generator;
 using Augment.Generator.Models.Native;
 using Augment.Generator.Training;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Generator;
 
@@ -11,7 +12,7 @@ public class AutoencoderTests
     static double Error(VideoAutoencoder autoencoder, Tensor clips)
     {
         using var _ = no_grad();
-        return (autoencoder.Decode(autoencoder.Encode(clips)).clamp(-1, 1) - clips).abs().mean().item<float>() * 127.5;
+        return (autoencoder.Decode(autoencoder.Encode(clips)).Clamped(-1, 1) - clips).abs().mean().item<float>() * 127.5;
     }
 
     [Fact]
@@ -41,7 +42,7 @@ public class AutoencoderTests
         // Random weights everywhere (the zero-initialised output layers would hide the convolutions).
         using (no_grad()) foreach (var p in autoencoder.parameters()) p.normal_(0, 0.2);
         using var _ = no_grad();
-        var clip = rand(new long[] { 1, 3, 8, 16, 16 }) * 2 - 1;
+        var clip = rand(new long[] { 1, 3, 8, 16, 16 }).Times(2).Minus(1);
         var changed = clip.clone();
         changed[.., .., 4..] = rand(new long[] { 1, 3, 4, 16, 16 });
         var a = autoencoder.Encode(clip);

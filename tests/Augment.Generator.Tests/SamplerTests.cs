@@ -3,6 +3,7 @@ using Augment.Generator.Backends;
 using Augment.Generator.Sampling;
 using Augment.Generator.Training;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Generator;
 
@@ -14,7 +15,7 @@ public class SamplerTests
     public void SamplerFollowsAStraightFlowExactly(string solver)
     {
         // For data at a single point c, the true velocity is (x_t − c)/t; integrating it must land on c.
-        var c = full(new long[] { 1, 3, 2, 4, 4 }, 0.25f);
+        var c = HeldScalars.Full([1, 3, 2, 4, 4], 0.25f);
         VelocityModel exact = (x, t, _) => (x - c) / t.reshape(-1, 1, 1, 1, 1);
         using var rng = new TorchSharp.torch.Generator(1);
         var noise = randn(new long[] { 1, 3, 2, 4, 4 }, generator: rng);

@@ -8,6 +8,7 @@ using Augment.Generator.Training;
 using static TorchSharp.torch;
 
 using Augment.Tests.Classifier;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Generator;
 
@@ -91,7 +92,7 @@ public class TrainingTests
         Assert.Equal(TinyFixtures.Model, header.Model);
         var (again, autoencoderAgain, _) = Checkpoints.LoadBase(path);
         using var _ = no_grad();
-        var pixels = rand(new long[] { 2, 3, 4, 16, 16 }) * 2 - 1;
+        var pixels = rand(new long[] { 2, 3, 4, 16, 16 }).Times(2).Minus(1);
         Assert.True(TinyFixtures.Same(autoencoder.Decode(autoencoder.Encode(pixels)), autoencoderAgain.Decode(autoencoderAgain.Encode(pixels))));
         var x = randn([2, .. TinyFixtures.Model.LatentShape]);
         var t = tensor(new float[] { 0.3f, 0.8f });

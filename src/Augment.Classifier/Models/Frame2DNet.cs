@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Classifier.Models;
 
@@ -85,7 +86,7 @@ public sealed class Frame2DNet : VideoClassifier
         {
             using var scope = NewDisposeScope();
             var residual = shortcut is null ? input : shortcut.call(input);
-            return functional.relu(body.call(input) + residual).MoveToOuterDisposeScope();
+            return functional.relu(body.call(input).Plus(residual)).MoveToOuterDisposeScope();
         }
     }
 }

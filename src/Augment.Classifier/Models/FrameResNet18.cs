@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace Augment.Classifier.Models;
 public sealed class FrameResNet18 : VideoClassifier, IPretrainedBackbone
 {
     readonly Conv2d conv1;
-    readonly BatchNorm2d bn1;
+    readonly HeldBatchNorm bn1;
     readonly MaxPool2d maxpool;
     readonly Sequential layer1, layer2, layer3, layer4;
     readonly AdaptiveAvgPool2d avgpool;
@@ -28,7 +29,7 @@ public sealed class FrameResNet18 : VideoClassifier, IPretrainedBackbone
         long h = Out(config.Height, 7, 2, 3), w = Out(config.ImageWidth, 7, 2, 3);
         frameFlops += 2L * 64 * h * w * 3 * 49;
         conv1 = Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(64);
+        bn1 = new HeldBatchNorm(64, 2);
         maxpool = MaxPool2d(3, stride: 2, padding: 1);
         (h, w) = (Out(h, 3, 2, 1), Out(w, 3, 2, 1));
         int inplanes = 64;
@@ -48,11 +49,11 @@ public sealed class FrameResNet18 : VideoClassifier, IPretrainedBackbone
                 case Conv2d conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
                     break;
-                case BatchNorm2d bn:
-                    bn.weight!.fill_(1);
+                case HeldBatchNorm bn:
+                    bn.weight!.fill_(HeldScalars.One);
                     bn.bias!.zero_();
                     bn.running_mean!.zero_();
-                    bn.running_var!.fill_(1);
+                    bn.running_var!.fill_(HeldScalars.One);
                     break;
             }
     }
@@ -101,20 +102,20 @@ public sealed class FrameResNet18 : VideoClassifier, IPretrainedBackbone
     sealed class Block : Module<Tensor, Tensor>
     {
         readonly Conv2d conv1, conv2;
-        readonly BatchNorm2d bn1, bn2;
+        readonly HeldBatchNorm bn1, bn2;
         readonly Sequential? downsample;
 
         public Block(int inplanes, int planes, int stride, ref long h, ref long w, ref long flops) : base("BasicBlock")
         {
             long h2 = Out(h, 3, stride, 1), w2 = Out(w, 3, stride, 1);
             conv1 = Conv2d(inplanes, planes, 3, stride: stride, padding: 1, bias: false);
-            bn1 = BatchNorm2d(planes);
+            bn1 = new HeldBatchNorm(planes, 2);
             conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
-            bn2 = BatchNorm2d(planes);
+            bn2 = new HeldBatchNorm(planes, 2);
             flops += 2L * planes * h2 * w2 * (inplanes * 9 + planes * 9);
             if (stride != 1 || inplanes != planes)
             {
-                downsample = Sequential(Conv2d(inplanes, planes, 1, stride: stride, bias: false), BatchNorm2d(planes));
+                downsample = Sequential(Conv2d(inplanes, planes, 1, stride: stride, bias: false), new HeldBatchNorm(planes, 2));
                 flops += 2L * planes * h2 * w2 * inplanes;
             }
             (h, w) = (h2, w2);
@@ -125,7 +126,7 @@ public sealed class FrameResNet18 : VideoClassifier, IPretrainedBackbone
         {
             using var scope = NewDisposeScope();
             var y = bn2.call(conv2.call(functional.relu(bn1.call(conv1.call(x)))));
-            return functional.relu(y + (downsample is null ? x : downsample.call(x))).MoveToOuterDisposeScope();
+            return functional.relu(y.Plus(downsample is null ? x : downsample.call(x))).MoveToOuterDisposeScope();
         }
     }
 }

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Classifier.Models;
 
@@ -150,7 +151,7 @@ public sealed class R2Plus1DNet : VideoClassifier
                 var p = projectNorm!.call(project.call(frames.reshape(b * t, frames.shape[2], frames.shape[3], frames.shape[4])));
                 residual = p.view(b, t, p.shape[1], p.shape[2], p.shape[3]);
             }
-            return functional.relu(y + residual).MoveToOuterDisposeScope();
+            return functional.relu(y.Plus(residual)).MoveToOuterDisposeScope();
         }
     }
 }

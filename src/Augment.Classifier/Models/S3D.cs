@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -85,12 +86,12 @@ public sealed class S3D : VideoClassifier, IPretrainedBackbone
     {
         using var _ = no_grad();
         foreach (var (_, module) in named_modules())
-            if (module is BatchNorm3d bn)
+            if (module is HeldBatchNorm bn)
             {
-                bn.weight!.fill_(1);
+                bn.weight!.fill_(HeldScalars.One);
                 bn.bias!.zero_();
                 bn.running_mean!.zero_();
-                bn.running_var!.fill_(1);
+                bn.running_var!.fill_(HeldScalars.One);
             }
     }
 
@@ -100,7 +101,7 @@ public sealed class S3D : VideoClassifier, IPretrainedBackbone
         return MaxPool3d(k, s, p);
     }
 
-    static BatchNorm3d BatchNorm(int channels) => BatchNorm3d(channels, eps: Eps, momentum: Momentum);
+    static HeldBatchNorm BatchNorm(int channels) => new(channels, 3, Eps, Momentum);
 
     /// <summary>torchvision's Conv3dNormActivation with a 1×1×1 kernel: [conv (no bias), BN, ReLU].</summary>
     static Sequential ConvNormRelu(int inC, int outC, FlopCounter shape) =>

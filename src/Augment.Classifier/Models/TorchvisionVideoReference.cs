@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Augment.Data.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Classifier.Models;
 
@@ -48,7 +49,7 @@ public sealed class TorchvisionVideoReference : IReferenceModel
                 if (!parameters.ContainsKey(n)) throw new ArgumentException($"grad_params: '{n}' is not a parameter of {arch}");
             model.zero_grad();
             using var scope = NewDisposeScope();
-            var loss = model.call(video).pow(2).mean();
+            var loss = model.call(video).pow(HeldScalars.Two).mean();
             loss.backward();
             outputs["loss"] = loss.detach().clone().MoveToOuterDisposeScope();
             foreach (var n in names) outputs["grad." + n] = parameters[n].grad!.clone().MoveToOuterDisposeScope();

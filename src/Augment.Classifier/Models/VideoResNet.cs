@@ -1,3 +1,4 @@
+using Augment.Data.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -40,9 +41,9 @@ public sealed class VideoResNet : VideoClassifier, IPretrainedBackbone
         var shape = new FlopCounter(config.Frames, config.Height, config.ImageWidth);
         stem = arch.R2Plus1dStem
             ? Sequential(
-                shape.Conv(3, 45, (1, 7, 7), (1, 2, 2), (0, 3, 3)), BatchNorm3d(45), ReLU(),
-                shape.Conv(45, 64, (3, 1, 1), (1, 1, 1), (1, 0, 0)), BatchNorm3d(64), ReLU())
-            : Sequential(shape.Conv(3, 64, (3, 7, 7), (1, 2, 2), (1, 3, 3)), BatchNorm3d(64), ReLU());
+                shape.Conv(3, 45, (1, 7, 7), (1, 2, 2), (0, 3, 3)), new HeldBatchNorm(45, 3), ReLU(),
+                shape.Conv(45, 64, (3, 1, 1), (1, 1, 1), (1, 0, 0)), new HeldBatchNorm(64, 3), ReLU())
+            : Sequential(shape.Conv(3, 64, (3, 7, 7), (1, 2, 2), (1, 3, 3)), new HeldBatchNorm(64, 3), ReLU());
         int inplanes = 64;
         layer1 = MakeLayer(arch.Layers[0], ref inplanes, 64, 2, 1, shape);
         layer2 = MakeLayer(arch.Layers[1], ref inplanes, 128, 2, 2, shape);
@@ -91,7 +92,7 @@ public sealed class VideoResNet : VideoClassifier, IPretrainedBackbone
             // mc3's 1×3×3 layers keep the time axis in the shortcut as well.
             int ts = kind == ConvKind.NoTemporal ? 1 : stride;
             var input = shape.Save();
-            downsample = Sequential(shape.Conv(inplanes, planes, (1, 1, 1), (ts, stride, stride), (0, 0, 0)), BatchNorm3d(planes));
+            downsample = Sequential(shape.Conv(inplanes, planes, (1, 1, 1), (ts, stride, stride), (0, 0, 0)), new HeldBatchNorm(planes, 3));
             shape.Restore(input);
         }
         layers.Add(new BasicBlock(kind, inplanes, planes, stride, downsample, shape));
@@ -111,11 +112,11 @@ public sealed class VideoResNet : VideoClassifier, IPretrainedBackbone
                 case Conv3d conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
                     break;
-                case BatchNorm3d bn:
-                    bn.weight!.fill_(1);
+                case HeldBatchNorm bn:
+                    bn.weight!.fill_(HeldScalars.One);
                     bn.bias!.zero_();
                     bn.running_mean!.zero_();
-                    bn.running_var!.fill_(1);
+                    bn.running_var!.fill_(HeldScalars.One);
                     break;
                 case Linear linear:
                     init.normal_(linear.weight, 0, 0.01);
@@ -131,7 +132,7 @@ public sealed class VideoResNet : VideoClassifier, IPretrainedBackbone
         ConvKind.Simple => shape.Conv(inC, outC, (3, 3, 3), (stride, stride, stride), (1, 1, 1)),
         ConvKind.NoTemporal => shape.Conv(inC, outC, (1, 3, 3), (1, stride, stride), (0, 1, 1)),
         _ => Sequential(
-            shape.Conv(inC, mid, (1, 3, 3), (1, stride, stride), (0, 1, 1)), BatchNorm3d(mid), ReLU(),
+            shape.Conv(inC, mid, (1, 3, 3), (1, stride, stride), (0, 1, 1)), new HeldBatchNorm(mid, 3), ReLU(),
             shape.Conv(mid, outC, (3, 1, 1), (stride, 1, 1), (1, 0, 0))),
     };
 
@@ -145,8 +146,8 @@ public sealed class VideoResNet : VideoClassifier, IPretrainedBackbone
         {
             // One midplanes for both convolutions, from the block's input and output widths (integer division).
             int mid = inplanes * planes * 27 / (inplanes * 9 + 3 * planes);
-            conv1 = Sequential(Builder(kind, inplanes, planes, mid, stride, shape), BatchNorm3d(planes), ReLU());
-            conv2 = Sequential(Builder(kind, planes, planes, mid, 1, shape), BatchNorm3d(planes));
+            conv1 = Sequential(Builder(kind, inplanes, planes, mid, stride, shape), new HeldBatchNorm(planes, 3), ReLU());
+            conv2 = Sequential(Builder(kind, planes, planes, mid, 1, shape), new HeldBatchNorm(planes, 3));
             this.downsample = downsample;
             RegisterComponents();
         }
@@ -155,7 +156,7 @@ public sealed class VideoResNet : VideoClassifier, IPretrainedBackbone
         {
             using var scope = NewDisposeScope();
             var residual = downsample is null ? x : downsample.call(x);
-            return functional.relu(conv2.call(conv1.call(x)) + residual).MoveToOuterDisposeScope();
+            return functional.relu(conv2.call(conv1.call(x)).Plus(residual)).MoveToOuterDisposeScope();
         }
     }
 }

@@ -62,7 +62,7 @@ public static class ClassifierBenchmark
 
         using var model = ClassifierModels.Create(new ModelConfig(options.Model, classes, options.Width, options.Depth, spec.Frames, spec.Height, spec.Width));
         model.to(device, dtype);
-        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-4, weight_decay: options.WeightDecay);
+        using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, p.parameter)).ToList(), 1e-4, options.WeightDecay);
         var rng = Seeds.Random(options.Seed, "bench");
         int b = options.BatchSize;
 
@@ -75,10 +75,10 @@ public static class ClassifierBenchmark
             var x = ClipBatcher.Make(set, rows, device, rng).to(dtype);
             var y = tensor(rows.Select(r => (long)labels[r]).ToArray(), device: device);
             var loss = nn.functional.cross_entropy(model.call(x).to(ScalarType.Float32), y, label_smoothing: options.LabelSmoothing);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             loss.backward();
             nn.utils.clip_grad_norm_(model.parameters(), options.GradClip);
-            optimizer.step();
+            optimizer.Step();
             loss.item<float>();
         });
 

@@ -6,6 +6,7 @@ using Augment.Generator.Models.Native;
 using Augment.Generator.Sampling;
 using Augment.Generator.Training;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Cli.Bench;
 
@@ -97,7 +98,7 @@ public static class GeneratorBenchmark
     {
         var m = config.Model;
         using var gen = new TorchSharp.torch.Generator(0);
-        var data = new TrainingSet(rand(new long[] { 32, 3, m.Frames, m.Height, m.Width }, generator: gen) * 2 - 1,
+        var data = new TrainingSet(rand(new long[] { 32, 3, m.Frames, m.Height, m.Width }, generator: gen).Times(2).Minus(1),
             PromptBag.Batch(Enumerable.Range(0, 32).Select(i => $"benchmark prompt {i % 4}").ToList(), m.PromptBuckets),
             Enumerable.Repeat("bench", 32).ToList());
         var dir = Path.Combine(Path.GetTempPath(), $"augment-bench-{Guid.NewGuid():N}");
@@ -148,7 +149,7 @@ public static class GeneratorBenchmark
             Time(work);
             return Stats.Median(Enumerable.Range(0, clips).Select(_ => Time(work)).ToList());
         }
-        var pixels = rand(new long[] { 1, 3, m.Frames, m.Height, m.Width }, device: device) * 2 - 1;
+        var pixels = rand(new long[] { 1, 3, m.Frames, m.Height, m.Width }, device: device).Times(2).Minus(1);
         var latent = randn([1, .. m.LatentShape], device: device);
         return (Median5(() => autoencoder.Encode(pixels)), Median5(() => autoencoder.Decode(latent)),
             Median5(() => FlowSampler.Sample(velocity, latent, bags, sampler)));

@@ -46,7 +46,7 @@ public static class WanBenchCommand
             model.eval();
             using var x = randn(Shape("hidden_states"));
             using var text = randn(Shape("encoder_hidden_states"));
-            using var t = full(new long[] { x.shape[0] }, 500f);
+            using var t = HeldScalars.Full([x.shape[0]], 500f);
             int n = parse.GetValue(repeats);
             double forward = Median(n, () => { using var __ = no_grad(); model.forward(x, t, text).Dispose(); });
             foreach (var p in model.parameters()) p.requires_grad = false;
@@ -56,7 +56,7 @@ public static class WanBenchCommand
             double step = Median(n, () =>
             {
                 using var scope = NewDisposeScope();
-                model.forward(x, t, text).square().mean().backward();
+                model.forward(x, t, text).pow(HeldScalars.Two).mean().backward();
                 foreach (var (_, p) in lora) p.grad?.zero_();
             });
             var table = new Table().Title($"wan-transformer, {get_num_threads()} threads, {model.parameters().Sum(p => p.numel()):N0} parameters")

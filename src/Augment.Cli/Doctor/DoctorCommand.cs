@@ -137,7 +137,7 @@ public static class DoctorCommand
         var x = randn([16, .. m.LatentShape], generator: gen);
         var t = rand(new long[] { 16 }, generator: gen);
         var bags = rand(new long[] { 16, m.PromptBuckets }, generator: gen);
-        var loss = model.forward(x, t, bags).pow(2).mean();
+        var loss = model.forward(x, t, bags).pow(HeldScalars.Two).mean();
         loss.backward();
         return (loss.item<float>(), nn.utils.clip_grad_norm_(model.parameters(), double.PositiveInfinity));
     }
@@ -147,7 +147,7 @@ public static class DoctorCommand
         using var scope = NewDisposeScope();
         model.train();
         model.zero_grad();
-        var x = rand(new long[] { 8, 3, m.Frames, m.Height, m.Width }, generator: gen) * 2 - 1;
+        var x = rand(new long[] { 8, 3, m.Frames, m.Height, m.Width }, generator: gen).Times(2).Minus(1);
         var loss = nn.functional.mse_loss(model.forward(x), x);
         loss.backward();
         return (loss.item<float>(), nn.utils.clip_grad_norm_(model.parameters(), double.PositiveInfinity));
@@ -163,7 +163,7 @@ public static class DoctorCommand
             var results = new List<(string, bool, string)>();
             try
             {
-                VideoIO.WriteMp4(mp4v, Clip.FromTensor(full(new long[] { 4, 16, 16, 3 }, 128, dtype: ScalarType.Byte)), 8);
+                VideoIO.WriteMp4(mp4v, Clip.FromTensor(HeldScalars.Full([4, 16, 16, 3], 128, ScalarType.Byte)), 8);
                 results.Add(Decode("mp4v", mp4v));
             }
             catch (Exception e) when (e is not OperationCanceledException)

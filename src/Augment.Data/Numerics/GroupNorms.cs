@@ -13,7 +13,7 @@ public static class GroupNorms
         var norm = nn.GroupNorm(groups, channels);
         using (no_grad())
         {
-            norm.weight!.fill_(1);
+            norm.weight!.fill_(HeldScalars.One);
             norm.bias!.zero_();
         }
         return norm;

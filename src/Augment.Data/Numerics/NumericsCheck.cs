@@ -52,7 +52,7 @@ public static class NumericsCheck
                          {
                              var coarse = nn.functional.conv3d(x, w, strides: [2, 4, 4])[.., ..3]
                                  .repeat_interleave(2, 2).repeat_interleave(4, 3).repeat_interleave(4, 4);
-                             return coarse + nn.functional.conv3d(coarse, w2, padding: [1, 1, 1]);
+                             return coarse.Plus(nn.functional.conv3d(coarse, w2, padding: [1, 1, 1]));
                          }))
                 Compare(what, got, reference);
 
@@ -89,7 +89,7 @@ public static class NumericsCheck
         x = x.detach().requires_grad_(true);
         w = w.detach().requires_grad_(true);
         var y = network(x, w, w2.detach());
-        y.pow(2).sum().backward();
+        y.pow(HeldScalars.Two).sum().backward();
         return (y.detach(), x.grad!, w.grad!);
     }
 

@@ -14,6 +14,7 @@ public sealed class StepGuard(string stage, Func<string?> lastGoodCheckpoint, in
     public const int MaxConsecutive = 8;
     public const double MaxShare = 0.05;
     public const int ShareAfter = 100;
+    static readonly TorchSharp.Scalar NaN = float.NaN;
 
     int consecutive;
 
@@ -43,7 +44,7 @@ public sealed class StepGuard(string stage, Func<string?> lastGoodCheckpoint, in
     /// <summary>After backward, before the gradient norm: a no-op unless a test injected a fault for this step.</summary>
     public void ApplyInjectedFault(long step, Tensor gradient)
     {
-        if (Injected.Value?.TryGetValue(stage, out var at) == true && at(step)) gradient.fill_(float.NaN);
+        if (Injected.Value?.TryGetValue(stage, out var at) == true && at(step)) gradient.fill_(NaN);
     }
 
     sealed class Restore(Action restore) : IDisposable

@@ -2,6 +2,7 @@ using Augment.Data.Weights;
 using Augment.Generator.Adapters;
 using Augment.Generator.Models.Wan;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Reference;
 
@@ -43,7 +44,7 @@ public sealed class WanTransformerReference : IReferenceModel
             var output = model.forward(x, t, text);
             if (c.Grads)
             {
-                var loss = output.square().mean();
+                var loss = output.pow(HeldScalars.Two).mean();
                 loss.backward();
                 outputs["loss"] = loss.detach();
                 foreach (var (name, p) in gradParams) outputs["grad." + name] = p.grad!.detach().clone();

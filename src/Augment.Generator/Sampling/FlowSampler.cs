@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Sampling;
 
@@ -29,7 +30,7 @@ public static class FlowSampler
             double t = grid[i], next = grid[i + 1], dt = next - t;
             var v = Guided(model, x, t, bags, config.Cfg);
             var stepped = FlowMatching.EulerStep(x, v, dt);
-            if (heun && next > 0) stepped = x + dt * 0.5 * (v + Guided(model, stepped, next, bags, config.Cfg));
+            if (heun && next > 0) stepped = x.Plus(v.Plus(Guided(model, stepped, next, bags, config.Cfg)).Times(dt * 0.5));
             x.Dispose();
             x = stepped.MoveToOuterDisposeScope();
         }
@@ -43,7 +44,7 @@ public static class FlowSampler
     static Tensor Guided(VelocityModel model, Tensor x, double t, Tensor bags, double cfg)
     {
         long b = x.shape[0];
-        var times = full(new long[] { cfg == 1.0 ? b : 2 * b }, t, dtype: ScalarType.Float32, device: x.device);
+        var times = HeldScalars.Full([cfg == 1.0 ? b : 2 * b], t, ScalarType.Float32, x.device);
         if (cfg == 1.0) return model(x, times, bags);
         var v = model(cat(new[] { x, x }), times, cat(new[] { bags, zeros_like(bags) })).chunk(2);
         return FlowMatching.Guide(v[0], v[1], cfg);

@@ -1,6 +1,7 @@
 using Augment.Generator.Models.Wan;
 using Augment.Generator.Schedulers;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Sampling;
 
@@ -27,7 +28,7 @@ public static class WanSampler
         {
             using var scope = NewDisposeScope();
             var input = x.to(dtype);
-            var timestep = full(new long[] { x.shape[0] }, scheduler.Timesteps[i], dtype: ScalarType.Float32, device: x.device);
+            var timestep = HeldScalars.Full([x.shape[0]], scheduler.Timesteps[i], ScalarType.Float32, x.device);
             var velocity = model.forward(input, timestep, prompt.to(dtype));
             if (negative is not null && guidanceScale != 1.0)
                 velocity = FlowMatching.Guide(velocity, model.forward(input, timestep, negative.to(dtype)), guidanceScale);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Schedulers;
 
@@ -122,7 +123,7 @@ public sealed class FlowMatchEulerDiscreteScheduler
     public Tensor ScaleNoise(Tensor sample, int index, Tensor noise)
     {
         CheckIndex(index);
-        using var sigma = full(new long[] { sample.shape[0] }, Sigmas[index], dtype: sample.dtype, device: sample.device);
+        using var sigma = HeldScalars.Full([sample.shape[0]], Sigmas[index], sample.dtype, sample.device);
         return FlowMatching.Interpolate(sample, noise, sigma);
     }
 

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using TorchSharp;
 
 namespace Augment.Generator.Training;
 
@@ -10,7 +11,8 @@ public sealed class Ema(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter
     public void Update()
     {
         using var _ = no_grad();
-        foreach (var (name, p) in parameters) shadow[name].mul_(decay).add_(p, alpha: 1 - decay);
+        using Scalar keep = decay, take = 1 - decay;
+        foreach (var (name, p) in parameters) shadow[name].mul_(keep).add_(p, alpha: take);
     }
 
     public IEnumerable<(string Name, Tensor Value)> State() => shadow.Select(kv => ("ema/" + kv.Key, kv.Value));

@@ -6,6 +6,7 @@ using Augment.Data.Numerics;
 using Augment.Data.Video;
 using Augment.Generator.Models.Native;
 using TorchSharp.Modules;
+using AdamW = Augment.Data.Numerics.AdamW;
 using static TorchSharp.torch;
 
 namespace Augment.Generator.Training;
@@ -177,7 +178,7 @@ public static class GeneratorTraining
             var x = data.Clips.index_select(0, idx).to(device);
             var z = autoencoder.EncodeRaw(x);
             var reconstructed = autoencoder.DecodeRaw(z);
-            return nn.functional.l1_loss(reconstructed, x) + nn.functional.mse_loss(reconstructed, x);
+            return nn.functional.l1_loss(reconstructed, x).Plus(nn.functional.mse_loss(reconstructed, x));
         }, progress, cancel);
         return (finished, reconstruction);
     }
@@ -195,7 +196,7 @@ public static class GeneratorTraining
         {
             var x = data.Clips.narrow(0, i, Math.Min(EncodeBatch, data.Count - i)).to(device);
             var z = autoencoder.EncodeRaw(x);
-            error += (autoencoder.DecodeRaw(z).clamp(-1, 1) - x).abs().sum().cpu().item<float>();
+            error += (autoencoder.DecodeRaw(z).Clamped(-1, 1) - x).abs().sum().cpu().item<float>();
             raw.Add(z.cpu());
         }
         autoencoder.SetLatentStatistics(cat(raw));

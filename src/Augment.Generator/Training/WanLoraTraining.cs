@@ -1,4 +1,5 @@
 using Augment.Data;
+using Augment.Data.Numerics;
 using Augment.Generator.Adapters;
 using Augment.Generator.Models.Wan;
 using TorchSharp;
@@ -81,7 +82,7 @@ public static class WanLoraTraining
             noise = noise.to(device);
             sigma = sigma.to(device);
             var xt = FlowMatching.Interpolate(x0, noise, sigma).to(baseDtype);
-            var predicted = model.forward(xt, sigma * 1000, example.Text.unsqueeze(0).to(baseDtype, device));
+            var predicted = model.forward(xt, sigma.Times(1000), example.Text.unsqueeze(0).to(baseDtype, device));
             var loss = FlowMatching.Loss(predicted.to(ScalarType.Float32), x0, noise);
             double value = loss.item<float>();
             // No silent NaN: a non-finite loss would poison the adapters through AdamW's moments.

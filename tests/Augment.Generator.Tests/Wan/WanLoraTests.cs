@@ -6,6 +6,7 @@ using Augment.Generator.Models.Wan;
 using Augment.Generator.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Generator.Wan;
 
@@ -117,7 +118,7 @@ public class WanLoraTests
                 using var x0 = p.e.Latent.unsqueeze(0);
                 using var xt = Augment.Generator.FlowMatching.Interpolate(x0, p.Noise, p.Sigma);
                 using var text = p.e.Text.unsqueeze(0);
-                using var v = model.forward(xt, p.Sigma * 1000, text);
+                using var v = model.forward(xt, p.Sigma.Times(1000), text);
                 using var loss = Augment.Generator.FlowMatching.Loss(v, x0, p.Noise);
                 return loss.item<float>();
             });

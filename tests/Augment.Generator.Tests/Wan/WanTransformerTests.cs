@@ -5,6 +5,7 @@ using Augment.Generator.Models.Wan;
 using Augment.Generator.Reference;
 using TorchSharp;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Tests.Generator.Wan;
 
@@ -47,7 +48,7 @@ public class WanTransformerTests(ITestOutputHelper log)
         // The case was made with libtorch's own float32 frequency table (same_exp.py); check this libtorch still makes it.
         using (var freqs = new SafeTensorsFile(Path.Combine(GoldenCase.Dir("transformer-lora-same-exp"), "freqs.safetensors")))
         using (var stored = freqs.Read("freqs"))
-        using (var ours = exp(arange(0, 128, dtype: ScalarType.Float32) * (float)-Math.Log(10000) / 128f))
+        using (var ours = exp(HeldScalars.Arange(0, 128, 1, ScalarType.Float32).Times((float)-Math.Log(10000)).DividedBy(128f)))
             Assert.True(ours.eq(stored).all().item<bool>(), "this libtorch's exp differs from the one the same-exp case was made with");
         Check("transformer-lora-same-exp", "transformer-lora", gradFactor: 10);
     }

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Diffusers;
 
@@ -63,8 +64,9 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var delta = matmul(b.to(ScalarType.Float32, weight.device), a.to(ScalarType.Float32, weight.device)).mul_(scale);
-        weight.add_(delta.to(weight.dtype));
+        using Scalar s = scale;
+        var delta = matmul(b.to(ScalarType.Float32, weight.device), a.to(ScalarType.Float32, weight.device)).mul_(s);
+        weight.PlusInPlace(delta.to(weight.dtype));
     }
 
     public override Tensor forward(Tensor x)
@@ -73,6 +75,7 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
         if (lora_A is null || lora_B is null) return y;
         using var down = lora_A.forward(x.to(lora_A.weight!.dtype));
         using var up = lora_B.forward(down);
-        return y.add_(up.mul_(Scale).to(y.dtype));
+        using Scalar scale = Scale;
+        return y.PlusInPlace(up.mul_(scale).to(y.dtype));
     }
 }

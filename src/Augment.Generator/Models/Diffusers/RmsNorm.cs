@@ -1,6 +1,8 @@
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Diffusers;
 
@@ -20,7 +22,8 @@ public sealed class RmsNorm : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var normed = x * rsqrt(x.square().mean([-1L], keepdim: true).add_(eps));
+        using Scalar e = eps;
+        var normed = x * rsqrt(x.pow(HeldScalars.Two).mean([-1L], keepdim: true).add_(e, HeldScalars.One));
         return normed.mul_(weight).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Diffusers;
 
@@ -36,8 +37,8 @@ public sealed class TimestepEmbedding : Module<Tensor, Tensor>
         if (timesteps.dim() != 1) throw new ArgumentException($"timesteps must be 1-D, got [{string.Join(",", timesteps.shape)}]");
         using var scope = NewDisposeScope();
         int half = dim / 2;
-        var exponent = arange(0, half, dtype: ScalarType.Float32, device: timesteps.device) * (float)-Math.Log(maxPeriod);
-        var freqs = exp(exponent / (float)(half - downscaleFreqShift));
+        var exponent = HeldScalars.Arange(0, half, 1, ScalarType.Float32, timesteps.device).Times((float)-Math.Log(maxPeriod));
+        var freqs = exp(exponent.DividedBy((float)(half - downscaleFreqShift)));
         var args = timesteps.to(ScalarType.Float32).unsqueeze(1) * freqs.unsqueeze(0);
         var emb = flipSinToCos ? cat([cos(args), sin(args)], 1) : cat([sin(args), cos(args)], 1);
         if (dim % 2 == 1) emb = functional.pad(emb, [0, 1, 0, 0]);

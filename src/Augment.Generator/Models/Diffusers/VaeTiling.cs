@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Diffusers;
 
@@ -122,6 +123,6 @@ public sealed record VaeTiling(int TileSampleMinHeight = 256, int TileSampleMinW
         var wb = tensor(Enumerable.Range(0, (int)e).Select(y => y / (double)e).ToArray(), dtype: b.dtype, device: b.device).view(shape);
         var wa = tensor(Enumerable.Range(0, (int)e).Select(y => 1 - y / (double)e).ToArray(), dtype: b.dtype, device: b.device).view(shape);
         var head = b.narrow(dim, 0, e);
-        head.copy_(a.narrow(dim, a.shape[dim] - e, e) * wa + head * wb);
+        head.copy_((a.narrow(dim, a.shape[dim] - e, e) * wa).Plus(head * wb));
     }
 }

@@ -2,6 +2,7 @@ using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Native;
 
@@ -52,6 +53,6 @@ public sealed class AdaptableLinear : Module<Tensor, Tensor>
         var y = functional.linear(x, weight, bias);
         if (lora_a is null || lora_b is null) return y;
         using var down = functional.linear(x, lora_a);
-        return y.add_(functional.linear(down, lora_b) * loraScale);
+        return y.PlusInPlace(functional.linear(down, lora_b).Times(loraScale));
     }
 }

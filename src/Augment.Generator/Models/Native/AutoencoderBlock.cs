@@ -1,5 +1,6 @@
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Native;
 
@@ -23,6 +24,6 @@ public sealed class AutoencoderBlock : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = conv1.forward(functional.silu(norm1.forward(x)));
         h = conv2.forward(functional.silu(norm2.forward(h)));
-        return (x + h).MoveToOuterDisposeScope();
+        return x.Plus(h).MoveToOuterDisposeScope();
     }
 }

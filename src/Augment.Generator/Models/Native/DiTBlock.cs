@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Native;
 
@@ -36,10 +37,10 @@ public sealed class DiTBlock : Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var m = adaLN.forward(functional.silu(c)).unsqueeze(1).chunk(6, dim: 2);
-        var h = x + m[2] * attn.forward(Modulate(norm1.forward(x), m[0], m[1]));
-        h = h + m[5] * fc2.forward(functional.gelu(fc1.forward(Modulate(norm2.forward(h), m[3], m[4]))));
+        var h = x.Plus(m[2] * attn.forward(Modulate(norm1.forward(x), m[0], m[1])));
+        h = h.Plus(m[5] * fc2.forward(functional.gelu(fc1.forward(Modulate(norm2.forward(h), m[3], m[4])))));
         return h.MoveToOuterDisposeScope();
     }
 
-    internal static Tensor Modulate(Tensor x, Tensor shift, Tensor scale) => x * (scale + 1) + shift;
+    internal static Tensor Modulate(Tensor x, Tensor shift, Tensor scale) => (x * scale.Plus(1)).Plus(shift);
 }

@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Native;
 
@@ -17,7 +18,7 @@ public sealed class PromptEncoder : Module<Tensor, Tensor>
 
     public PromptEncoder(int buckets, int dim) : base(nameof(PromptEncoder))
     {
-        words = Parameter(randn(buckets, dim) * 0.5f);
+        words = Parameter(randn(buckets, dim).Times(0.5f));
         null_prompt = Parameter(zeros(dim));
         fc1 = new AdaptableLinear(dim, dim, "fc1");
         fc2 = new AdaptableLinear(dim, dim, "fc2");
@@ -31,7 +32,7 @@ public sealed class PromptEncoder : Module<Tensor, Tensor>
     public override Tensor forward(Tensor bags)
     {
         using var scope = NewDisposeScope();
-        var isNull = bags.sum(1, keepdim: true).eq(0);
+        var isNull = bags.sum(1, keepdim: true).eq(HeldScalars.Zero);
         var encoded = fc2.forward(functional.silu(fc1.forward(matmul(bags, words))));
         return where(isNull, null_prompt.unsqueeze(0), encoded).MoveToOuterDisposeScope();
     }

@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Native;
 
@@ -22,8 +23,8 @@ public sealed class TimestepEmbedder : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var half = frequencies / 2;
         // t is scaled by 1000 as in DiT, so the frequency range matches integer diffusion steps.
-        var freqs = exp(arange(half, dtype: ScalarType.Float32, device: t.device) * (-Math.Log(10000) / half));
-        var args = (t.to(ScalarType.Float32) * 1000).unsqueeze(1) * freqs.unsqueeze(0);
+        var freqs = exp(HeldScalars.Arange(0, half, 1, ScalarType.Float32, t.device).Times(-Math.Log(10000) / half));
+        var args = t.to(ScalarType.Float32).Times(1000).unsqueeze(1) * freqs.unsqueeze(0);
         return mlp.forward(cat(new[] { cos(args), sin(args) }, 1)).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Native;
 
@@ -67,7 +68,7 @@ public sealed class VideoAutoencoder : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var blocks = functional.avg_pool3d(pixels, [NativeModelConfig.TemporalCompression, NativeModelConfig.SpatialCompression, NativeModelConfig.SpatialCompression]);
         var shortcut = functional.pad(blocks, [0, 0, 0, 0, 0, 0, 0, latentChannels - 3]);
-        return (encoder.forward(pixels) + shortcut).MoveToOuterDisposeScope();
+        return encoder.forward(pixels).Plus(shortcut).MoveToOuterDisposeScope();
     }
 
     /// <summary>Pixels → normalised latents.</summary>
@@ -84,13 +85,14 @@ public sealed class VideoAutoencoder : Module<Tensor, Tensor>
         var shortcut = functional.interpolate(latents.narrow(1, 0, 3),
             scale_factor: [NativeModelConfig.TemporalCompression, NativeModelConfig.SpatialCompression, NativeModelConfig.SpatialCompression],
             mode: InterpolationMode.Trilinear, align_corners: false);
-        return (decoder.forward(latents) + shortcut).MoveToOuterDisposeScope();
+        return decoder.forward(latents).Plus(shortcut).MoveToOuterDisposeScope();
     }
 
     /// <summary>Normalised latents → pixels.</summary>
     public Tensor Decode(Tensor latents)
     {
-        using var raw = latents * latent_std + latent_mean;
+        using var product = latents * latent_std;
+        using var raw = product.Plus(latent_mean);
         return DecodeRaw(raw);
     }
 
@@ -107,7 +109,7 @@ public sealed class VideoAutoencoder : Module<Tensor, Tensor>
         using var _ = no_grad();
         var dims = new long[] { 0, 2, 3, 4 };
         latent_mean.copy_(rawLatents.mean(dims, keepdim: true));
-        latent_std.copy_(rawLatents.std(dims, keepdim: true).clamp_min(1e-4));
+        latent_std.copy_(rawLatents.std(dims, keepdim: true).ClampedMin(1e-4));
     }
 
     /// <summary>Every tensor that defines the autoencoder: weights and the latent statistics.</summary>

@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Native;
 
@@ -33,7 +34,7 @@ public sealed class VideoDiT : Module<Tensor, Tensor, Tensor, Tensor>
         int d = config.Dim;
         patch_embed = Conv3d(config.LatentChannels, d, kernel_size: (config.PatchFrames, config.PatchSize, config.PatchSize),
             stride: (config.PatchFrames, config.PatchSize, config.PatchSize));
-        pos_embed = Parameter(randn(1, config.Tokens, d) * 0.02f);
+        pos_embed = Parameter(randn(1, config.Tokens, d).Times(0.02f));
         t_embed = new TimestepEmbedder(d);
         prompt = new PromptEncoder(config.PromptBuckets, d);
         blocks = new ModuleList<DiTBlock>(Enumerable.Range(0, config.Depth).Select(_ => new DiTBlock(d, config.Heads, config.MlpRatio)).ToArray());
@@ -59,13 +60,13 @@ public sealed class VideoDiT : Module<Tensor, Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor t, Tensor promptBags)
     {
         using var scope = NewDisposeScope();
-        var tokens = patch_embed.forward(x).flatten(2).transpose(1, 2) + pos_embed; // [B,N,D]
-        var c = t_embed.forward(t) + prompt.forward(promptBags);
+        var tokens = patch_embed.forward(x).flatten(2).transpose(1, 2).Plus(pos_embed); // [B,N,D]
+        var c = t_embed.forward(t).Plus(prompt.forward(promptBags));
         foreach (var block in blocks) tokens = block.forward(tokens, c);
         var m = final_adaLN.forward(functional.silu(c)).unsqueeze(1).chunk(2, dim: 2);
         var patches = final_linear.forward(DiTBlock.Modulate(final_norm.forward(tokens), m[0], m[1]));
         var x0 = Unpatchify(patches);
-        return ((x - x0) / t.clamp_min(MinTime).reshape(-1, 1, 1, 1, 1)).MoveToOuterDisposeScope();
+        return ((x - x0) / t.ClampedMin(MinTime).reshape(-1, 1, 1, 1, 1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Floor on t when turning x̂0 into a velocity, so the last sampling steps stay bounded.</summary>

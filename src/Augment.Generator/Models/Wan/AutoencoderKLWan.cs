@@ -3,6 +3,7 @@ using Augment.Generator.Models.Diffusers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Wan;
 
@@ -58,7 +59,7 @@ public sealed class AutoencoderKLWan : Module<Tensor, Tensor>
             throw new ArgumentException($"the VAE encodes [B,{Config.InChannels},F,H,W] videos, got [{string.Join(",", video.shape)}]");
         using var scope = NewDisposeScope();
         var moments = (tiling is null ? EncodeMoments(video) : tiling.Encode(video, Config.ScaleFactorSpatial, EncodeMoments)).chunk(2, 1);
-        return (moments[0].MoveToOuterDisposeScope(), moments[1].clamp(-30.0, 20.0).MoveToOuterDisposeScope());
+        return (moments[0].MoveToOuterDisposeScope(), moments[1].Clamped(-30.0, 20.0).MoveToOuterDisposeScope());
     }
 
     /// <summary>The encoder's (mean, logvar) moments of one tile (or the whole frame), on the chunked schedule with its
@@ -85,7 +86,8 @@ public sealed class AutoencoderKLWan : Module<Tensor, Tensor>
             throw new ArgumentException($"the VAE decodes [B,{Config.ZDim},f,h,w] latents, got [{string.Join(",", latent.shape)}]");
         using var scope = NewDisposeScope();
         var video = tiling is null ? DecodeFrames(latent) : tiling.Decode(latent, Config.ScaleFactorSpatial, DecodeFrames);
-        return video.clamp_(-1.0, 1.0).MoveToOuterDisposeScope();
+        using Scalar lo = -1.0, hi = 1.0;
+        return video.clamp_(lo, hi).MoveToOuterDisposeScope();
     }
 
     /// <summary>The decoder's unclamped output for one tile (or the whole frame), one latent frame at a time with its
@@ -128,7 +130,7 @@ public sealed class AutoencoderKLWan : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (mean, std) = Stats(z);
-        return (z * std + mean).MoveToOuterDisposeScope();
+        return (z * std).Plus(mean).MoveToOuterDisposeScope();
     }
 
     (Tensor Mean, Tensor Std) Stats(Tensor like)

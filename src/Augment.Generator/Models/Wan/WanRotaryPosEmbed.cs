@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Wan;
 
@@ -30,7 +31,7 @@ public sealed class WanRotaryPosEmbed(int headDim, int[] patchSize, int maxSeqLe
 
         // positions × 1/θ^(2i/dim), float64
         Tensor Angles(int dim, long positions) =>
-            outer(arange(positions, dtype: ScalarType.Float64), 1.0 / pow(theta, arange(0, dim, 2, dtype: ScalarType.Float64) / dim));
+            outer(HeldScalars.Arange(0, positions, 1, ScalarType.Float64), pow(theta, HeldScalars.Arange(0, dim, 2, ScalarType.Float64).DividedBy(dim)).reciprocal());
     }
 
     /// <summary>Rotates each pair (x[2i], x[2i+1]) of x [B,S,heads,d] by the table's angle.</summary>
@@ -40,7 +41,7 @@ public sealed class WanRotaryPosEmbed(int headDim, int[] patchSize, int maxSeqLe
         var pairs = x.unflatten(x.dim() - 1, [-1, 2]);
         var x1 = pairs.select(-1, 0);
         var x2 = pairs.select(-1, 1);
-        var rotated = stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1).flatten(-2);
+        var rotated = stack([x1 * cos - x2 * sin, (x1 * sin).Plus(x2 * cos)], -1).flatten(-2);
         return rotated.to(x.dtype).MoveToOuterDisposeScope();
     }
 }

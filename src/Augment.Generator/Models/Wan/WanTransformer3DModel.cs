@@ -3,6 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Wan;
 
@@ -40,7 +41,8 @@ public sealed class WanTransformer3DModel : Module<Tensor, Tensor, Tensor, Tenso
         blocks = ModuleList(Enumerable.Range(0, config.NumLayers).Select(_ => new WanTransformerBlock(config, device)).ToArray());
         norm_out = new FP32LayerNorm(dim, config.Eps, elementwiseAffine: false, device);
         proj_out = new LoraLinear(dim, (long)config.OutChannels * p[0] * p[1] * p[2], device: device);
-        scale_shift_table = Parameter(randn(1, 2, dim, device: device).div_(Math.Sqrt(dim)));
+        using Scalar root = Math.Sqrt(dim);
+        scale_shift_table = Parameter(randn(1, 2, dim, device: device).div_(root));
         RegisterComponents();
     }
 
@@ -62,8 +64,8 @@ public sealed class WanTransformer3DModel : Module<Tensor, Tensor, Tensor, Tenso
 
         foreach (var block in blocks) x = block.forward(x, text, timestepProj, ropeTables);
 
-        var mod = (scale_shift_table + temb.unsqueeze(1)).chunk(2, 1);
-        x = (norm_out.forward(x.to(ScalarType.Float32)) * (1 + mod[1]) + mod[0]).to(x.dtype);
+        var mod = scale_shift_table.Plus(temb.unsqueeze(1)).chunk(2, 1);
+        x = (norm_out.forward(x.to(ScalarType.Float32)) * mod[1].Plus(1)).Plus(mod[0]).to(x.dtype);
         x = proj_out.forward(x);
         var output = x.reshape(b, f, h, w, p[0], p[1], p[2], -1).permute(0, 7, 1, 4, 2, 5, 3, 6)
             .reshape(b, -1, f * p[0], h * p[1], w * p[2]);

@@ -3,6 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Wan;
 
@@ -31,7 +32,8 @@ public sealed class WanTransformerBlock : Module<Tensor, Tensor, Tensor, (Tensor
         if (c.CrossAttnNorm) norm2 = new FP32LayerNorm(dim, c.Eps, elementwiseAffine: true, device);
         ffn = new FeedForward(dim, c.FfnDim, device);
         norm3 = new FP32LayerNorm(dim, c.Eps, elementwiseAffine: false, device);
-        scale_shift_table = Parameter(randn(1, 6, dim, device: device).div_(Math.Sqrt(dim)));
+        using Scalar root = Math.Sqrt(dim);
+        scale_shift_table = Parameter(randn(1, 6, dim, device: device).div_(root));
         RegisterComponents();
     }
 
@@ -41,17 +43,17 @@ public sealed class WanTransformerBlock : Module<Tensor, Tensor, Tensor, (Tensor
     public override Tensor forward(Tensor x, Tensor text, Tensor timestepProj, (Tensor Cos, Tensor Sin) rope)
     {
         using var scope = NewDisposeScope();
-        var mod = (scale_shift_table + timestepProj.to(ScalarType.Float32)).chunk(6, 1);
+        var mod = scale_shift_table.Plus(timestepProj.to(ScalarType.Float32)).chunk(6, 1);
         Tensor shift = mod[0], scale = mod[1], gate = mod[2], cShift = mod[3], cScale = mod[4], cGate = mod[5];
 
-        var h = (norm1.forward(x.to(ScalarType.Float32)) * (1 + scale) + shift).to(x.dtype);
-        x = (x.to(ScalarType.Float32) + attn1.forward(h, null, rope) * gate).to(x.dtype);
+        var h = (norm1.forward(x.to(ScalarType.Float32)) * scale.Plus(1)).Plus(shift).to(x.dtype);
+        x = x.to(ScalarType.Float32).Plus(attn1.forward(h, null, rope) * gate).to(x.dtype);
 
         h = norm2 is null ? x : norm2.forward(x.to(ScalarType.Float32)).to(x.dtype);
-        x = x + attn2.forward(h, text, null);
+        x = x.Plus(attn2.forward(h, text, null));
 
-        h = (norm3.forward(x.to(ScalarType.Float32)) * (1 + cScale) + cShift).to(x.dtype);
-        x = (x.to(ScalarType.Float32) + ffn.forward(h).to(ScalarType.Float32) * cGate).to(x.dtype);
+        h = (norm3.forward(x.to(ScalarType.Float32)) * cScale.Plus(1)).Plus(cShift).to(x.dtype);
+        x = x.to(ScalarType.Float32).Plus(ffn.forward(h).to(ScalarType.Float32) * cGate).to(x.dtype);
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Augment.Data.Numerics;
 
 namespace Augment.Generator.Models.Wan;
 
@@ -26,7 +27,8 @@ public sealed class WanRmsNorm : Module<Tensor, Tensor>
         using (var x32 = x.to(ScalarType.Float32))
         using (var n32 = functional.normalize(x32, p: 2, dim: 1, eps: 1e-12))
             normed = n32.to(x.dtype);
-        return normed.mul_(scale).mul_(gamma);
+        using Scalar s = scale;
+        return normed.mul_(s).mul_(gamma);
     }
 }
 
@@ -58,7 +60,7 @@ public sealed class WanResidualBlock : WanVaeLayer
         Tensor y;
         using (var a = norm1.forward(x).silu_()) y = cache.CausalConv(conv1, a);
         using (var a = WanVaeCache.Step(y, norm2.forward).silu_()) y = cache.CausalConv(conv2, a);
-        return y.add_(h).MoveToOuterDisposeScope();
+        return y.PlusInPlace(h).MoveToOuterDisposeScope();
     }
 }
 
@@ -84,7 +86,7 @@ public sealed class WanAttentionBlock : WanVaeLayer
         var qkv = to_qkv.forward(norm.forward(frames)).reshape(b * t, 1, c * 3, -1).permute(0, 1, 3, 2).contiguous().chunk(3, -1);
         var attended = functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]);
         var y = proj.forward(attended.squeeze(1).permute(0, 2, 1).reshape(b * t, c, h, w));
-        return (y.view(b, t, c, h, w).permute(0, 2, 1, 3, 4) + x).MoveToOuterDisposeScope();
+        return y.view(b, t, c, h, w).permute(0, 2, 1, 3, 4).Plus(x).MoveToOuterDisposeScope();
     }
 }
 

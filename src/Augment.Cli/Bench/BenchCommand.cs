@@ -11,6 +11,7 @@ public static class BenchCommand
         bench.Subcommands.Add(GeneratorBenchCommand.Create());
         bench.Subcommands.Add(WanBenchCommand.Create());
         bench.Subcommands.Add(WanVaeMemoryBenchCommand.Create());
+        bench.Subcommands.Add(ScalarRaceBenchCommand.Create());
         return bench;
     }
 }

@@ -40,6 +40,22 @@ public class TrainerTests
         Assert.NotEqual(a.History[0].TrainLoss, c.History[0].TrainLoss);
     }
 
+    /// <summary>A last.ckpt from before the optimizer became Augment's AdamW (format 1) is refused by name, not misread.</summary>
+    [Fact]
+    public void ACheckpointOfTheEarlierFormatIsRefusedWithWhatToDo()
+    {
+        var path = Path.Combine(TinyClips.TempDir(), ResultFiles.LastCheckpoint);
+        using (var writer = new BinaryWriter(File.Create(path)))
+        {
+            writer.Write("AUGMENT-CLASSIFIER-CKPT-1");
+            writer.Write("{}");
+        }
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadState(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("another version of Augment", e.Message);
+        Assert.True(File.Exists(path), "the old checkpoint must be left as it was");
+    }
+
     [Fact]
     public void ResumeContinuesFromTheCheckpointAndMatchesAnUninterruptedRun()
     {

@@ -7,6 +7,7 @@ using Augment.Generator.Training;
 using Augment.Tests.Classifier;
 using Augment.Tests.Generator;
 using TorchSharp;
+using Augment.Data.Datasets;
 
 namespace Augment.Tests.Numerics;
 
@@ -42,6 +43,14 @@ public class TensorLifetimeTests
         var adapterPath = Path.Combine(dir, "adapter.ckpt");
         Assert.Equal(0, MadeOutsideAScope(() => GeneratorTraining.Pretrain([dataset], spec, cache, config, basePath)));
         Assert.Equal(0, MadeOutsideAScope(() => GeneratorTraining.Adapt(dataset, spec, cache, config, basePath, adapterPath)));
+        // The corpus recipe (MedGen's): its LoRA trained on captioned clips. A stress run of the suite crashed in
+        // libtorch's clone() here when this ran outside a scope (the EMA's detach().clone() temporary, freed mid-call).
+        File.WriteAllLines(Path.Combine(dir, "captions.csv"), dataset.Clips.Select(c => $"{Path.GetRelativePath(dir, c.Path)},a {c.Label} clip"));
+        var corpus = CaptionedCorpus.Load("captions", Path.Combine(dir, "captions.csv"));
+        Assert.Equal(0, MadeOutsideAScope(() => GeneratorTraining.AdaptToCorpora([corpus], spec, cache, config, basePath, Path.Combine(dir, "corpus.ckpt"))));
+        // Pretraining on clips the caller already holds (the path tests and the benchmark take).
+        var data = TinyFixtures.RedBlue(2);
+        Assert.Equal(0, MadeOutsideAScope(() => GeneratorTraining.PretrainOn(data, config, Path.Combine(dir, "on.ckpt"), ["tiny"])));
 
         var generator = new NativeGenerator("medgen", basePath, adapterPath, config);
         var request = new GenerationRequest(dataset, spec, new Dictionary<string, int> { ["red"] = 2 }, 5, Path.Combine(dir, "out"));

@@ -56,6 +56,7 @@ public static class GeneratorTraining
     public static TrainedCheckpoint AdaptToCorpora(IReadOnlyList<CaptionedCorpus> corpora, ClipSpec spec, ClipCache cache, GeneratorConfig config,
         string baseCheckpoint, string adapterPath, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
+        using var tensors = torch.NewDisposeScope(); // no tensor left to the finalizer thread (see ClassifierTrainer.Train)
         var trained = Checkpoints.LoadBase(baseCheckpoint);
         var data = TrainingSet.FromCorpora(corpora, spec, cache, trained.Header.Model);
         var loss = AdaptOn(trained, data, config, FileHash.Short(baseCheckpoint), adapterPath, string.Join("+", corpora.Select(c => c.Name)), progress, cancel);
@@ -74,6 +75,7 @@ public static class GeneratorTraining
     public static double PretrainOn(TrainingSet data, GeneratorConfig config, string checkpointPath, IReadOnlyList<string> datasets,
         IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
+        using var tensors = torch.NewDisposeScope(); // no tensor left to the finalizer thread (see ClassifierTrainer.Train)
         var device = TorchDevice.Resolve(config.Device);
         BaseHeader? previous = null;
         if (File.Exists(checkpointPath))

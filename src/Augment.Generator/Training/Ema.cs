@@ -6,7 +6,7 @@ namespace Augment.Generator.Training;
 /// <summary>Exponential moving average of the trained weights; sampling uses these, not the raw weights.</summary>
 public sealed class Ema(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Param)> parameters, double decay)
 {
-    readonly Dictionary<string, Tensor> shadow = parameters.ToDictionary(p => p.Name, p => p.Param.detach().clone());
+    readonly Dictionary<string, Tensor> shadow = parameters.ToDictionary(p => p.Name, p => p.Param.clone().detach_());
 
     public void Update()
     {

@@ -2,6 +2,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 using Augment.Data.Numerics;
+using TorchSharp;
 
 namespace Augment.Generator.Models.Native;
 
@@ -18,7 +19,8 @@ public sealed class PromptEncoder : Module<Tensor, Tensor>
 
     public PromptEncoder(int buckets, int dim) : base(nameof(PromptEncoder))
     {
-        words = Parameter(randn(buckets, dim).Times(0.5f));
+        using Scalar half = 0.5f;
+        words = Parameter(randn(buckets, dim).mul_(half)); // in place: a temporary made outside a scope must not be a call's receiver
         null_prompt = Parameter(zeros(dim));
         fc1 = new AdaptableLinear(dim, dim, "fc1");
         fc2 = new AdaptableLinear(dim, dim, "fc2");

@@ -2,6 +2,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 using Augment.Data.Numerics;
+using TorchSharp;
 
 namespace Augment.Generator.Models.Native;
 
@@ -34,7 +35,8 @@ public sealed class VideoDiT : Module<Tensor, Tensor, Tensor, Tensor>
         int d = config.Dim;
         patch_embed = Conv3d(config.LatentChannels, d, kernel_size: (config.PatchFrames, config.PatchSize, config.PatchSize),
             stride: (config.PatchFrames, config.PatchSize, config.PatchSize));
-        pos_embed = Parameter(randn(1, config.Tokens, d).Times(0.02f));
+        using Scalar std = 0.02f;
+        pos_embed = Parameter(randn(1, config.Tokens, d).mul_(std)); // in place, as in PromptEncoder
         t_embed = new TimestepEmbedder(d);
         prompt = new PromptEncoder(config.PromptBuckets, d);
         blocks = new ModuleList<DiTBlock>(Enumerable.Range(0, config.Depth).Select(_ => new DiTBlock(d, config.Heads, config.MlpRatio)).ToArray());

@@ -3,6 +3,7 @@ using Augment.Classifier;
 using Augment.Classifier.Models;
 using Augment.Data;
 using Augment.Data.Numerics;
+using Augment.Tests.Generator;
 using Augment.Data.Weights;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
@@ -24,7 +25,6 @@ public sealed class PretrainedTests : IDisposable
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
     }
 
-    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     string TempDir()
     {
@@ -132,8 +132,8 @@ public sealed class PretrainedTests : IDisposable
         Assert.Contains("head replaced", report.Summary);
         var loaded = model.state_dict();
         foreach (var (name, value) in source.state_dict().Where(kv => !kv.Key.StartsWith("classifier.")))
-            Assert.True(Same(value, loaded[name]), name);
-        Assert.True(Same(freshHead, loaded["classifier.1.weight"]));
+            Assert.True(TinyFixtures.Same(value, loaded[name]), name);
+        Assert.True(TinyFixtures.Same(freshHead, loaded["classifier.1.weight"]));
     }
 
     /// <summary>MMAction2's layout: {"state_dict": {"backbone.…", "cls_head.fc_cls.…"}, "meta": …}, saved under DataParallel (module.).</summary>
@@ -157,7 +157,7 @@ public sealed class PretrainedTests : IDisposable
         Assert.Equal(["backbone.", "module."], report.StrippedPrefixes.Order(StringComparer.Ordinal));
         Assert.Equal(["module.cls_head.fc_cls.bias", "module.cls_head.fc_cls.weight"], report.Skipped.Order(StringComparer.Ordinal));
         Assert.Equal(["classifier.1.bias", "classifier.1.weight"], report.HeadNew);
-        Assert.True(Same(source.state_dict()["features.15.branch3.1.1.running_var"], model.state_dict()["features.15.branch3.1.1.running_var"]));
+        Assert.True(TinyFixtures.Same(source.state_dict()["features.15.branch3.1.1.running_var"], model.state_dict()["features.15.branch3.1.1.running_var"]));
     }
 
     [Fact]
@@ -188,7 +188,7 @@ public sealed class PretrainedTests : IDisposable
             FineTuning.TrainMode(model, new ClassifierOptions { Model = "mc3_18", NormEval = normEval });
             using (no_grad()) model.call(x).Dispose();
             var after = model.named_buffers().ToDictionary(b => b.name, b => b.buffer);
-            int moved = before.Count(b => !Same(b.Item2, after[b.name]));
+            int moved = before.Count(b => !TinyFixtures.Same(b.Item2, after[b.name]));
             Assert.Equal(normEval ? 0 : before.Count, moved);
             before.ForEach(b => b.Item2.Dispose());
         }
@@ -234,9 +234,9 @@ public sealed class PretrainedTests : IDisposable
             optimizer.Step();
         }
         Assert.True(losses[^1] < 0.7 * losses[0], $"loss {string.Join(" → ", losses.Select(l => l.ToString("F3")))}");
-        Assert.True(Same(stem, model.state_dict()["stem.0.weight"]));
-        Assert.True(Same(layer1, model.state_dict()["layer1.1.conv2.0.weight"]));
-        Assert.False(Same(layer2, model.state_dict()["layer2.0.conv1.0.weight"]));
+        Assert.True(TinyFixtures.Same(stem, model.state_dict()["stem.0.weight"]));
+        Assert.True(TinyFixtures.Same(layer1, model.state_dict()["layer1.1.conv2.0.weight"]));
+        Assert.False(TinyFixtures.Same(layer2, model.state_dict()["layer2.0.conv1.0.weight"]));
     }
 
     [Fact]
@@ -295,7 +295,7 @@ public sealed class PretrainedTests : IDisposable
             using (var loss = nn.functional.cross_entropy(net.call(x.to(ScalarType.BFloat16)).to(ScalarType.Float32), y)) loss.backward();
             low.GradientsToMaster();
             var after = model.state_dict()["layer3.0.conv1.1.running_mean"];
-            Assert.Equal(normEval, Same(before, after));
+            Assert.Equal(normEval, TinyFixtures.Same(before, after));
             var norms = net.named_modules().Select(m => m.module).OfType<HeldBatchNorm>().ToList();
             Assert.NotEmpty(norms);
             Assert.Equal(normEval, !norms.Any(b => b.training));

@@ -5,6 +5,7 @@ using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
 using Augment.Analyzers;
 using Augment.Data.Numerics;
+using Augment.Tests.Generator;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -73,8 +74,6 @@ public class HeldScalarTests
         Assert.True(missed.Count == 0, "not refused by the analyzer: " + string.Join(", ", missed));
     }
 
-    static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
-
     [Fact]
     public void TheReplacementsComputeWhatTorchSharpsOperatorsCompute()
     {
@@ -83,16 +82,16 @@ public class HeldScalarTests
         var x = randn([64], generator: g);
         var y = randn([64], generator: g);
 #pragma warning disable AUG001, AUG002 // the forms being replaced, once, to compare
-        Assert.True(Same(x.Plus(y), x + y));
-        Assert.True(Same(x.Plus(0.3), x + 0.3));
-        Assert.True(Same(x.Minus(0.3), x - 0.3));
-        Assert.True(Same(x.SubtractedFrom(1), 1 - x));
-        Assert.True(Same(x.Times(127.5), x * 127.5));
-        Assert.True(Same(x.DividedBy(127.5), x / 127.5));
-        Assert.True(Same(HeldScalars.Arange(0, 10, 2, ScalarType.Float32), arange(0, 10, 2, dtype: ScalarType.Float32)));
+        Assert.True(TinyFixtures.Same(x.Plus(y), x + y));
+        Assert.True(TinyFixtures.Same(x.Plus(0.3), x + 0.3));
+        Assert.True(TinyFixtures.Same(x.Minus(0.3), x - 0.3));
+        Assert.True(TinyFixtures.Same(x.SubtractedFrom(1), 1 - x));
+        Assert.True(TinyFixtures.Same(x.Times(127.5), x * 127.5));
+        Assert.True(TinyFixtures.Same(x.DividedBy(127.5), x / 127.5));
+        Assert.True(TinyFixtures.Same(HeldScalars.Arange(0, 10, 2, ScalarType.Float32), arange(0, 10, 2, dtype: ScalarType.Float32)));
 #pragma warning restore AUG001, AUG002
         Assert.True(x.Clamped(-0.5, 0.5).max().item<float>() <= 0.5f);
-        Assert.True(Same(HeldScalars.Full([3], 0.25, ScalarType.Float64), tensor(new[] { 0.25, 0.25, 0.25 })));
+        Assert.True(TinyFixtures.Same(HeldScalars.Full([3], 0.25, ScalarType.Float64), tensor(new[] { 0.25, 0.25, 0.25 })));
     }
 
     /// <summary>AdamW's step is PyTorch's: the same parameters after three steps as TorchSharp's own optimizer.</summary>
@@ -116,7 +115,7 @@ public class HeldScalarTests
             adam.Step();
             reference.step();
         }
-        Assert.True(Same(ours, theirs), $"max difference {(ours - theirs).abs().max().item<float>()}");
+        Assert.True(TinyFixtures.Same(ours, theirs), $"max difference {(ours - theirs).abs().max().item<float>()}");
     }
 }
 
